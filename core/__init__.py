@@ -1,0 +1,1 @@
+"""Anka core: everything that is not UI. Never imports streamlit."""

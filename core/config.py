@@ -1,0 +1,78 @@
+"""One typed settings object for the dashboard, the scheduler and the tools.
+
+Every setting is read from the environment with the ``ANKA_`` prefix (or from a ``.env``
+file in the working directory). Unset database/Redis URLs mean "start the embedded
+servers" (see :mod:`core.embedded`), which is what makes ``make demo`` zero-config.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Locale = Literal["pt_BR", "en"]
+Environment = Literal["development", "test", "production"]
+MarketDataSource = Literal["yahoo", "demo"]
+
+# Values that must never protect a production deployment.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "changethis", "secret", "password", "admin", "anka"}
+)
+MIN_COOKIE_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run safely (e.g. production with placeholders)."""
+
+
+class Settings(BaseSettings):
+    """Anka's configuration; see the README's table for what each setting means."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ANKA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    market_data: MarketDataSource = "yahoo"
+    cache_ttl_s: int = Field(default=3600, ge=1)
+    live_interval_s: float = Field(default=5.0, gt=0)
+    locale: Locale = "pt_BR"
+    admin_email: str = "admin@example.com"
+    admin_password: SecretStr | None = None
+    cookie_key: SecretStr | None = None
+    home_dir: str = ".anka"
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems: list[str] = []
+        if self.database_url is None:
+            problems.append("ANKA_DATABASE_URL must point at the production PostgreSQL")
+        if self.redis_url is None:
+            problems.append("ANKA_REDIS_URL must point at the production Redis")
+        cookie = self.cookie_key.get_secret_value() if self.cookie_key else ""
+        if cookie.lower() in PLACEHOLDER_SECRETS or len(cookie) < MIN_COOKIE_KEY_LENGTH:
+            problems.append(
+                f"ANKA_COOKIE_KEY must be a random secret of at least {MIN_COOKIE_KEY_LENGTH}"
+                " characters"
+            )
+        if self.admin_password is not None and (
+            self.admin_password.get_secret_value().lower() in PLACEHOLDER_SECRETS
+        ):
+            problems.append("ANKA_ADMIN_PASSWORD is a placeholder; choose a real password")
+        if problems:
+            raise ConfigError("Anka refuses to start in production: " + "; ".join(problems) + ".")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

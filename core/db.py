@@ -1,0 +1,97 @@
+"""Engine, sessions and the unit of work.
+
+A :class:`UnitOfWork` owns one transaction: ``with uow: ...; uow.commit()``. Leaving the
+block without ``commit()`` (or with an exception) rolls everything back, so a service's
+writes and its audit entries land together or not at all. Repositories never commit.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.repositories.audit import AuditRepository
+from core.repositories.clients import ClientRepository
+from core.repositories.users import UserRepository
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Normalise ``postgres://``/``postgresql://`` URLs to the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgres", "postgresql"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def build_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """Create an engine for ``url`` with a small pool and liveness checks."""
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=5,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine (and pool) per URL per process."""
+    return build_engine(url)
+
+
+class UnitOfWork:
+    """One transaction with the repositories that work inside it."""
+
+    clients: ClientRepository
+    users: UserRepository
+    audit: AuditRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The open session; only valid inside the ``with`` block."""
+        if self._session is None:
+            raise RuntimeError("UnitOfWork used outside its 'with' block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        self._session = self._session_factory()
+        self.clients = ClientRepository(self._session)
+        self.users = UserRepository(self._session)
+        self.audit = AuditRepository(self._session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        """Make every change of this unit of work permanent."""
+        self.session.commit()
+
+    def flush(self) -> None:
+        """Send pending changes so database constraints are checked now."""
+        self.session.flush()
+
+
+def uow_factory(engine: Engine) -> sessionmaker[Session]:
+    """Session factory for units of work on ``engine`` (objects stay readable after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

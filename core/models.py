@@ -1,0 +1,285 @@
+"""SQLAlchemy 2 typed models: the whole schema Anka stores (see DESIGN.md).
+
+Money and quantities are ``Numeric`` (``Decimal`` in Python), never float. Timestamps are
+timezone-aware UTC. Rules that protect the data (unique e-mail ignoring case, valid CPF/CNPJ,
+positive quantities, no future buy dates, ...) are database constraints, created by the
+Alembic migrations; the models mirror them so the metadata stays the single description.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Precision for stored money/quantities: 20 digits, 8 after the point (fractional shares,
+# crypto); returns keep 12 decimal places.
+Money = Numeric(20, 8)
+Ratio = Numeric(24, 12)
+
+
+class Role(enum.StrEnum):
+    """What a signed-in user may do: ``admin`` writes, ``read_only`` only reads."""
+
+    ADMIN = "admin"
+    READ_ONLY = "read_only"
+
+
+class ClientStatus(enum.StrEnum):
+    """Whether the advisor still manages the client."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class JobStatus(enum.StrEnum):
+    """Outcome of a scheduler job run."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class User(Base):
+    """An advisor or operator who signs in."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'read_only')", name="role"),
+        CheckConstraint("char_length(btrim(name)) BETWEEN 1 AND 120", name="name_length"),
+        Index("uq_users_email_lower", func.lower(text("email")), unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(100), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    is_active: Mapped[bool] = mapped_column(server_default=text("true"), nullable=False)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class Client(Base):
+    """A client of the advisor, whose portfolio Anka follows."""
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'inactive')", name="status"),
+        CheckConstraint("char_length(btrim(name)) BETWEEN 1 AND 200", name="name_length"),
+        CheckConstraint("position('@' in email) > 1", name="email_shape"),
+        CheckConstraint("document IS NULL OR anka_valid_document(document)", name="document_valid"),
+        Index("uq_clients_email_lower", func.lower(text("email")), unique=True),
+        Index("uq_clients_document", "document", unique=True),
+        Index("ix_clients_status_name", "status", "sort_name", "id"),
+        Index("ix_clients_sort_name", "sort_name", "id"),
+        Index(
+            "ix_clients_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    document: Mapped[str | None] = mapped_column(String(14))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="active")
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Accent- and case-folded copies kept by PostgreSQL itself, for stable ordering and
+    # for the trigram contains-search on name, e-mail and document.
+    sort_name: Mapped[str] = mapped_column(
+        Text, Computed("anka_fold(name)", persisted=True), nullable=False
+    )
+    search_text: Mapped[str] = mapped_column(
+        Text,
+        Computed(
+            "anka_fold(name || ' ' || email || ' ' || coalesce(document, ''))", persisted=True
+        ),
+        nullable=False,
+    )
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class Asset(Base):
+    """A tradable instrument (e.g. PETR4.SA), created the first time a client holds it."""
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        CheckConstraint("symbol = upper(symbol) AND char_length(symbol) >= 1", name="symbol"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    exchange: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str | None] = mapped_column(String(8))
+    asset_type: Mapped[str | None] = mapped_column(String(32))
+    first_trade_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = _now()
+
+
+class Allocation(Base):
+    """One lot: a quantity of an asset a client bought at a price on a date."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("buy_price > 0", name="buy_price_positive"),
+        CheckConstraint(
+            "buy_date <= (now() AT TIME ZONE 'America/Sao_Paulo')::date", name="buy_date_past"
+        ),
+        Index("ix_allocations_client_id", "client_id"),
+        Index("ix_allocations_asset_id", "asset_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), nullable=False
+    )
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="RESTRICT"), nullable=False
+    )
+    quantity: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    buy_price: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    buy_date: Mapped[date] = mapped_column(Date, nullable=False)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class Price(Base):
+    """The daily close of an asset, in the asset's currency."""
+
+    __tablename__ = "prices"
+    __table_args__ = (CheckConstraint("close > 0", name="close_positive"),)
+
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    close: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    fetched_at: Mapped[datetime] = _now()
+
+
+class DailyReturn(Base):
+    """A client's portfolio on one day: value, money in, time-weighted return, cumulative TWR."""
+
+    __tablename__ = "daily_returns"
+    __table_args__ = (Index("ix_daily_returns_date", "date"),)
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    market_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    net_flow: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    daily_return: Mapped[Decimal] = mapped_column(Ratio, nullable=False)
+    cumulative_twr: Mapped[Decimal] = mapped_column(Ratio, nullable=False)
+
+
+class PortfolioMetric(Base):
+    """A client's headline figures as of a date; IRR is NULL where it is undefined."""
+
+    __tablename__ = "portfolio_metrics"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    market_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    invested: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    accumulated_return: Mapped[Decimal | None] = mapped_column(Ratio)
+    twr: Mapped[Decimal | None] = mapped_column(Ratio)
+    irr: Mapped[Decimal | None] = mapped_column(Ratio)
+    computed_at: Mapped[datetime] = _now()
+
+
+class JobRun(Base):
+    """One run of a scheduler job: when, for which dates, how it went."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'success', 'partial', 'failed', 'skipped')", name="status"
+        ),
+        Index("ix_job_runs_job_started", "job_name", text("started_at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    job_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    target_from: Mapped[date | None] = mapped_column(Date)
+    target_to: Mapped[date | None] = mapped_column(Date)
+    started_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="running")
+    tickers_ok: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    tickers_failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    failed_tickers: Mapped[list[str] | None] = mapped_column(JSONB)
+    rows_written: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    triggered_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the row before and after the change."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint("action IN ('create', 'update', 'delete')", name="action"),
+        Index("ix_audit_log_at", text("at DESC")),
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = _now()
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_email: Mapped[str] = mapped_column(String(254), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    entity: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

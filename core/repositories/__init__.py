@@ -1,0 +1,1 @@
+"""Queries over one aggregate each, ``select()``-style. Repositories never commit."""

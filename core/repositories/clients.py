@@ -1,0 +1,70 @@
+"""Client queries: lookup, contains-search with paging, and writes (flushed, not committed)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy.orm import Session
+
+from core.models import Client
+
+
+def escape_like(term: str) -> str:
+    """Escape LIKE wildcards so a user's ``%`` or ``_`` matches itself."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class ClientRepository:
+    """Reads and writes ``clients`` inside the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, client_id: int, *, for_update: bool = False) -> Client | None:
+        """The client with ``client_id``, optionally locked for an update."""
+        stmt = select(Client).where(Client.id == client_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    def add(self, client: Client) -> Client:
+        """Insert ``client`` and flush so constraints and defaults apply now."""
+        self.session.add(client)
+        self.session.flush()
+        self.session.refresh(client)
+        return client
+
+    def refresh(self, client: Client) -> Client:
+        """Flush pending changes and re-read database-computed columns."""
+        self.session.flush()
+        self.session.refresh(client)
+        return client
+
+    def delete(self, client_id: int) -> None:
+        """Delete the client; allocations and figures go with it (ON DELETE CASCADE)."""
+        self.session.execute(delete(Client).where(Client.id == client_id))
+
+    @staticmethod
+    def _filters(search: str, status: str | None) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if search:
+            folded = func.anka_fold(escape_like(search))
+            conditions.append(Client.search_text.like("%" + folded + "%", escape="\\"))
+        if status:
+            conditions.append(Client.status == status)
+        return conditions
+
+    def page(self, *, search: str, status: str | None, offset: int, limit: int) -> list[Client]:
+        """One page of matching clients, ordered by folded name then id (stable)."""
+        stmt: Select[tuple[Client]] = (
+            select(Client)
+            .where(*self._filters(search, status))
+            .order_by(Client.sort_name, Client.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def count(self, *, search: str, status: str | None) -> int:
+        """How many clients match the search and status filter."""
+        stmt = select(func.count()).select_from(Client).where(*self._filters(search, status))
+        return int(self.session.scalar(stmt) or 0)

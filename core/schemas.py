@@ -1,0 +1,264 @@
+"""Pydantic v2 input and output schemas: validation lives here.
+
+Validators raise ``PydanticCustomError`` whose *type* is a message key of the catalogue in
+:mod:`core.i18n`; :func:`validation_failed` turns a ``ValidationError`` into
+:class:`core.errors.ValidationFailed` with one message key per field, in any language.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+from core.documents import is_valid_document, normalize_document
+from core.errors import ValidationFailed
+
+NAME_MAX = 200
+USER_NAME_MAX = 120
+EMAIL_MAX = 254
+PHONE_MAX = 30
+NOTES_MAX = 2000
+SEARCH_MAX = 100
+PAGE_SIZE_MAX = 100
+PASSWORD_MIN = 10
+PASSWORD_MAX = 72  # bcrypt ignores bytes past 72
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{8,30}$")
+
+# Pydantic's own error types mapped to catalogue keys.
+_BUILTIN_KEYS = {
+    "missing": "validation.required",
+    "string_type": "validation.required",
+    "literal_error": "validation.choice",
+    "int_parsing": "validation.integer",
+    "int_type": "validation.integer",
+    "greater_than_equal": "validation.min",
+    "less_than_equal": "validation.max",
+    "extra_forbidden": "validation.unknown_field",
+}
+
+
+def _clean_text(value: Any) -> Any:
+    """Trim, NFC-normalise and drop control characters from free text."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def _required_text(max_len: int) -> Any:
+    def check(value: str) -> str:
+        if not value:
+            raise PydanticCustomError("validation.required", "required")
+        if len(value) > max_len:
+            raise PydanticCustomError("validation.too_long", "too long", {"max": max_len})
+        return value
+
+    return check
+
+
+def _optional_text(max_len: int) -> Any:
+    def check(value: str | None) -> str | None:
+        if not value:
+            return None
+        if len(value) > max_len:
+            raise PydanticCustomError("validation.too_long", "too long", {"max": max_len})
+        return value
+
+    return check
+
+
+def _email(value: str) -> str:
+    if not value:
+        raise PydanticCustomError("validation.required", "required")
+    if len(value) > EMAIL_MAX:
+        raise PydanticCustomError("validation.too_long", "too long", {"max": EMAIL_MAX})
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise PydanticCustomError("validation.email", "invalid e-mail") from exc
+    return checked.normalized
+
+
+def _document(value: str | None) -> str | None:
+    if not value:
+        return None
+    doc = normalize_document(value)
+    if not is_valid_document(doc):
+        raise PydanticCustomError("validation.document", "invalid CPF/CNPJ")
+    return doc
+
+
+def _phone(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not _PHONE.match(value):
+        raise PydanticCustomError("validation.phone", "invalid phone")
+    return value
+
+
+Clean = BeforeValidator(_clean_text)
+ClientName = Annotated[str, Clean, AfterValidator(_required_text(NAME_MAX))]
+UserName = Annotated[str, Clean, AfterValidator(_required_text(USER_NAME_MAX))]
+Email = Annotated[str, Clean, AfterValidator(_email)]
+Document = Annotated[str | None, Clean, AfterValidator(_document)]
+Phone = Annotated[str | None, Clean, AfterValidator(_phone)]
+Notes = Annotated[str | None, Clean, AfterValidator(_optional_text(NOTES_MAX))]
+Status = Literal["active", "inactive"]
+RoleName = Literal["admin", "read_only"]
+
+
+def _password(value: str) -> str:
+    if len(value) < PASSWORD_MIN:
+        raise PydanticCustomError("validation.password_short", "short", {"min": PASSWORD_MIN})
+    if len(value.encode()) > PASSWORD_MAX:
+        raise PydanticCustomError("validation.too_long", "too long", {"max": PASSWORD_MAX})
+    return value
+
+
+Password = Annotated[str, AfterValidator(_password)]
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ClientCreate(_Input):
+    """A new client, or the full replacement of one."""
+
+    name: ClientName
+    email: Email
+    document: Document = None
+    phone: Phone = None
+    status: Status = "active"
+    notes: Notes = None
+
+
+class ClientPatch(_Input):
+    """A partial update: only the fields given change."""
+
+    name: ClientName | None = None
+    email: Email | None = None
+    document: Document = None
+    phone: Phone = None
+    status: Status | None = None
+    notes: Notes = None
+
+
+class ClientQuery(_Input):
+    """Search, filter and page for the clients list."""
+
+    search: Annotated[str, Clean] = ""
+    status: Status | None = None
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=20, ge=1, le=PAGE_SIZE_MAX)
+
+    def model_post_init(self, _context: Any) -> None:
+        if len(self.search) > SEARCH_MAX:
+            raise ValidationFailed.single("search", "validation.too_long", max=SEARCH_MAX)
+
+
+class ClientOut(BaseModel):
+    """A client as pages and exports see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    email: str
+    document: str | None
+    phone: str | None
+    status: Status
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientPage(BaseModel):
+    """One page of clients plus what the pager needs."""
+
+    items: list[ClientOut]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1, so an empty list still has page 1)."""
+        return max(1, -(-self.total // self.page_size))
+
+
+class UserCreate(_Input):
+    """A new user account."""
+
+    email: Email
+    name: UserName
+    role: RoleName = "read_only"
+    password: Password
+
+
+class UserOut(BaseModel):
+    """A user as the admin page sees it (never the hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+    role: RoleName
+    is_active: bool
+    created_at: datetime
+
+
+def validation_failed(exc: ValidationError) -> ValidationFailed:
+    """Translate pydantic's errors into catalogue keys, one per field (the first wins)."""
+    fields: dict[str, tuple[str, dict[str, Any]]] = {}
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "__root__"
+        if field in fields:
+            continue
+        kind = error["type"]
+        ctx = dict(error.get("ctx") or {})
+        key = (
+            kind
+            if kind.startswith("validation.")
+            else _BUILTIN_KEYS.get(kind, "validation.invalid")
+        )
+        params = {k: v for k, v in ctx.items() if k in {"max", "min", "ge", "le"}}
+        fields[field] = (key, params)
+    return ValidationFailed(fields)
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate ``data`` as ``model`` or raise :class:`ValidationFailed` with message keys."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failed(exc) from exc
+
+
+_PASSWORD_ADAPTER: TypeAdapter[str] = TypeAdapter(Password)
+
+
+def check_password_rules(password: str) -> str:
+    """Validate a new password (length rules) or raise ValidationFailed on ``password``."""
+    try:
+        return _PASSWORD_ADAPTER.validate_python(password)
+    except ValidationError as exc:
+        key, params = next(iter(validation_failed(exc).field_errors.values()))
+        raise ValidationFailed({"password": (key, params)}) from exc

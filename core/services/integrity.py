@@ -1,0 +1,30 @@
+"""Map PostgreSQL constraint violations to domain errors the user can read."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import AnkaError, Conflict, ValidationFailed
+
+# constraint name -> (field, message key, is a uniqueness conflict)
+CONSTRAINTS: dict[str, tuple[str, str, bool]] = {
+    "uq_clients_email_lower": ("email", "validation.email_taken", True),
+    "uq_clients_document": ("document", "validation.document_taken", True),
+    "uq_users_email_lower": ("email", "validation.email_taken", True),
+    "ck_clients_document_valid": ("document", "validation.document", False),
+    "ck_clients_status": ("status", "validation.choice", False),
+    "ck_clients_name_length": ("name", "validation.required", False),
+    "ck_clients_email_shape": ("email", "validation.email", False),
+    "ck_users_role": ("role", "validation.choice", False),
+}
+
+
+def translate_integrity_error(exc: IntegrityError) -> AnkaError:
+    """The domain error for a constraint the database refused (unknown ones stay generic)."""
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None) or ""
+    if name in CONSTRAINTS:
+        field, key, conflict = CONSTRAINTS[name]
+        error_type = Conflict if conflict else ValidationFailed
+        return error_type({field: (key, {})})
+    return ValidationFailed.single("__root__", "validation.rejected_by_database")
