@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     cookie_key: SecretStr | None = None
     home_dir: str = ".anka"
     log_json: bool = False
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

@@ -7,13 +7,18 @@ import string
 
 import bcrypt
 
-BCRYPT_ROUNDS = 12
+from core.config import get_settings
+
 _ALPHABET = string.ascii_letters + string.digits
 
 
-def hash_password(password: str, *, rounds: int = BCRYPT_ROUNDS) -> str:
-    """A bcrypt hash of ``password`` (salted; what streamlit-authenticator checks against)."""
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+def hash_password(password: str, *, rounds: int | None = None) -> str:
+    """A bcrypt hash of ``password`` (salted; what streamlit-authenticator checks against).
+
+    The cost comes from ``ANKA_BCRYPT_ROUNDS`` (12 by default; tests lower it for speed).
+    """
+    cost = rounds if rounds is not None else get_settings().bcrypt_rounds
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()
 
 
 def check_password(password: str, password_hash: str) -> bool:
