@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import string
+from pathlib import Path
 
 import bcrypt
 
@@ -32,3 +34,18 @@ def check_password(password: str, password_hash: str) -> bool:
 def generate_password(length: int = 20) -> str:
     """A random password for first start, printed once and never stored in clear."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def local_secret(path: Path) -> str:
+    """A random secret kept in ``path`` (created once, owner-only), for development runs.
+
+    Production must configure its secrets; this only spares a laptop from inventing one.
+    """
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

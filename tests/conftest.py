@@ -60,7 +60,9 @@ def _announce(terminal: pytest.Config, message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def admin_database_url(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> str:
+def admin_database_url(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """URL of a server where this run may create and drop its own database."""
     url = os.environ.get("ANKA_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
     if _server_answers(url):
@@ -86,7 +88,9 @@ def database_url(admin_database_url: str) -> Iterator[str]:
     os.environ["ANKA_DATABASE_URL"] = url
     yield url
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def alembic_config(url: str) -> Config:

@@ -1,0 +1,59 @@
+"""Locale-aware display of money, numbers, percentages, dates and timestamps.
+
+pt-BR shows ``R$ 1.234,56`` and ``dd/mm/aaaa``; English shows ``R$1,234.56`` and ISO dates.
+Timestamps are stored in UTC and shown in America/Sao_Paulo.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from zoneinfo import ZoneInfo
+
+DISPLAY_TZ = ZoneInfo("America/Sao_Paulo")
+DASH = "—"
+
+
+def format_number(value: Decimal | float | int | None, locale: str, places: int = 2) -> str:
+    """Group thousands and round half-even to ``places`` decimals in the locale's style."""
+    if value is None:
+        return DASH
+    quantum = Decimal(1).scaleb(-places)
+    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_EVEN)
+    text = f"{rounded:,.{places}f}"
+    if locale == "pt_BR":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def format_brl(value: Decimal | float | int | None, locale: str) -> str:
+    """Brazilian reais: ``R$ 1.234,56`` in pt-BR, ``R$1,234.56`` in English."""
+    if value is None:
+        return DASH
+    number = format_number(abs(Decimal(str(value))), locale)
+    sign = "-" if Decimal(str(value)) < 0 else ""
+    return f"{sign}R$ {number}" if locale == "pt_BR" else f"{sign}R${number}"
+
+
+def format_percent(ratio: Decimal | float | None, locale: str, places: int = 2) -> str:
+    """A ratio as a percentage: 0.1234 -> ``12,34%`` (pt-BR) / ``12.34%`` (en)."""
+    if ratio is None:
+        return DASH
+    return f"{format_number(Decimal(str(ratio)) * 100, locale, places)}%"
+
+
+def format_date(value: date | None, locale: str) -> str:
+    """``dd/mm/aaaa`` in pt-BR, ISO ``yyyy-mm-dd`` in English."""
+    if value is None:
+        return DASH
+    return value.strftime("%d/%m/%Y") if locale == "pt_BR" else value.isoformat()
+
+
+def format_timestamp(value: datetime | None, locale: str) -> str:
+    """A UTC timestamp in São Paulo time, to the second."""
+    if value is None:
+        return DASH
+    local = value.astimezone(DISPLAY_TZ)
+    if locale == "pt_BR":
+        return local.strftime("%d/%m/%Y %H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,1 @@
+"""Anka's Streamlit dashboard: widgets and layout only; all work happens in ``core``."""

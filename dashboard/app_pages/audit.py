@@ -1,0 +1,53 @@
+"""Audit (admins only): the latest changes, filterable by type, action and user."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.formatting import format_timestamp
+from core.repositories.audit import AuditFilter
+from core.services.audit import latest_changes
+from dashboard import runtime
+from dashboard.components.feedback import guarded
+from dashboard.components.tables import describe_changes
+
+ENTITIES = ("all", "client", "user", "allocation")
+ACTIONS = ("all", "create", "update", "delete")
+
+t = runtime.translator()
+actor = runtime.principal()
+
+st.title(t("audit.title"))
+with guarded(t):
+    col_entity, col_action, col_actor = st.columns(3)
+    entity = col_entity.selectbox(
+        t("audit.entity"), ENTITIES, format_func=lambda e: t(f"entity.{e}"), key="audit_entity"
+    )
+    action = col_action.selectbox(
+        t("audit.action"), ACTIONS, format_func=lambda a: t(f"action.{a}"), key="audit_action"
+    )
+    actor_filter = col_actor.text_input(t("audit.actor"), max_chars=254, key="audit_actor")
+    flt = AuditFilter(
+        entity=None if entity == "all" else entity,
+        action=None if action == "all" else action,
+        actor_email=actor_filter or None,
+    )
+    entries = latest_changes(runtime.uow(), actor, flt)
+    if not entries:
+        st.info(t("audit.empty"))
+    else:
+        frame = pd.DataFrame(
+            [
+                {
+                    t("audit.at"): format_timestamp(e.at, t.locale),
+                    t("field.email"): e.actor_email,
+                    t("audit.action"): t(f"action.{e.action}"),
+                    t("audit.entity"): t(f"entity.{e.entity}"),
+                    t("audit.entity_id"): e.entity_id,
+                    t("audit.changes"): describe_changes(e.before, e.after),
+                }
+                for e in entries
+            ]
+        )
+        st.dataframe(frame, hide_index=True, use_container_width=True)

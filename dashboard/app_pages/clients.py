@@ -1,0 +1,165 @@
+"""Clients: search, filter by status, page through, and (admins) create, edit and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from core.errors import ValidationFailed
+from core.schemas import PAGE_SIZE_MAX, SEARCH_MAX, ClientOut, ClientPage
+from core.services import clients as client_service
+from dashboard import runtime
+from dashboard.components.client_form import client_form, errors_key
+from dashboard.components.feedback import guarded, show_field_errors, translate_field_errors
+from dashboard.components.tables import clients_frame
+
+PAGE_SIZES = (10, 20, 50, PAGE_SIZE_MAX)
+STATUS_FILTERS = ("all", "active", "inactive")
+PAGE_KEY = "clients_page"
+CONFIRM_KEY = "clients_confirm_delete"
+
+t = runtime.translator()
+actor = runtime.principal()
+
+
+def _int_param(name: str, default: int) -> int:
+    try:
+        return max(1, int(st.query_params.get(name, default)))
+    except (TypeError, ValueError):
+        return default
+
+
+def _filters() -> tuple[str, str | None, int]:
+    params = st.query_params
+    status_param = params.get("status", "all")
+    size_param = _int_param("size", 20)
+    col_search, col_status, col_size = st.columns([4, 1, 1])
+    search = col_search.text_input(
+        t("clients.search"), value=params.get("q", ""), max_chars=SEARCH_MAX, key="clients_q"
+    )
+    status = col_status.selectbox(
+        t("clients.status_filter"),
+        STATUS_FILTERS,
+        index=STATUS_FILTERS.index(status_param) if status_param in STATUS_FILTERS else 0,
+        format_func=lambda s: t(f"status.{s}"),
+        key="clients_status",
+    )
+    size = col_size.selectbox(
+        t("clients.page_size"),
+        PAGE_SIZES,
+        index=PAGE_SIZES.index(size_param) if size_param in PAGE_SIZES else 1,
+        key="clients_size",
+    )
+    # Filters live in the URL so a view can be shared; a new filter starts at page 1.
+    filters = {"q": search, "status": status, "size": str(size)}
+    if any(
+        params.get(k, d) != v for (k, v), d in zip(filters.items(), ("", "all", "20"), strict=True)
+    ):
+        st.session_state[PAGE_KEY] = 1
+    for key, value in filters.items():
+        st.query_params[key] = value
+    return search, None if status == "all" else status, size
+
+
+def _load(search: str, status: str | None, size: int) -> ClientPage:
+    page = st.session_state.get(PAGE_KEY) or _int_param("page", 1)
+    query = {"search": search, "status": status, "page": page, "page_size": size}
+    try:
+        result = client_service.list_clients(runtime.uow(), query)
+    except ValidationFailed as error:
+        if "page" not in error.field_errors:
+            raise
+        pages = error.field_errors["page"][1]["pages"]
+        st.info(t("clients.page_clamped", asked=page, page=pages))
+        result = client_service.list_clients(runtime.uow(), {**query, "page": pages})
+    st.session_state[PAGE_KEY] = result.page
+    st.query_params["page"] = str(result.page)
+    return result
+
+
+def _pager(result: ClientPage) -> None:
+    st.caption(t("clients.total", total=result.total, page=result.page, pages=result.pages))
+    prev_col, next_col, _ = st.columns([1, 1, 6])
+    if prev_col.button(t("clients.prev"), disabled=result.page <= 1, key="clients_prev"):
+        st.session_state[PAGE_KEY] = result.page - 1
+        st.rerun()
+    if next_col.button(t("clients.next"), disabled=result.page >= result.pages, key="clients_next"):
+        st.session_state[PAGE_KEY] = result.page + 1
+        st.rerun()
+
+
+def _submit(form_key: str, values: dict[str, Any], client: ClientOut | None) -> None:
+    try:
+        if client is None:
+            saved = client_service.create_client(runtime.uow(), actor, values)
+            runtime.flash(t("clients.created", name=saved.name))
+        else:
+            saved = client_service.update_client(runtime.uow(), actor, client.id, values)
+            runtime.flash(t("clients.updated", name=saved.name))
+    except ValidationFailed as error:
+        errors = translate_field_errors(error, t)
+        st.session_state[errors_key(form_key)] = errors
+        show_field_errors(errors, t)
+        return
+    st.session_state.pop(errors_key(form_key), None)
+    st.rerun()
+
+
+def _create() -> None:
+    with st.expander(t("clients.new"), expanded=errors_key("client_new") in st.session_state):
+        values = client_form("client_new", t, initial=None, submit_label=t("clients.create"))
+        if values is not None:
+            _submit("client_new", values, None)
+
+
+def _edit(items: list[ClientOut]) -> None:
+    if not items:
+        return
+    with st.expander(t("clients.edit"), expanded=CONFIRM_KEY in st.session_state):
+        by_id = {c.id: c for c in items}
+        chosen = st.selectbox(
+            t("clients.select"),
+            list(by_id),
+            format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].email}",
+            key="clients_edit_pick",
+        )
+        client = by_id[chosen]
+        form_key = f"client_edit_{client.id}"
+        values = client_form(form_key, t, initial=client, submit_label=t("clients.save"))
+        if values is not None:
+            _submit(form_key, values, client)
+        _delete(client)
+
+
+def _delete(client: ClientOut) -> None:
+    if st.session_state.get(CONFIRM_KEY) != client.id:
+        if st.button(t("clients.delete"), key="clients_delete"):
+            st.session_state[CONFIRM_KEY] = client.id
+            st.rerun()
+        return
+    st.warning(t("clients.delete_confirm", name=client.name))
+    yes, no, _ = st.columns([1, 1, 4])
+    if yes.button(t("clients.delete_yes"), type="primary", key="clients_delete_yes"):
+        st.session_state.pop(CONFIRM_KEY, None)
+        client_service.delete_client(runtime.uow(), actor, client.id)
+        runtime.flash(t("clients.deleted", name=client.name))
+        st.rerun()
+    if no.button(t("clients.cancel"), key="clients_delete_no"):
+        st.session_state.pop(CONFIRM_KEY, None)
+        st.rerun()
+
+
+st.title(t("clients.title"))
+runtime.show_flash()
+with guarded(t):
+    search, status, size = _filters()
+    result = _load(search, status, size)
+    if result.items:
+        st.dataframe(clients_frame(result.items, t), hide_index=True, use_container_width=True)
+    else:
+        st.info(t("clients.empty"))
+    _pager(result)
+    if actor.is_admin:
+        _create()
+        _edit(result.items)

@@ -1,0 +1,94 @@
+"""Sign-in with streamlit-authenticator, credentials built from the users table.
+
+Only active users are in the credentials, so a deactivated user cannot sign in (nor come
+back through the re-authentication cookie). On every run the signed-in user is looked up
+again, so a role change or a deactivation takes effect on the next click.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities.exceptions import LoginError
+
+from core.i18n import Translator
+from core.models import Role
+from core.security import local_secret
+from core.services.principal import Principal
+from core.services.users import active_users_with_hashes
+from dashboard import runtime
+
+log = logging.getLogger(__name__)
+
+COOKIE_NAME = "anka_session"
+COOKIE_EXPIRY_DAYS = 1.0
+MAX_LOGIN_ATTEMPTS = 10
+
+
+def _cookie_key() -> str:
+    settings = runtime.settings()
+    if settings.cookie_key is not None:
+        return settings.cookie_key.get_secret_value()
+    return local_secret(Path(settings.home_dir) / "cookie_key")
+
+
+def _credentials() -> tuple[dict[str, Any], dict[str, Principal]]:
+    users: dict[str, Any] = {}
+    principals: dict[str, Principal] = {}
+    for user, password_hash in active_users_with_hashes(runtime.uow()):
+        username = user.email.lower()
+        users[username] = {
+            "email": user.email,
+            "name": user.name,
+            "password": password_hash,
+            "roles": [user.role],
+            "failed_login_attempts": 0,
+            "logged_in": False,
+        }
+        principals[username] = Principal(user_id=user.id, email=user.email, role=Role(user.role))
+    return {"usernames": users}, principals
+
+
+def _fields(t: Translator) -> dict[str, str]:
+    return {
+        "Form name": t("login.form"),
+        "Username": t("login.username"),
+        "Password": t("login.password"),
+        "Login": t("login.submit"),
+    }
+
+
+def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
+    """Show the sign-in form until the user is authenticated; return who signed in."""
+    credentials, principals = _credentials()
+    authenticator = stauth.Authenticate(
+        credentials, COOKIE_NAME, _cookie_key(), COOKIE_EXPIRY_DAYS, auto_hash=False
+    )
+    try:
+        authenticator.login(
+            location="main", fields=_fields(t), max_login_attempts=MAX_LOGIN_ATTEMPTS
+        )
+    except LoginError as exc:
+        # Too many attempts, or a cookie for a user who can no longer sign in.
+        log.info("sign-in refused: %s", exc)
+        st.session_state["authentication_status"] = None
+        st.error(t("login.too_many") if "attempts" in str(exc) else t("login.failed"))
+        return None, authenticator
+    status = st.session_state.get("authentication_status")
+    username = st.session_state.get("username")
+    if status and username in principals:
+        return principals[username], authenticator
+    if status is False:
+        st.error(t("login.failed"))
+    elif status and username not in principals:
+        # Signed in earlier but deactivated since: end the session.
+        st.session_state["authentication_status"] = None
+        st.session_state["username"] = None
+        st.error(t("login.failed"))
+    else:
+        st.info(t("login.prompt"))
+    return None, authenticator

@@ -1,0 +1,1 @@
+"""Render helpers that take plain data."""

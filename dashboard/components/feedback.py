@@ -1,0 +1,57 @@
+"""Turning errors into messages: no traceback ever reaches a page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.exc import OperationalError
+
+from core.errors import AnkaError, ValidationFailed
+from core.i18n import Translator
+
+log = logging.getLogger(__name__)
+
+FieldErrors = dict[str, str]
+
+
+def translate_field_errors(error: ValidationFailed, t: Translator) -> FieldErrors:
+    """Each refused field with its message in the user's language."""
+    return {field: t(key, **params) for field, (key, params) in error.field_errors.items()}
+
+
+def show_field_errors(errors: FieldErrors, t: Translator) -> None:
+    """A summary of every refused field, labelled in the user's language."""
+    lines = [f"**{t('field.' + field)}:** {message}" for field, message in errors.items()]
+    st.error("\n\n".join([t("clients.fix_fields"), *lines]))
+
+
+def field_hint(errors: FieldErrors, field: str) -> None:
+    """The message for one field, right under its input (nothing when the field is fine)."""
+    if field in errors:
+        st.caption(f":red[{errors[field]}]")
+
+
+def show_error(error: AnkaError, t: Translator) -> None:
+    """Show a domain error in the user's language."""
+    if isinstance(error, ValidationFailed) and error.field_errors:
+        show_field_errors(translate_field_errors(error, t), t)
+    else:
+        st.error(t(error.key, **error.params))
+
+
+@contextmanager
+def guarded(t: Translator) -> Iterator[None]:
+    """Run page code; domain errors become messages, anything else a logged generic message."""
+    try:
+        yield
+    except AnkaError as error:
+        show_error(error, t)
+    except OperationalError:
+        log.exception("database unavailable")
+        st.error(t("error.database_down"))
+    except Exception:
+        log.exception("unexpected error on a page")
+        st.error(t("error.unexpected"))

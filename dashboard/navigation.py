@@ -1,0 +1,44 @@
+"""Which pages each role gets: admins see the administration section, readers never do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from core.i18n import Translator
+from core.services.principal import Principal
+
+PAGES = Path(__file__).resolve().parent / "app_pages"
+
+
+def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPage]]:
+    """The navigation sections for ``principal``; admin pages only for admins."""
+    sections: dict[str, list[StreamlitPage]] = {
+        t("nav.section.portfolio"): [
+            st.Page(
+                PAGES / "clients.py",
+                title=t("nav.clients"),
+                icon=":material/group:",
+                url_path="clients",
+                default=True,
+            ),
+        ]
+    }
+    if principal.is_admin:
+        sections[t("nav.section.admin")] = [
+            st.Page(
+                PAGES / "users.py",
+                title=t("nav.users"),
+                icon=":material/manage_accounts:",
+                url_path="users",
+            ),
+            st.Page(
+                PAGES / "audit.py",
+                title=t("nav.audit"),
+                icon=":material/history:",
+                url_path="audit",
+            ),
+        ]
+    return sections

@@ -1,0 +1,72 @@
+"""Process-wide resources for the dashboard (cached by Streamlit) and per-session helpers.
+
+The engine is created once per server process (``st.cache_resource``); every service call
+gets a fresh :class:`core.db.UnitOfWork`. This module is the only place where the dashboard
+touches configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import Settings, get_settings
+from core.db import UnitOfWork, engine_for, uow_factory
+from core.embedded import resolve_database_url
+from core.errors import PermissionDenied
+from core.i18n import Translator
+from core.services.principal import Principal
+
+log = logging.getLogger(__name__)
+
+
+@st.cache_resource(show_spinner=False)
+def _session_factory(database_url: str) -> sessionmaker[Session]:
+    return uow_factory(engine_for(database_url))
+
+
+def settings() -> Settings:
+    """The process settings."""
+    return get_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def database_url() -> str:
+    """The configured database URL (or the embedded server's, started on first use)."""
+    return resolve_database_url(get_settings())
+
+
+def uow() -> UnitOfWork:
+    """A new unit of work for one service call."""
+    return UnitOfWork(_session_factory(database_url()))
+
+
+def translator() -> Translator:
+    """The translator for the configured UI language."""
+    return Translator(get_settings().locale)
+
+
+PRINCIPAL_KEY = "anka_principal"
+FLASH_KEY = "anka_flash"
+
+
+def principal() -> Principal:
+    """The signed-in user (set by the entry script before any page runs)."""
+    actor = st.session_state.get(PRINCIPAL_KEY)
+    if actor is None:
+        raise PermissionDenied()
+    return actor
+
+
+def flash(message: str) -> None:
+    """Queue a success message to show after the next rerun."""
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    """Show (once) the message queued by :func:`flash`."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message)

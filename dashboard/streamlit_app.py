@@ -1,0 +1,39 @@
+"""Anka's entry point: page config, sign-in, and navigation built from the user's role.
+
+Pages a role may not use are never registered with ``st.navigation``, so no URL reaches
+them; the services check the role again on every write.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run dashboard/streamlit_app.py` puts dashboard/ on sys.path, not the project.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import runtime  # noqa: E402
+from dashboard.auth import sign_in  # noqa: E402
+from dashboard.components.feedback import guarded  # noqa: E402
+from dashboard.navigation import pages_for  # noqa: E402
+
+st.set_page_config(page_title="Anka", page_icon="⚓", layout="wide")
+t = runtime.translator()
+
+with guarded(t):
+    principal, authenticator = sign_in(t)
+    st.session_state[runtime.PRINCIPAL_KEY] = principal
+    if principal is None:
+        st.navigation([st.Page(lambda: None, title=t("login.form"))], position="hidden")
+        st.stop()
+
+    with st.sidebar:
+        st.markdown(t("app.signed_in_as", name=principal.email, role=t(f"role.{principal.role}")))
+        authenticator.logout(t("app.logout"), location="sidebar", key="logout")
+
+    navigation = st.navigation(pages_for(principal, t))
+    navigation.run()
