@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 COOKIE_NAME = "anka_session"
 COOKIE_EXPIRY_DAYS = 1.0
 MAX_LOGIN_ATTEMPTS = 10
+SIGNED_IN_KEY = "anka_signed_in"
 
 
 def _cookie_key() -> str:
@@ -81,7 +82,12 @@ def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
     status = st.session_state.get("authentication_status")
     username = st.session_state.get("username")
     if status and username in principals:
+        if not st.session_state.get(SIGNED_IN_KEY):
+            # Fresh sign-in: run again so the form disappears before the pages render.
+            st.session_state[SIGNED_IN_KEY] = True
+            st.rerun()
         return principals[username], authenticator
+    st.session_state[SIGNED_IN_KEY] = False
     if status is False:
         st.error(t("login.failed"))
     elif status and username not in principals:

@@ -50,4 +50,4 @@ with guarded(t):
                 for e in entries
             ]
         )
-        st.dataframe(frame, hide_index=True, use_container_width=True)
+        st.dataframe(frame, hide_index=True, width="stretch")

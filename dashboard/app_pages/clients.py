@@ -156,7 +156,7 @@ with guarded(t):
     search, status, size = _filters()
     result = _load(search, status, size)
     if result.items:
-        st.dataframe(clients_frame(result.items, t), hide_index=True, use_container_width=True)
+        st.dataframe(clients_frame(result.items, t), hide_index=True, width="stretch")
     else:
         st.info(t("clients.empty"))
     _pager(result)

@@ -97,6 +97,6 @@ st.title(t("users.title"))
 runtime.show_flash()
 with guarded(t):
     all_users = user_service.list_users(runtime.uow(), actor)
-    st.dataframe(users_frame(all_users, t), hide_index=True, use_container_width=True)
+    st.dataframe(users_frame(all_users, t), hide_index=True, width="stretch")
     _create()
     _manage(all_users)
