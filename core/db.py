@@ -28,10 +28,17 @@ def sqlalchemy_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# psycopg prepares a statement after a few executions, and PostgreSQL may then switch to a
+# generic plan that cannot see a search pattern's value: a contains-search matching every
+# row would walk the trigram index instead of scanning. Custom plans keep the estimates right.
+SESSION_OPTIONS = "-c plan_cache_mode=force_custom_plan -c timezone=UTC"
+
+
 def build_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create an engine for ``url`` with a small pool and liveness checks."""
     return create_engine(
         sqlalchemy_url(url),
+        connect_args={"options": SESSION_OPTIONS},
         pool_size=pool_size,
         max_overflow=5,
         pool_pre_ping=True,

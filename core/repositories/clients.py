@@ -43,12 +43,18 @@ class ClientRepository:
         """Delete the client; allocations and figures go with it (ON DELETE CASCADE)."""
         self.session.execute(delete(Client).where(Client.id == client_id))
 
+    def fold(self, text: str) -> str:
+        """Fold accents and case exactly as the stored ``search_text`` was folded."""
+        return str(self.session.scalar(select(func.anka_fold(text))))
+
     @staticmethod
-    def _filters(search: str, status: str | None) -> list[ColumnElement[bool]]:
+    def _filters(folded_search: str, status: str | None) -> list[ColumnElement[bool]]:
+        # The pattern is a plain bound value (not an expression) so the planner sees it and
+        # can use the trigram index; ``folded_search`` comes from :meth:`fold`.
         conditions: list[ColumnElement[bool]] = []
-        if search:
-            folded = func.anka_fold(escape_like(search))
-            conditions.append(Client.search_text.like("%" + folded + "%", escape="\\"))
+        if folded_search:
+            pattern = f"%{escape_like(folded_search)}%"
+            conditions.append(Client.search_text.like(pattern, escape="\\"))
         if status:
             conditions.append(Client.status == status)
         return conditions
@@ -65,6 +71,6 @@ class ClientRepository:
         return list(self.session.scalars(stmt))
 
     def count(self, *, search: str, status: str | None) -> int:
-        """How many clients match the search and status filter."""
+        """How many clients contain ``search`` (already folded) and have ``status``."""
         stmt = select(func.count()).select_from(Client).where(*self._filters(search, status))
         return int(self.session.scalar(stmt) or 0)

@@ -143,8 +143,8 @@ def list_clients(uow: UnitOfWork, query: ClientQuery | dict[str, Any]) -> Client
     ``validation.page_out_of_range`` so the caller can say how many pages there are.
     """
     q = query if isinstance(query, ClientQuery) else parse(ClientQuery, query)
-    search = _search_term(q.search)
     with uow:
+        search = uow.clients.fold(_search_term(q.search)) if q.search else ""
         total = uow.clients.count(search=search, status=q.status)
         pages = max(1, -(-total // q.page_size))
         if q.page > pages:
