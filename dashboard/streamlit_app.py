@@ -32,7 +32,9 @@ with guarded(t):
         st.stop()
 
     with st.sidebar:
-        st.markdown(t("app.signed_in_as", name=principal.email, role=t(f"role.{principal.role}")))
+        st.markdown(
+            t("app.signed_in_as", name=f"`{principal.email}`", role=t(f"role.{principal.role}"))
+        )
         authenticator.logout(t("app.logout"), location="sidebar", key="logout")
 
     navigation = st.navigation(pages_for(principal, t))

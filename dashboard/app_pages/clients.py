@@ -18,6 +18,7 @@ PAGE_SIZES = (10, 20, 50, PAGE_SIZE_MAX)
 STATUS_FILTERS = ("all", "active", "inactive")
 PAGE_KEY = "clients_page"
 CONFIRM_KEY = "clients_confirm_delete"
+ROW_PX = 35  # st.dataframe's row height: show the whole page without an inner scrollbar
 
 t = runtime.translator()
 actor = runtime.principal()
@@ -156,7 +157,12 @@ with guarded(t):
     search, status, size = _filters()
     result = _load(search, status, size)
     if result.items:
-        st.dataframe(clients_frame(result.items, t), hide_index=True, width="stretch")
+        st.dataframe(
+            clients_frame(result.items, t),
+            hide_index=True,
+            width="stretch",
+            height=ROW_PX * (len(result.items) + 1) + 3,
+        )
     else:
         st.info(t("clients.empty"))
     _pager(result)
