@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -34,13 +35,29 @@ def new_client(
     return create_client(make_uow(), actor, {"name": name, "email": email, **fields})
 
 
-def audit_entries(make_uow: MakeUow, client_id: int | None = None) -> list[AuditEntry]:
+@dataclass(frozen=True)
+class AuditRow:
+    """The columns of one audit entry, read while its session was open."""
+
+    action: str
+    entity: str
+    entity_id: str
+    actor_id: int | None
+    actor_email: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def audit_entries(make_uow: MakeUow, client_id: int | None = None) -> list[AuditRow]:
     """Client audit entries, oldest first (optionally for one client)."""
     stmt = select(AuditEntry).where(AuditEntry.entity == "client").order_by(AuditEntry.id)
     if client_id is not None:
         stmt = stmt.where(AuditEntry.entity_id == str(client_id))
     with make_uow() as uow:
-        return list(uow.session.scalars(stmt))
+        return [
+            AuditRow(e.action, e.entity, e.entity_id, e.actor_id, e.actor_email, e.before, e.after)
+            for e in uow.session.scalars(stmt)
+        ]
 
 
 def client_count(make_uow: MakeUow) -> int:
@@ -348,7 +365,7 @@ def people(make_uow: MakeUow, admin: Principal) -> dict[str, ClientOut]:
         ("Ávila Costa", "avila@corp.example", "11222333000181", "active"),
         ("bruno Alves", "bruno_alves@example.com", None, "inactive"),
         ("Carla Dias", "carla@example.org", "12ABC34501DE35", "active"),
-        ("Joséfina Ramos", "fina@example.com", "11144477735", "inactive"),
+        ("José Ramos", "ramos@example.com", "11144477735", "inactive"),
     ]
     return {
         name: new_client(make_uow, admin, name, email, document=doc, status=status)
@@ -363,7 +380,7 @@ def test_list_orders_by_folded_name(make_uow: MakeUow, people: dict[str, ClientO
         "bruno Alves",
         "Carla Dias",
         "José Pereira",
-        "Joséfina Ramos",
+        "José Ramos",
     ]
     assert page.total == 5
     assert (page.page, page.page_size, page.pages) == (1, 20, 1)
@@ -380,13 +397,13 @@ def test_list_breaks_ties_on_equal_names_by_id(make_uow: MakeUow, admin: Princip
 @pytest.mark.parametrize(
     ("term", "expected"),
     [
-        ("jose", ["José Pereira", "Joséfina Ramos"]),
-        ("JOSÉ", ["José Pereira", "Joséfina Ramos"]),
+        ("jose", ["José Pereira", "José Ramos"]),
+        ("JOSÉ", ["José Pereira", "José Ramos"]),
         ("ÁVILA", ["Ávila Costa"]),
         ("avila", ["Ávila Costa"]),
         ("BRUNO", ["bruno Alves"]),
         ("pereira", ["José Pereira"]),
-        ("ina ram", ["Joséfina Ramos"]),
+        ("sé ram", ["José Ramos"]),
     ],
 )
 def test_search_ignores_accents_and_case(
@@ -400,7 +417,7 @@ def test_search_ignores_accents_and_case(
     [
         ("@corp.example", ["Ávila Costa"]),
         ("EXAMPLE.ORG", ["Carla Dias"]),
-        ("fina@", ["Joséfina Ramos"]),
+        ("ramos@", ["José Ramos"]),
     ],
 )
 def test_search_by_email_fragment(
@@ -416,7 +433,7 @@ def test_search_by_email_fragment(
         ("52998224725", ["José Pereira"]),
         ("982.247", ["José Pereira"]),
         ("11.222.333/0001-81", ["Ávila Costa"]),
-        ("111.444", ["Joséfina Ramos"]),
+        ("111.444", ["José Ramos"]),
         ("12ABC34501DE35", ["Carla Dias"]),
         ("12abc345", ["Carla Dias"]),
     ],
@@ -435,16 +452,14 @@ def test_search_by_alphanumeric_cnpj_with_punctuation(
 
 
 def test_status_filter(make_uow: MakeUow, people: dict[str, ClientOut]) -> None:
-    assert names(search(make_uow, status="inactive")) == ["bruno Alves", "Joséfina Ramos"]
+    assert names(search(make_uow, status="inactive")) == ["bruno Alves", "José Ramos"]
     active = search(make_uow, status="active")
     assert names(active) == ["Ávila Costa", "Carla Dias", "José Pereira"]
     assert active.total == 3
 
 
-def test_search_and_status_filter_combine(
-    make_uow: MakeUow, people: dict[str, ClientOut]
-) -> None:
-    assert names(search(make_uow, search="jose", status="inactive")) == ["Joséfina Ramos"]
+def test_search_and_status_filter_combine(make_uow: MakeUow, people: dict[str, ClientOut]) -> None:
+    assert names(search(make_uow, search="jose", status="inactive")) == ["José Ramos"]
 
 
 def test_search_without_match_is_an_empty_first_page(
@@ -469,7 +484,7 @@ def test_pages_split_the_ordered_list(make_uow: MakeUow, people: dict[str, Clien
     last = search(make_uow, page=3, page_size=2)
     assert names(first) == ["Ávila Costa", "bruno Alves"]
     assert names(second) == ["Carla Dias", "José Pereira"]
-    assert names(last) == ["Joséfina Ramos"]  # last page is partial
+    assert names(last) == ["José Ramos"]  # last page is partial
     assert {first.total, second.total, last.total} == {5}
     assert last.pages == 3
 
@@ -514,7 +529,7 @@ def odd_names(make_uow: MakeUow, admin: Principal) -> dict[str, ClientOut]:
         ("<script>alert(1)</script>", "xss@example.com"),
         ("Plain Person", "plain@example.com"),
         ("Under Score", "under_score@example.com"),
-        ("Back Slash", "back@example.com"),
+        ("Back\\Slash", "back@example.com"),
     ]
     return {name: new_client(make_uow, admin, name, email) for name, email in rows}
 
@@ -530,7 +545,7 @@ def odd_names(make_uow: MakeUow, admin: Principal) -> dict[str, ClientOut]:
         ("r_s", ["Under Score"]),
         ("p%n", []),  # would match "Plain Person" if % were a wildcard
         ("pla_n", []),  # would match "Plain" if _ were a wildcard
-        ("\\", []),
+        ("\\", ["Back\\Slash"]),
         ("<script>alert(1)</script>", ["<script>alert(1)</script>"]),
     ],
 )

@@ -74,7 +74,14 @@ def test_client_name_is_trimmed_nfc_normalised_and_control_characters_dropped() 
 
 @pytest.mark.parametrize(
     "email",
-    ["maria", "maria@", "@example.com", "maria@@example.com", "maria@example", "ma ria@example.com"],
+    [
+        "maria",
+        "maria@",
+        "@example.com",
+        "maria@@example.com",
+        "maria@example",
+        "ma ria@example.com",
+    ],
 )
 def test_malformed_email_is_refused(email: str) -> None:
     errors = field_errors(ClientCreate, {**GOOD_CLIENT, "email": email})
@@ -203,9 +210,7 @@ def test_patch_records_only_the_fields_given() -> None:
         ({"colour": "blue"}, {"colour": ("validation.unknown_field", {})}),
     ],
 )
-def test_patch_validates_the_fields_given(
-    data: dict[str, Any], expected: dict[str, Any]
-) -> None:
+def test_patch_validates_the_fields_given(data: dict[str, Any], expected: dict[str, Any]) -> None:
     assert field_errors(ClientPatch, data) == expected
 
 

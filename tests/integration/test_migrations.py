@@ -1,0 +1,137 @@
+"""Alembic migrations on a brand-new database: up, down, up again, and no drift from models."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from psycopg import sql
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from core.db import build_engine
+from core.models import Base
+from tests.conftest import migrate
+
+EXPECTED_TABLES = {
+    "alembic_version",
+    "allocations",
+    "assets",
+    "audit_log",
+    "clients",
+    "daily_returns",
+    "job_runs",
+    "portfolio_metrics",
+    "prices",
+    "users",
+}
+ANKA_FUNCTIONS = {"anka_fold", "anka_valid_document"}
+
+
+def libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def empty_database_url(admin_database_url: str) -> Iterator[str]:
+    """A brand-new empty database, dropped (even with open connections) afterwards."""
+    name = f"anka_migrations_{uuid.uuid4().hex[:10]}"
+    admin = libpq(admin_database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_url(admin_database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def fresh_engine(empty_database_url: str) -> Iterator[Engine]:
+    eng = build_engine(empty_database_url, pool_size=1)
+    yield eng
+    eng.dispose()
+
+
+def tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ).scalars()
+        return set(rows)
+
+
+def functions(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public' AND p.proname LIKE 'anka\\_%'"
+            )
+        ).scalars()
+        return set(rows)
+
+
+def version(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+
+
+def test_upgrade_downgrade_upgrade_on_an_empty_database(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    assert tables(fresh_engine) == set()
+
+    migrate(empty_database_url, "head")
+    assert tables(fresh_engine) == EXPECTED_TABLES
+    assert functions(fresh_engine) == ANKA_FUNCTIONS
+    assert version(fresh_engine) == "0001"
+
+    migrate(empty_database_url, "base")
+    assert tables(fresh_engine) == {"alembic_version"}
+    assert functions(fresh_engine) == set()
+    assert version(fresh_engine) is None
+
+    migrate(empty_database_url, "head")
+    assert tables(fresh_engine) == EXPECTED_TABLES
+    assert functions(fresh_engine) == ANKA_FUNCTIONS
+    assert version(fresh_engine) == "0001"
+
+
+def test_upgrade_twice_is_a_no_op(empty_database_url: str, fresh_engine: Engine) -> None:
+    migrate(empty_database_url, "head")
+    migrate(empty_database_url, "head")
+    assert version(fresh_engine) == "0001"
+    assert tables(fresh_engine) == EXPECTED_TABLES
+
+
+def test_migrated_schema_matches_the_models(empty_database_url: str, fresh_engine: Engine) -> None:
+    migrate(empty_database_url, "head")
+    with fresh_engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_compare_metadata_would_notice_a_missing_table(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    """Guards the test above: a real drift is reported, so an empty diff means something."""
+    migrate(empty_database_url, "head")
+    with fresh_engine.begin() as conn:
+        conn.execute(text("DROP TABLE job_runs"))
+    with fresh_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert [(d[0], d[1].name) for d in differences] == [
+        ("add_table", "job_runs"),
+        ("add_index", "ix_job_runs_job_started"),
+    ]
