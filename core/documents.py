@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 _PUNCTUATION = re.compile(r"[\s./-]")
-_CPF = re.compile(r"^\d{11}$")
-_CNPJ = re.compile(r"^[0-9A-Z]{12}\d{2}$")
+_CPF = re.compile(r"[0-9]{11}")
+_CNPJ = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
 
 CPF_WEIGHTS = (range(10, 1, -1), range(11, 1, -1))
 CNPJ_WEIGHTS = ((5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2), (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2))
@@ -31,7 +31,7 @@ def _check_digit(values: list[int], weights: tuple[int, ...] | range) -> int:
 
 def is_valid_cpf(doc: str) -> bool:
     """True for an 11-digit CPF with correct check digits (repeated digits are invalid)."""
-    if not _CPF.match(doc) or len(set(doc)) == 1:
+    if not _CPF.fullmatch(doc) or len(set(doc)) == 1:
         return False
     digits = [int(c) for c in doc]
     first = _check_digit(digits[:9], CPF_WEIGHTS[0])
@@ -41,7 +41,7 @@ def is_valid_cpf(doc: str) -> bool:
 
 def is_valid_cnpj(doc: str) -> bool:
     """True for a numeric or alphanumeric CNPJ with correct check digits."""
-    if not _CNPJ.match(doc) or len(set(doc)) == 1:
+    if not _CNPJ.fullmatch(doc) or len(set(doc)) == 1:
         return False
     values = [ord(c) - 48 for c in doc]
     first = _check_digit(values[:12], CNPJ_WEIGHTS[0])

@@ -43,6 +43,8 @@ NAMING_CONVENTION = {
 # Precision for stored money/quantities: 20 digits, 8 after the point (fractional shares,
 # crypto); returns keep 12 decimal places.
 Money = Numeric(20, 8)
+# A name must have a visible character: trim spaces, tabs, line breaks and no-break spaces.
+NAME_NOT_BLANK = "char_length(btrim(name, E' \\t\\n\\r\\u00a0')) "
 Ratio = Numeric(24, 12)
 
 
@@ -86,7 +88,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'read_only')", name="role"),
-        CheckConstraint("char_length(btrim(name)) BETWEEN 1 AND 120", name="name_length"),
+        CheckConstraint(NAME_NOT_BLANK + "BETWEEN 1 AND 120", name="name_length"),
         Index("uq_users_email_lower", func.lower(text("email")), unique=True),
     )
 
@@ -106,7 +108,7 @@ class Client(Base):
     __tablename__ = "clients"
     __table_args__ = (
         CheckConstraint("status IN ('active', 'inactive')", name="status"),
-        CheckConstraint("char_length(btrim(name)) BETWEEN 1 AND 200", name="name_length"),
+        CheckConstraint(NAME_NOT_BLANK + "BETWEEN 1 AND 200", name="name_length"),
         CheckConstraint("position('@' in email) > 1", name="email_shape"),
         CheckConstraint("document IS NULL OR anka_valid_document(document)", name="document_valid"),
         Index("uq_clients_email_lower", func.lower(text("email")), unique=True),

@@ -21,7 +21,10 @@ from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
 
 ENTITY = "client"
-_DOCUMENT_LIKE = re.compile(r"[\d./ -]+")
+# A CPF/CNPJ typed with punctuation: digits only, or the formatted (alphanumeric) CNPJ.
+_DOCUMENT_LIKE = re.compile(
+    r"[0-9./ -]+|[0-9A-Za-z]{2}\.[0-9A-Za-z]{3}\.[0-9A-Za-z]{3}/[0-9A-Za-z]{4}-[0-9]{2}"
+)
 WRITABLE_FIELDS = ("name", "email", "document", "phone", "status", "notes")
 
 

@@ -85,6 +85,8 @@ def _updated() -> sa.Column:
     )
 
 
+# A name must have a visible character: trim spaces, tabs, line breaks and no-break spaces.
+NAME_NOT_BLANK = "char_length(btrim(name, E' \\t\\n\\r\\u00a0')) "
 MONEY = sa.Numeric(20, 8)
 RATIO = sa.Numeric(24, 12)
 
@@ -106,9 +108,7 @@ def upgrade() -> None:
         _created(),
         _updated(),
         sa.CheckConstraint("role IN ('admin', 'read_only')", name=op.f("ck_users_role")),
-        sa.CheckConstraint(
-            "char_length(btrim(name)) BETWEEN 1 AND 120", name=op.f("ck_users_name_length")
-        ),
+        sa.CheckConstraint(NAME_NOT_BLANK + "BETWEEN 1 AND 120", name=op.f("ck_users_name_length")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
     op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
@@ -137,7 +137,7 @@ def upgrade() -> None:
         _updated(),
         sa.CheckConstraint("status IN ('active', 'inactive')", name=op.f("ck_clients_status")),
         sa.CheckConstraint(
-            "char_length(btrim(name)) BETWEEN 1 AND 200", name=op.f("ck_clients_name_length")
+            NAME_NOT_BLANK + "BETWEEN 1 AND 200", name=op.f("ck_clients_name_length")
         ),
         sa.CheckConstraint("position('@' in email) > 1", name=op.f("ck_clients_email_shape")),
         sa.CheckConstraint(
