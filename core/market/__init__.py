@@ -1,0 +1,1 @@
+"""Market data behind one port (search, quotes, history) with Yahoo, demo and cache adapters."""

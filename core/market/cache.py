@@ -1,0 +1,233 @@
+"""A Redis cache in front of any market-data adapter.
+
+Every answer is kept ``ttl_s`` (``ANKA_CACHE_TTL_S``, 1 h) as fresh, and a while longer as a
+stale fallback: when the adapter fails for a ticker and an expired value exists, the stale
+value is served, marked stale. Quotes and history for many tickers are read with one MGET
+and written with one pipeline. Each answer carries its cache facts (hit, miss, stale or
+bypass, key, remaining TTL) for the UI. When Redis is down the cache steps aside: calls pass
+straight through and the logs say so; the page never fails because of Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import redis
+
+from core.market.port import (
+    CacheInfo,
+    HistoryBatch,
+    MarketData,
+    Quote,
+    QuoteBatch,
+    SearchResult,
+    SymbolMatch,
+)
+
+log = logging.getLogger(__name__)
+
+STALE_KEEP_S = 7 * 24 * 3600  # how long an expired value stays available as a fallback
+PREFIX = "anka:md"
+
+
+def _quote_to_json(quote: Quote) -> dict[str, Any]:
+    return {
+        "symbol": quote.symbol,
+        "price": str(quote.price),
+        "previous_close": None if quote.previous_close is None else str(quote.previous_close),
+        "currency": quote.currency,
+        "market_time": quote.market_time.isoformat() if quote.market_time else None,
+        "source": quote.source,
+        "name": quote.name,
+        "exchange": quote.exchange,
+        "first_trade_date": quote.first_trade_date.isoformat() if quote.first_trade_date else None,
+    }
+
+
+def _quote_from_json(data: dict[str, Any]) -> Quote:
+    return Quote(
+        symbol=data["symbol"],
+        price=Decimal(data["price"]),
+        previous_close=None if data["previous_close"] is None else Decimal(data["previous_close"]),
+        currency=data["currency"],
+        market_time=datetime.fromisoformat(data["market_time"]) if data["market_time"] else None,
+        source=data["source"],
+        name=data.get("name"),
+        exchange=data.get("exchange"),
+        first_trade_date=(
+            date.fromisoformat(data["first_trade_date"]) if data.get("first_trade_date") else None
+        ),
+    )
+
+
+class CachedMarketData:
+    """Wraps ``inner`` with the Redis cache described in the module docstring."""
+
+    def __init__(
+        self,
+        inner: MarketData,
+        client: redis.Redis,
+        *,
+        ttl_s: int = 3600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.client = client
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self.available = True
+
+    # -- envelope helpers -----------------------------------------------------------------
+    def key(self, kind: str, *parts: str) -> str:
+        """The Redis key for one cached answer of this adapter."""
+        return ":".join((PREFIX, self.name, kind, *parts))
+
+    def _wrap(self, payload: Any) -> str:
+        return json.dumps({"fresh_until": self._clock() + self.ttl_s, "data": payload})
+
+    def _read(self, keys: list[str]) -> list[dict[str, Any] | None]:
+        if not keys:
+            return []
+        try:
+            raw = self.client.mget(keys)
+        except redis.RedisError as exc:
+            self._down(exc)
+            return [None] * len(keys)
+        self.available = True
+        return [json.loads(item) if item else None for item in raw]
+
+    def _write(self, items: dict[str, Any]) -> None:
+        if not items:
+            return
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for key, payload in items.items():
+                pipe.set(key, self._wrap(payload), ex=self.ttl_s + STALE_KEEP_S)
+            pipe.execute()
+        except redis.RedisError as exc:
+            self._down(exc)
+
+    def _down(self, exc: Exception) -> None:
+        if self.available:
+            log.warning("Redis unavailable, market data passes through uncached: %s", exc)
+        self.available = False
+
+    def _info(self, status: str, key: str, envelope: dict[str, Any] | None) -> CacheInfo:
+        if not self.available:
+            return CacheInfo("bypass", key, None)
+        ttl = None if envelope is None else max(0, int(envelope["fresh_until"] - self._clock()))
+        return CacheInfo(status, key, ttl if status != "miss" else self.ttl_s)
+
+    def _fresh(self, envelope: dict[str, Any] | None) -> bool:
+        return envelope is not None and envelope["fresh_until"] > self._clock()
+
+    # -- port -----------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 10) -> SearchResult:
+        """Cached search; a failed upstream search falls back to a stale answer if any."""
+        digest = hashlib.sha256(f"{query.strip().casefold()}|{limit}".encode()).hexdigest()[:32]
+        key = self.key("search", digest)
+        (envelope,) = self._read([key])
+        if envelope is not None and self._fresh(envelope):
+            matches = [SymbolMatch(**m) for m in envelope["data"]]
+            return SearchResult(matches, self._info("hit", key, envelope))
+        try:
+            result = self.inner.search(query, limit)
+        except Exception:
+            if envelope is None:
+                raise
+            matches = [SymbolMatch(**m) for m in envelope["data"]]
+            return SearchResult(matches, self._info("stale", key, envelope))
+        self._write({key: [_match(m) for m in result.matches]})
+        return SearchResult(result.matches, self._info("miss", key, None))
+
+    def quotes(self, symbols: list[str]) -> QuoteBatch:
+        """Quotes from the cache where fresh; one upstream batch for the rest; stale fallback."""
+        wanted = list(dict.fromkeys(symbols))
+        keys = [self.key("quote", s) for s in wanted]
+        envelopes = dict(zip(wanted, self._read(keys), strict=True))
+        batch = QuoteBatch()
+        missing = []
+        for symbol, key in zip(wanted, keys, strict=True):
+            envelope = envelopes[symbol]
+            if self._fresh(envelope):
+                assert envelope is not None
+                batch.quotes[symbol] = _quote_from_json(envelope["data"])
+                batch.cache[symbol] = self._info("hit", key, envelope)
+            else:
+                missing.append(symbol)
+        if not missing:
+            return batch
+        fetched = self.inner.quotes(missing)
+        self._write({self.key("quote", s): _quote_to_json(q) for s, q in fetched.quotes.items()})
+        for symbol, quote in fetched.quotes.items():
+            batch.quotes[symbol] = quote
+            batch.cache[symbol] = self._info("miss", self.key("quote", symbol), None)
+        for symbol, reason in fetched.failed.items():
+            envelope = envelopes.get(symbol)
+            if envelope is not None:
+                batch.quotes[symbol] = _quote_from_json(envelope["data"]).as_stale()
+                batch.cache[symbol] = self._info("stale", self.key("quote", symbol), envelope)
+            else:
+                batch.failed[symbol] = reason
+        return batch
+
+    def history(self, symbols: list[str], start: date, end: date) -> HistoryBatch:
+        """Daily closes, cached per ticker and date range; stale fallback per ticker."""
+        wanted = list(dict.fromkeys(symbols))
+        span = f"{start.isoformat()}:{end.isoformat()}"
+        keys = [self.key("history", s, span) for s in wanted]
+        envelopes = dict(zip(wanted, self._read(keys), strict=True))
+        batch = HistoryBatch()
+        missing = []
+        for symbol, key in zip(wanted, keys, strict=True):
+            envelope = envelopes[symbol]
+            if self._fresh(envelope):
+                assert envelope is not None
+                batch.closes[symbol] = _closes_from_json(envelope["data"])
+                batch.cache[symbol] = self._info("hit", key, envelope)
+            else:
+                missing.append(symbol)
+        if not missing:
+            return batch
+        fetched = self.inner.history(missing, start, end)
+        self._write(
+            {
+                self.key("history", s, span): {d.isoformat(): str(p) for d, p in closes.items()}
+                for s, closes in fetched.closes.items()
+            }
+        )
+        for symbol, closes in fetched.closes.items():
+            batch.closes[symbol] = closes
+            batch.cache[symbol] = self._info("miss", self.key("history", symbol, span), None)
+        for symbol, reason in fetched.failed.items():
+            envelope = envelopes.get(symbol)
+            if envelope is not None:
+                batch.closes[symbol] = _closes_from_json(envelope["data"])
+                batch.cache[symbol] = self._info(
+                    "stale", self.key("history", symbol, span), envelope
+                )
+            else:
+                batch.failed[symbol] = reason
+        return batch
+
+
+def _closes_from_json(data: dict[str, str]) -> dict[date, Decimal]:
+    return {date.fromisoformat(d): Decimal(p) for d, p in data.items()}
+
+
+def _match(match: SymbolMatch) -> dict[str, Any]:
+    return {
+        "symbol": match.symbol,
+        "name": match.name,
+        "exchange": match.exchange,
+        "asset_type": match.asset_type,
+        "currency": match.currency,
+    }

@@ -1,0 +1,155 @@
+"""The demo adapter: deterministic synthetic prices over a bundled catalogue of real tickers.
+
+For offline use (``ANKA_MARKET_DATA=demo``, ``make demo``); the UI always labels its figures
+as demo data. Daily closes are a seeded geometric random walk per ticker on weekdays (the
+same ticker always gets the same history); intraday quotes move every few seconds around the
+previous close. Nothing after "today" is ever produced.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from core.market import port
+from core.market.catalogue import BY_SYMBOL, CATALOGUE, Listing
+from core.market.port import HistoryBatch, Quote, QuoteBatch, SearchResult, SymbolMatch
+
+SOURCE = "demo"
+MARKET_TZ = ZoneInfo("America/Sao_Paulo")
+HORIZON = date(2035, 12, 31)
+ANCHOR = date(2026, 1, 2)
+TICK_S = 5  # intraday quotes change every tick
+TRADING_DAYS = 252
+CENTS = Decimal("0.01")
+
+
+def _fold(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    ).casefold()
+
+
+@lru_cache(maxsize=256)
+def _series(symbol: str) -> pd.Series:
+    """The whole synthetic close series of a catalogue ticker (weekdays, 2 decimals)."""
+    listing = BY_SYMBOL[symbol]
+    days = pd.bdate_range(listing.since, HORIZON)
+    rng = np.random.default_rng(zlib.crc32(symbol.encode()))
+    daily_vol = listing.vol / math.sqrt(TRADING_DAYS)
+    log_returns = rng.normal(0.08 / TRADING_DAYS - daily_vol**2 / 2, daily_vol, len(days))
+    walk = np.exp(np.cumsum(log_returns))
+    # Scale so the series sits at the listing's price level at the anchor date.
+    anchor = int(np.searchsorted(days.date, ANCHOR))
+    prices = listing.base * walk / walk[min(anchor, len(walk) - 1)]
+    return pd.Series(np.round(np.maximum(prices, 0.01), 2), index=days.date)
+
+
+class DemoMarketData:
+    """Synthetic market data that behaves like the real port (see the module docstring)."""
+
+    name = SOURCE
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.calls: Counter[str] = Counter()  # upstream-style calls, for the benchmarks
+
+    def _today(self) -> date:
+        return self._clock().astimezone(MARKET_TZ).date()
+
+    def search(self, query: str, limit: int = 10) -> SearchResult:
+        """Catalogue tickers whose symbol or name contains the query (accents ignored)."""
+        self.calls["search"] += 1
+        needle = _fold(query.strip())
+        ranked: list[tuple[int, Listing]] = []
+        for listing in CATALOGUE:
+            symbol = listing.symbol.casefold()
+            if symbol == needle or symbol.split(".")[0] == needle:
+                ranked.append((0, listing))
+            elif symbol.startswith(needle):
+                ranked.append((1, listing))
+            elif needle in symbol or needle in _fold(listing.name):
+                ranked.append((2, listing))
+        ranked.sort(key=lambda item: (item[0], item[1].symbol))
+        return SearchResult(
+            matches=[
+                SymbolMatch(
+                    symbol=listing.symbol,
+                    name=listing.name,
+                    exchange=listing.exchange,
+                    asset_type=listing.asset_type,
+                    currency=listing.currency,
+                )
+                for _, listing in ranked[:limit]
+            ]
+        )
+
+    def quotes(self, symbols: list[str]) -> QuoteBatch:
+        """A quote per known ticker that moves every few seconds; unknown ones fail."""
+        batch = QuoteBatch()
+        now = self._clock()
+        today = self._today()
+        wanted = list(dict.fromkeys(port.normalize_symbol(s) for s in symbols))
+        for chunk in port.chunks(wanted):
+            self.calls["quotes"] += 1
+            for symbol in chunk:
+                listing = BY_SYMBOL.get(symbol)
+                if listing is None:
+                    batch.failed[symbol] = port.NOT_FOUND
+                    continue
+                batch.quotes[symbol] = self._quote(listing, now, today)
+        return batch
+
+    @staticmethod
+    def _quote(listing: Listing, now: datetime, today: date) -> Quote:
+        series = _series(listing.symbol)
+        closes = series[series.index < today]
+        previous = float(closes.iloc[-1]) if len(closes) else listing.base
+        tick = int(now.timestamp()) // TICK_S
+        daily_vol = listing.vol / math.sqrt(TRADING_DAYS)
+        seed = zlib.crc32(f"{listing.symbol}:{today.isoformat()}".encode())
+        drift = np.random.default_rng(seed).normal(0, daily_vol)
+        wiggle = math.sin(tick / 7 + seed % 97) * daily_vol * 0.25
+        price = max(previous * (1 + drift + wiggle), 0.01)
+        return Quote(
+            symbol=listing.symbol,
+            price=Decimal(str(round(price, 2))).quantize(CENTS),
+            previous_close=Decimal(str(previous)).quantize(CENTS),
+            currency=listing.currency,
+            market_time=datetime.fromtimestamp(tick * TICK_S, UTC),
+            source=SOURCE,
+            name=listing.name,
+            exchange=listing.exchange,
+            first_trade_date=listing.since,
+        )
+
+    def history(self, symbols: list[str], start: date, end: date) -> HistoryBatch:
+        """Synthetic weekday closes in [start, end], never past today."""
+        batch = HistoryBatch()
+        last = min(end, self._today())
+        wanted = list(dict.fromkeys(port.normalize_symbol(s) for s in symbols))
+        for chunk in port.chunks(wanted):
+            self.calls["history"] += 1
+            for symbol in chunk:
+                if symbol not in BY_SYMBOL:
+                    batch.failed[symbol] = port.NOT_FOUND
+                    continue
+                series = _series(symbol)
+                window = series[(series.index >= start) & (series.index <= last)]
+                if window.empty:
+                    batch.failed[symbol] = port.NO_DATA
+                    continue
+                batch.closes[symbol] = {
+                    day: Decimal(str(value)).quantize(CENTS) for day, value in window.items()
+                }
+        return batch
