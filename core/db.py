@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.repositories.assets import AllocationRepository, AssetRepository
 from core.repositories.audit import AuditRepository
 from core.repositories.clients import ClientRepository
 from core.repositories.users import UserRepository
@@ -58,6 +59,8 @@ class UnitOfWork:
     clients: ClientRepository
     users: UserRepository
     audit: AuditRepository
+    assets: AssetRepository
+    allocations: AllocationRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -75,6 +78,8 @@ class UnitOfWork:
         self.clients = ClientRepository(self._session)
         self.users = UserRepository(self._session)
         self.audit = AuditRepository(self._session)
+        self.assets = AssetRepository(self._session)
+        self.allocations = AllocationRepository(self._session)
         return self
 
     def __exit__(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -50,6 +52,10 @@ _BUILTIN_KEYS = {
     "greater_than_equal": "validation.min",
     "less_than_equal": "validation.max",
     "extra_forbidden": "validation.unknown_field",
+    "date_parsing": "validation.date",
+    "date_from_datetime_parsing": "validation.date",
+    "date_from_datetime_inexact": "validation.date",
+    "date_type": "validation.date",
 }
 
 
@@ -262,3 +268,109 @@ def check_password_rules(password: str) -> str:
     except ValidationError as exc:
         key, params = next(iter(validation_failed(exc).field_errors.values()))
         raise ValidationFailed({"password": (key, params)}) from exc
+
+
+# -- assets and allocations ----------------------------------------------------------------
+AMOUNT_MAX = Decimal("1000000000000")  # 10^12: no real lot is larger; guards typos
+SYMBOL_MAX = 24
+
+
+def _amount(value: Any) -> Decimal:
+    """A positive, finite amount below 10^12, from a number or a string in either locale."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise PydanticCustomError("validation.required", "required")
+    if isinstance(value, str):
+        value = _locale_number(value)
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise PydanticCustomError("validation.number", "not a number") from exc
+    if not amount.is_finite():
+        raise PydanticCustomError("validation.number", "not a number")
+    if amount <= 0:
+        raise PydanticCustomError("validation.positive", "must be positive")
+    if amount >= AMOUNT_MAX:
+        raise PydanticCustomError("validation.too_large", "too large")
+    if -amount.as_tuple().exponent > DECIMAL_PLACES:  # type: ignore[operator]
+        raise PydanticCustomError(
+            "validation.decimals", "too many decimals", {"max": DECIMAL_PLACES}
+        )
+    return amount
+
+
+def _locale_number(text: str) -> str:
+    """Accept ``1.234,56`` (pt-BR) as well as ``1,234.56`` / ``1234.56`` (en)."""
+    cleaned = text.strip().replace(" ", "").replace("R$", "")
+    if "," in cleaned and "." in cleaned:
+        if cleaned.rfind(",") > cleaned.rfind("."):
+            cleaned = cleaned.replace(".", "").replace(",", ".")
+        else:
+            cleaned = cleaned.replace(",", "")
+    elif "," in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    return cleaned
+
+
+def _buy_date(value: date) -> date:
+    if value > today_in_brazil():
+        raise PydanticCustomError("validation.future_date", "in the future")
+    if value < EARLIEST_DATE:
+        raise PydanticCustomError("validation.too_old", "too old")
+    return value
+
+
+def _symbol(value: str) -> str:
+    symbol = value.strip().upper()
+    if not symbol:
+        raise PydanticCustomError("validation.required", "required")
+    if len(symbol) > SYMBOL_MAX or not SYMBOL_RE.match(symbol):
+        raise PydanticCustomError("validation.symbol", "invalid ticker")
+    return symbol
+
+
+DECIMAL_PLACES = 8
+EARLIEST_DATE = date(1900, 1, 1)
+SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.=\-^]{0,23}$")
+MARKET_TZ = ZoneInfo("America/Sao_Paulo")
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+BuyDate = Annotated[date, AfterValidator(_buy_date)]
+Symbol = Annotated[
+    str, BeforeValidator(lambda v: v if isinstance(v, str) else ""), AfterValidator(_symbol)
+]
+OptionalLabel = Annotated[str | None, Clean, AfterValidator(_optional_text(NAME_MAX))]
+
+
+def today_in_brazil() -> date:
+    """Today's date in São Paulo (where 'not in the future' is judged)."""
+    return datetime.now(MARKET_TZ).date()
+
+
+class AssetIn(_Input):
+    """An asset as picked from a search result (created the first time it is held)."""
+
+    symbol: Symbol
+    name: OptionalLabel = None
+    exchange: OptionalLabel = None
+    asset_type: OptionalLabel = None
+    currency: Annotated[str | None, Clean, AfterValidator(_optional_text(8))] = None
+
+
+class AllocationIn(_Input):
+    """A lot: quantity (fractions allowed) bought at a price on a date."""
+
+    quantity: Amount
+    buy_price: Amount
+    buy_date: BuyDate
+
+
+class AllocationOut(BaseModel):
+    """A stored lot with its asset's symbol."""
+
+    id: int
+    client_id: int
+    symbol: str
+    name: str
+    currency: str | None
+    quantity: Decimal
+    buy_price: Decimal
+    buy_date: date

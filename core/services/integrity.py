@@ -16,6 +16,10 @@ CONSTRAINTS: dict[str, tuple[str, str, bool]] = {
     "ck_clients_name_length": ("name", "validation.required", False),
     "ck_clients_email_shape": ("email", "validation.email", False),
     "ck_users_role": ("role", "validation.choice", False),
+    "ck_allocations_quantity_positive": ("quantity", "validation.positive", False),
+    "ck_allocations_buy_price_positive": ("buy_price", "validation.positive", False),
+    "ck_allocations_buy_date_past": ("buy_date", "validation.future_date", False),
+    "fk_allocations_client_id_clients": ("client_id", "error.not_found", False),
 }
 
 

@@ -1,0 +1,1 @@
+"""Pure metric functions over Decimal and pandas. No I/O."""

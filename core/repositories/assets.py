@@ -1,0 +1,70 @@
+"""Asset and allocation queries and writes (flushed, not committed)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core.models import Allocation, Asset
+
+
+class AssetRepository:
+    """Reads and writes ``assets``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_symbol(self, symbol: str) -> Asset | None:
+        """The asset with this (upper-case) symbol."""
+        return self.session.scalars(select(Asset).where(Asset.symbol == symbol)).one_or_none()
+
+    def get_or_create(self, values: dict[str, object]) -> Asset:
+        """The asset with ``values['symbol']``, inserted if missing (safe under concurrency)."""
+        stmt = insert(Asset).values(**values).on_conflict_do_nothing(index_elements=["symbol"])
+        self.session.execute(stmt)
+        asset = self.by_symbol(str(values["symbol"]))
+        assert asset is not None  # inserted above or by a concurrent transaction
+        return asset
+
+
+class AllocationRepository:
+    """Reads and writes ``allocations``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, allocation_id: int, *, for_update: bool = False) -> Allocation | None:
+        """The allocation with ``allocation_id``."""
+        stmt = select(Allocation).where(Allocation.id == allocation_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    def for_client(self, client_id: int) -> list[tuple[Allocation, Asset]]:
+        """A client's lots with their assets, by symbol then buy date."""
+        stmt = (
+            select(Allocation, Asset)
+            .join(Asset, Asset.id == Allocation.asset_id)
+            .where(Allocation.client_id == client_id)
+            .order_by(Asset.symbol, Allocation.buy_date, Allocation.id)
+        )
+        return [(row[0], row[1]) for row in self.session.execute(stmt)]
+
+    def add(self, allocation: Allocation) -> Allocation:
+        """Insert and flush so the database checks its rules now."""
+        self.session.add(allocation)
+        self.session.flush()
+        self.session.refresh(allocation)
+        return allocation
+
+    def refresh(self, allocation: Allocation) -> Allocation:
+        """Flush pending changes and re-read the row."""
+        self.session.flush()
+        self.session.refresh(allocation)
+        return allocation
+
+    def delete(self, allocation: Allocation) -> None:
+        """Delete one lot."""
+        self.session.delete(allocation)
+        self.session.flush()

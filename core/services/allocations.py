@@ -1,0 +1,163 @@
+"""Allocation use cases: add a lot (creating its asset from a search result), edit, delete.
+
+A ticker is checked against market data the first time it is held, so an unknown or
+mistyped ticker is refused instead of silently created; the asset takes its name, exchange,
+currency and first trading day from the search result and the quote. The buy date may not
+precede the asset's first trading day when that is known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from core.db import UnitOfWork
+from core.errors import NotFound, ValidationFailed
+from core.market.port import MarketData, Quote
+from core.models import Allocation, Asset
+from core.schemas import AllocationIn, AllocationOut, AssetIn, parse
+from core.services.integrity import translate_integrity_error
+from core.services.principal import Principal, require_admin
+
+ENTITY = "allocation"
+
+
+def _out(allocation: Allocation, asset: Asset) -> AllocationOut:
+    return AllocationOut(
+        id=allocation.id,
+        client_id=allocation.client_id,
+        symbol=asset.symbol,
+        name=asset.name,
+        currency=asset.currency,
+        quantity=allocation.quantity,
+        buy_price=allocation.buy_price,
+        buy_date=allocation.buy_date,
+    )
+
+
+def _audit(
+    uow: UnitOfWork,
+    actor: Principal,
+    action: str,
+    allocation_id: int,
+    before: AllocationOut | None,
+    after: AllocationOut | None,
+) -> None:
+    uow.audit.record(
+        actor_id=actor.user_id,
+        actor_email=actor.email,
+        action=action,
+        entity=ENTITY,
+        entity_id=str(allocation_id),
+        before=before.model_dump(mode="json") if before else None,
+        after=after.model_dump(mode="json") if after else None,
+    )
+
+
+def _check_first_trade(asset: Asset, lot: AllocationIn) -> None:
+    if asset.first_trade_date and lot.buy_date < asset.first_trade_date:
+        raise ValidationFailed.single(
+            "buy_date",
+            "validation.before_first_trade",
+            date=asset.first_trade_date.isoformat(),
+        )
+
+
+def _verify_new_symbol(market: MarketData, symbol: str) -> Quote:
+    batch = market.quotes([symbol])
+    if symbol in batch.quotes:
+        return batch.quotes[symbol]
+    reason = batch.failed.get(symbol, "not_found")
+    if reason in {"not_found", "no_data"}:
+        raise ValidationFailed.single("symbol", "validation.symbol_unknown", symbol=symbol)
+    # Yahoo is down or rate limiting: say so instead of calling the ticker unknown.
+    raise ValidationFailed.single("symbol", f"market.failed.{reason}")
+
+
+def add_allocation(
+    uow: UnitOfWork,
+    market: MarketData,
+    actor: Principal,
+    client_id: int,
+    asset: AssetIn | dict[str, Any],
+    lot: AllocationIn | dict[str, Any],
+) -> AllocationOut:
+    """Add a lot to a client's portfolio; the asset is created on first use."""
+    require_admin(actor)
+    asset_in = asset if isinstance(asset, AssetIn) else parse(AssetIn, asset)
+    lot_in = lot if isinstance(lot, AllocationIn) else parse(AllocationIn, lot)
+    with uow:
+        if uow.clients.get(client_id) is None:
+            raise NotFound()
+        known = uow.assets.by_symbol(asset_in.symbol)
+    # The market call happens outside any transaction.
+    quote = None if known else _verify_new_symbol(market, asset_in.symbol)
+    with uow:
+        stored = uow.assets.by_symbol(asset_in.symbol)
+        if stored is None:
+            assert quote is not None
+            stored = uow.assets.get_or_create(
+                {
+                    "symbol": asset_in.symbol,
+                    "name": asset_in.name or quote.name or asset_in.symbol,
+                    "exchange": asset_in.exchange or quote.exchange,
+                    "asset_type": asset_in.asset_type,
+                    "currency": quote.currency or asset_in.currency,
+                    "first_trade_date": quote.first_trade_date,
+                }
+            )
+        _check_first_trade(stored, lot_in)
+        try:
+            allocation = uow.allocations.add(
+                Allocation(client_id=client_id, asset_id=stored.id, **lot_in.model_dump())
+            )
+        except IntegrityError as exc:
+            raise translate_integrity_error(exc) from exc
+        out = _out(allocation, stored)
+        _audit(uow, actor, "create", allocation.id, None, out)
+        uow.commit()
+        return out
+
+
+def update_allocation(
+    uow: UnitOfWork, actor: Principal, allocation_id: int, lot: AllocationIn | dict[str, Any]
+) -> AllocationOut:
+    """Change a lot's quantity, buy price and buy date."""
+    require_admin(actor)
+    lot_in = lot if isinstance(lot, AllocationIn) else parse(AllocationIn, lot)
+    with uow:
+        allocation = uow.allocations.get(allocation_id, for_update=True)
+        if allocation is None:
+            raise NotFound()
+        asset = uow.session.get(Asset, allocation.asset_id)
+        assert asset is not None
+        _check_first_trade(asset, lot_in)
+        before = _out(allocation, asset)
+        for field, value in lot_in.model_dump().items():
+            setattr(allocation, field, value)
+        allocation.updated_at = func.now()
+        try:
+            uow.allocations.refresh(allocation)
+        except IntegrityError as exc:
+            raise translate_integrity_error(exc) from exc
+        after = _out(allocation, asset)
+        _audit(uow, actor, "update", allocation_id, before, after)
+        uow.commit()
+        return after
+
+
+def delete_allocation(uow: UnitOfWork, actor: Principal, allocation_id: int) -> None:
+    """Remove a lot (the asset and its prices stay for other clients)."""
+    require_admin(actor)
+    with uow:
+        allocation = uow.allocations.get(allocation_id, for_update=True)
+        if allocation is None:
+            raise NotFound()
+        asset = uow.session.get(Asset, allocation.asset_id)
+        assert asset is not None
+        before = _out(allocation, asset)
+        uow.allocations.delete(allocation)
+        _audit(uow, actor, "delete", allocation_id, before, None)
+        uow.commit()
