@@ -24,6 +24,18 @@ def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPa
                 url_path="clients",
                 default=True,
             ),
+            st.Page(
+                PAGES / "client_detail.py",
+                title=t("nav.client_detail"),
+                icon=":material/account_balance_wallet:",
+                url_path="client",
+            ),
+            st.Page(
+                PAGES / "assets.py",
+                title=t("nav.assets"),
+                icon=":material/search:",
+                url_path="assets",
+            ),
         ]
     }
     if principal.is_admin:

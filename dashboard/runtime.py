@@ -14,9 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings, get_settings
 from core.db import UnitOfWork, engine_for, uow_factory
-from core.embedded import resolve_database_url
+from core.embedded import resolve_database_url, resolve_redis_url
 from core.errors import PermissionDenied
 from core.i18n import Translator
+from core.market.cache import CachedMarketData
+from core.market.factory import build_market_data
+from core.redis_client import redis_for
 from core.services.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -70,3 +73,14 @@ def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
         st.success(message)
+
+
+@st.cache_resource(show_spinner=False)
+def _market(market_data: str, redis_url: str, ttl_s: int, home_dir: str) -> CachedMarketData:
+    return build_market_data(get_settings(), redis_for(redis_url))
+
+
+def market() -> CachedMarketData:
+    """The configured market data behind the Redis cache (one per server process)."""
+    s = get_settings()
+    return _market(s.market_data, resolve_redis_url(s), s.cache_ttl_s, s.home_dir)

@@ -11,7 +11,7 @@ from core.schemas import PAGE_SIZE_MAX, SEARCH_MAX, ClientOut, ClientPage
 from core.services import clients as client_service
 from dashboard import runtime
 from dashboard.components.client_form import client_form, errors_key
-from dashboard.components.feedback import guarded, show_field_errors, translate_field_errors
+from dashboard.components.feedback import guarded, translate_field_errors
 from dashboard.components.tables import clients_frame
 
 PAGE_SIZES = (10, 20, 50, PAGE_SIZE_MAX)
@@ -99,12 +99,31 @@ def _submit(form_key: str, values: dict[str, Any], client: ClientOut | None) -> 
             saved = client_service.update_client(runtime.uow(), actor, client.id, values)
             runtime.flash(t("clients.updated", name=saved.name))
     except ValidationFailed as error:
-        errors = translate_field_errors(error, t)
-        st.session_state[errors_key(form_key)] = errors
-        show_field_errors(errors, t)
-        return
+        # Run again so the form draws each message under its field (it reads them first).
+        st.session_state[errors_key(form_key)] = translate_field_errors(error, t)
+        st.rerun()
     st.session_state.pop(errors_key(form_key), None)
     st.rerun()
+
+
+def _open(items: list[ClientOut]) -> None:
+    """Pick a client of this page and open their portfolio."""
+    if not items:
+        return
+    by_id = {c.id: c for c in items}
+    pick_col, link_col = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = pick_col.selectbox(
+        t("detail.open"),
+        list(by_id),
+        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].email}",
+        key="clients_open_pick",
+    )
+    link_col.page_link(
+        "app_pages/client_detail.py",
+        label=t("detail.open"),
+        icon=":material/account_balance_wallet:",
+        query_params={"client": str(chosen)},
+    )
 
 
 def _create() -> None:
@@ -166,6 +185,7 @@ with guarded(t):
     else:
         st.info(t("clients.empty"))
     _pager(result)
+    _open(result.items)
     if actor.is_admin:
         _create()
         _edit(result.items)

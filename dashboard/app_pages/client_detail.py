@@ -1,0 +1,183 @@
+"""A client's portfolio: live figures per allocation, totals, and (admins) lot editing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from core.documents import format_document
+from core.errors import ValidationFailed
+from core.formatting import format_timestamp
+from core.schemas import ClientOut
+from core.services import allocations as allocation_service
+from core.services import clients as client_service
+from core.services.portfolio import AllocationRow, client_portfolio
+from dashboard import runtime
+from dashboard.components.feedback import (
+    field_hint,
+    guarded,
+    show_field_errors,
+    translate_field_errors,
+)
+from dashboard.components.lot_form import lot_inputs
+from dashboard.components.market import cache_caption, source_banner
+from dashboard.components.portfolio_table import allocations_frame, totals_lines
+
+ADD_ERRORS = "detail_add_errors"
+CONFIRM_KEY = "detail_confirm_delete"
+
+t = runtime.translator()
+actor = runtime.principal()
+market = runtime.market()
+
+
+def _client_id() -> int | None:
+    raw = st.query_params.get("client")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _pick_client() -> None:
+    st.info(t("detail.choose"))
+    query = st.text_input(t("assets.client_search"), max_chars=100, key="detail_clients_q")
+    clients = client_service.list_clients(runtime.uow(), {"search": query, "page_size": 50}).items
+    if not clients:
+        st.info(t("clients.empty"))
+        return
+    by_id = {c.id: c for c in clients}
+    chosen = st.selectbox(
+        t("detail.pick"),
+        list(by_id),
+        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].email}",
+        key="detail_pick",
+    )
+    if st.button(t("detail.open"), key="detail_open"):
+        st.query_params["client"] = str(chosen)
+        st.rerun()
+
+
+def _header(client: ClientOut) -> None:
+    st.title(t("detail.title", name=client.name))
+    parts = [client.email, t(f"status.{client.status}")]
+    if client.document:
+        parts.insert(1, format_document(client.document))
+    st.caption(" · ".join(parts))
+
+
+@st.fragment(run_every=runtime.settings().live_interval_s)
+def _live(client_id: int) -> None:
+    view = client_portfolio(runtime.uow(), market, client_id)
+    st.session_state[_rows_key(client_id)] = view.rows
+    if not view.rows:
+        st.info(t("detail.no_allocations"))
+        return
+    for totals in view.totals:
+        st.markdown(f"**{t('detail.totals_in', currency=totals.currency)}**")
+        columns = st.columns(4)
+        for column, (label, value) in zip(columns, totals_lines(totals, t).items(), strict=True):
+            column.metric(label, value)
+        if totals.unpriced:
+            st.caption(f":orange[{t('detail.unpriced', count=totals.unpriced)}]")
+    st.dataframe(allocations_frame(view.rows, t), hide_index=True, width="stretch")
+    cache_caption(view.cache.values(), t)
+    st.caption(t("detail.refreshed", time=format_timestamp(datetime.now().astimezone(), t.locale)))
+
+
+def _rows_key(client_id: int) -> str:
+    return f"detail_rows_{client_id}"
+
+
+def _add(client_id: int) -> None:
+    errors = st.session_state.get(ADD_ERRORS, {})
+    with st.expander(t("detail.add"), expanded=bool(errors)):
+        st.caption(t("detail.go_assets"))
+        with st.form("detail_add"):
+            symbol = st.text_input(t("field.symbol"), max_chars=24)
+            field_hint(errors, "symbol")
+            values = lot_inputs(t, errors)
+            submitted = st.form_submit_button(t("detail.save"), type="primary")
+        if not submitted:
+            return
+        try:
+            allocation_service.add_allocation(
+                runtime.uow(), market, actor, client_id, {"symbol": symbol}, values
+            )
+        except ValidationFailed as error:
+            st.session_state[ADD_ERRORS] = translate_field_errors(error, t)
+            show_field_errors(st.session_state[ADD_ERRORS], t)
+            return
+        st.session_state.pop(ADD_ERRORS, None)
+        runtime.flash(t("detail.added"))
+        st.rerun()
+
+
+def _edit(rows: list[AllocationRow]) -> None:
+    if not rows:
+        return
+    by_id = {row.allocation_id: row for row in rows}
+    with st.expander(t("detail.edit"), expanded=CONFIRM_KEY in st.session_state):
+        chosen = st.selectbox(
+            t("detail.pick_lot"),
+            list(by_id),
+            format_func=lambda aid: f"{by_id[aid].symbol} · {by_id[aid].quantity.normalize()} · "
+            f"{by_id[aid].buy_date.isoformat()}",
+            key="detail_lot_pick",
+        )
+        row = by_id[chosen]
+        form_key = f"detail_edit_{row.allocation_id}"
+        errors = st.session_state.get(f"{form_key}_errors", {})
+        with st.form(form_key):
+            values = lot_inputs(
+                t, errors, quantity=row.quantity, buy_price=row.buy_price, buy_date=row.buy_date
+            )
+            submitted = st.form_submit_button(t("detail.save"), type="primary")
+        if submitted:
+            try:
+                allocation_service.update_allocation(
+                    runtime.uow(), actor, row.allocation_id, values
+                )
+            except ValidationFailed as error:
+                st.session_state[f"{form_key}_errors"] = translate_field_errors(error, t)
+                show_field_errors(st.session_state[f"{form_key}_errors"], t)
+            else:
+                st.session_state.pop(f"{form_key}_errors", None)
+                runtime.flash(t("detail.updated"))
+                st.rerun()
+        _delete(row)
+
+
+def _delete(row: AllocationRow) -> None:
+    if st.session_state.get(CONFIRM_KEY) != row.allocation_id:
+        if st.button(t("detail.delete"), key="detail_delete"):
+            st.session_state[CONFIRM_KEY] = row.allocation_id
+            st.rerun()
+        return
+    st.warning(t("clients.delete_confirm", name=f"{row.symbol} ({row.quantity.normalize()})"))
+    yes, no, _ = st.columns([1, 1, 4])
+    if yes.button(t("clients.delete_yes"), type="primary", key="detail_delete_yes"):
+        st.session_state.pop(CONFIRM_KEY, None)
+        allocation_service.delete_allocation(runtime.uow(), actor, row.allocation_id)
+        runtime.flash(t("detail.deleted"))
+        st.rerun()
+    if no.button(t("clients.cancel"), key="detail_delete_no"):
+        st.session_state.pop(CONFIRM_KEY, None)
+        st.rerun()
+
+
+runtime.show_flash()
+with guarded(t):
+    client_id = _client_id()
+    if client_id is None:
+        st.title(t("nav.client_detail"))
+        _pick_client()
+    else:
+        client = client_service.get_client(runtime.uow(), client_id)
+        _header(client)
+        source_banner(market.name, t)
+        _live(client_id)
+        if actor.is_admin:
+            _add(client_id)
+            _edit(st.session_state.get(_rows_key(client_id), []))

@@ -1,0 +1,61 @@
+"""The allocations table and totals of a client, formatted for the user's locale."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from core.formatting import DASH, format_date, format_number, format_percent
+from core.i18n import Translator
+from core.services.portfolio import AllocationRow, CurrencyTotals
+
+
+def money(value: Decimal | None, currency: str | None, t: Translator) -> str:
+    """An amount with its currency: ``R$ 1.234,56`` for BRL, ``US$ 10,00`` for USD."""
+    if value is None:
+        return DASH
+    symbol = {"BRL": "R$", "USD": "US$", "EUR": "€", "GBP": "£"}.get(currency or "", currency or "")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol} {format_number(abs(value), t.locale)}".strip()
+
+
+def allocations_frame(rows: list[AllocationRow], t: Translator) -> pd.DataFrame:
+    """One line per lot; a lot without a quote shows "—" and the reason."""
+    records = []
+    for row in rows:
+        note = ""
+        if row.failure:
+            note = t(f"market.failed.{row.failure}")
+        elif row.stale:
+            note = t("market.stale")
+        records.append(
+            {
+                t("col.ticker"): row.symbol,
+                t("col.name"): row.name,
+                t("col.quantity"): format_number(row.quantity, t.locale, 8)
+                .rstrip("0")
+                .rstrip(",."),
+                t("col.buy_price"): money(row.buy_price, row.currency, t),
+                t("col.buy_date"): format_date(row.buy_date, t.locale),
+                t("col.invested"): money(row.invested, row.currency, t),
+                t("col.price"): money(row.price, row.currency, t),
+                t("col.daily_change"): format_percent(row.daily_change, t.locale),
+                t("col.return_pct"): format_percent(row.accumulated_return, t.locale),
+                t("col.gain"): money(row.gain, row.currency, t),
+                t("col.market_value"): money(row.market_value, row.currency, t),
+                t("col.weight"): format_percent(row.weight, t.locale, 1),
+                t("col.note"): note,
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def totals_lines(totals: CurrencyTotals, t: Translator) -> dict[str, str]:
+    """The headline figures for one currency, labelled and formatted."""
+    return {
+        t("detail.invested"): money(totals.invested, totals.currency, t),
+        t("detail.market_value"): money(totals.market_value, totals.currency, t),
+        t("detail.gain"): money(totals.gain, totals.currency, t),
+        t("detail.return"): format_percent(totals.accumulated_return, t.locale),
+    }
