@@ -63,6 +63,22 @@ def _fields(t: Translator) -> dict[str, str]:
     }
 
 
+def _login_form(authenticator: stauth.Authenticate, t: Translator) -> None:
+    """Draw the sign-in form (or sign in from the cookie) unless already signed in."""
+    authenticator.login(location="main", fields=_fields(t), max_login_attempts=MAX_LOGIN_ATTEMPTS)
+
+
+def _end_session(authenticator: stauth.Authenticate, t: Translator) -> None:
+    """Forget the user and the re-authentication cookie, then show the form again."""
+    st.session_state["authentication_status"] = None
+    st.session_state["username"] = None
+    # streamlit-authenticator reads the cookie again unless its own "logout" flag is set.
+    st.session_state["logout"] = True
+    authenticator.cookie_controller.delete_cookie()
+    _login_form(authenticator, t)
+    st.error(t("login.failed"))
+
+
 def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
     """Show the sign-in form until the user is authenticated; return who signed in."""
     credentials, principals = _credentials()
@@ -70,14 +86,16 @@ def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
         credentials, COOKIE_NAME, _cookie_key(), COOKIE_EXPIRY_DAYS, auto_hash=False
     )
     try:
-        authenticator.login(
-            location="main", fields=_fields(t), max_login_attempts=MAX_LOGIN_ATTEMPTS
-        )
+        _login_form(authenticator, t)
     except LoginError as exc:
-        # Too many attempts, or a cookie for a user who can no longer sign in.
         log.info("sign-in refused: %s", exc)
-        st.session_state["authentication_status"] = None
-        st.error(t("login.too_many") if "attempts" in str(exc) else t("login.failed"))
+        if "attempts" in str(exc):
+            st.session_state["authentication_status"] = None
+            st.error(t("login.too_many"))
+        else:
+            # A re-authentication cookie for a user who can no longer sign in: raised before
+            # the form was drawn, so without this the form would never show.
+            _end_session(authenticator, t)
         return None, authenticator
     status = st.session_state.get("authentication_status")
     username = st.session_state.get("username")
@@ -92,9 +110,7 @@ def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
         st.error(t("login.failed"))
     elif status and username not in principals:
         # Signed in earlier but deactivated since: end the session.
-        st.session_state["authentication_status"] = None
-        st.session_state["username"] = None
-        st.error(t("login.failed"))
+        _end_session(authenticator, t)
     else:
         st.info(t("login.prompt"))
     return None, authenticator

@@ -35,7 +35,11 @@ with guarded(t):
         st.markdown(
             t("app.signed_in_as", name=f"`{principal.email}`", role=t(f"role.{principal.role}"))
         )
-        authenticator.logout(t("app.logout"), location="sidebar", key="logout")
+        # Not "logout": streamlit-authenticator keeps its own flag under that session key.
+        authenticator.logout(t("app.logout"), location="sidebar", key="anka_logout")
+    if not st.session_state.get("authentication_status"):
+        # Signed out just now: show the sign-in form instead of the rest of this run.
+        st.rerun()
 
     navigation = st.navigation(pages_for(principal, t))
     navigation.run()

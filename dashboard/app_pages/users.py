@@ -26,6 +26,8 @@ actor = runtime.principal()
 def _create() -> None:
     errors = st.session_state.get(NEW_ERRORS, {})
     with st.expander(t("users.new"), expanded=bool(errors)):
+        if errors:
+            show_field_errors(errors, t)
         with st.form("user_new"):
             email = st.text_input(t("field.email"), max_chars=EMAIL_MAX + 50)
             field_hint(errors, "email")
@@ -43,9 +45,9 @@ def _create() -> None:
         try:
             created = user_service.create_user(runtime.uow(), actor, data)
         except ValidationFailed as error:
+            # Run again so each message is drawn under its field (read before the form).
             st.session_state[NEW_ERRORS] = translate_field_errors(error, t)
-            show_field_errors(st.session_state[NEW_ERRORS], t)
-            return
+            st.rerun()
         st.session_state.pop(NEW_ERRORS, None)
         runtime.flash(t("users.created", email=created.email))
         st.rerun()

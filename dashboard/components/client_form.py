@@ -9,7 +9,7 @@ import streamlit as st
 from core.documents import format_document
 from core.i18n import Translator
 from core.schemas import EMAIL_MAX, NAME_MAX, NOTES_MAX, PHONE_MAX, ClientOut
-from dashboard.components.feedback import FieldErrors, field_hint
+from dashboard.components.feedback import FieldErrors, field_hint, show_field_errors
 
 STATUSES = ("active", "inactive")
 
@@ -24,10 +24,13 @@ def client_form(
 ) -> dict[str, Any] | None:
     """Render the form; return the entered values when submitted, else None.
 
-    Inputs are limited to a little more than the allowed length, so an overlong value is
-    refused with a message instead of being silently cut.
+    The messages of the last refused submission (see :func:`errors_key`) are shown above
+    the form and under each field. Inputs are limited to a little more than the allowed
+    length, so an overlong value is refused with a message instead of being silently cut.
     """
     errors: FieldErrors = st.session_state.get(errors_key(form_key), {})
+    if errors:
+        show_field_errors(errors, t)
     with st.form(form_key, clear_on_submit=False):
         name = st.text_input(
             t("field.name"), value=initial.name if initial else "", max_chars=NAME_MAX + 50

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+import streamlit_authenticator.params
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, Button, Element, Selectbox, TextInput
 
 from core.config import get_settings
 from core.db import UnitOfWork, uow_factory
-from core.schemas import UserOut
+from core.i18n import translate
+from core.schemas import ClientOut, UserOut
+from core.services import clients as client_service
 from core.services import users as user_service
 from core.services.principal import SYSTEM
 
@@ -41,18 +46,95 @@ def app_env(
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_login_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """streamlit-authenticator sleeps 0.7 s before drawing its form; tests need not wait."""
+    monkeypatch.setattr(streamlit_authenticator.params, "PRE_LOGIN_SLEEP_TIME", 0.0)
+
+
 def new_app() -> AppTest:
     """A fresh app session."""
     return AppTest.from_file(APP, default_timeout=30)
 
 
-def sign_in(email: str, password: str = PASSWORD) -> AppTest:
-    """A session signed in as ``email`` (or showing the failure)."""
-    at = new_app().run()
+def sign_in(
+    email: str, password: str = PASSWORD, query_params: Mapping[str, str] | None = None
+) -> AppTest:
+    """A session signed in as ``email`` (or showing the failure).
+
+    ``query_params`` are in the URL from the first run, as when a shared link is opened.
+    """
+    at = new_app()
+    for key, value in (query_params or {}).items():
+        at.query_params[key] = value
+    at.run()
     at.text_input[0].input(email)
     at.text_input[1].input(password)
     at.button[0].click().run()
     return at
+
+
+def pt(key: str, **params: Any) -> str:
+    """The Portuguese catalogue text for ``key``."""
+    return translate(key, "pt_BR", **params)
+
+
+def values(elements: Iterable[Element]) -> list[Any]:
+    """The values of text elements (titles, messages, captions...)."""
+    return [e.value for e in elements]
+
+
+def expander(at: AppTest, label_key: str) -> Block:
+    """The expander whose label is the catalogue text ``label_key``."""
+    label = pt(label_key)
+    found = [e for e in at.expander if e.label == label]
+    assert found, f"no expander {label!r} in {[e.label for e in at.expander]}"
+    return found[0]
+
+
+def text_input(container: AppTest | Block, label_key: str) -> TextInput:
+    """The only text input labelled with the catalogue text ``label_key`` in ``container``."""
+    label = pt(label_key)
+    found = [w for w in container.text_input if w.label == label]
+    assert len(found) == 1, f"{len(found)} text inputs labelled {label!r}"
+    return found[0]
+
+
+def selectbox(container: AppTest | Block, label_key: str) -> Selectbox[Any]:
+    """The first select box labelled with the catalogue text ``label_key`` in ``container``."""
+    label = pt(label_key)
+    found = [w for w in container.selectbox if w.label == label]
+    assert found, f"no select box {label!r}"
+    return found[0]
+
+
+def button(container: AppTest | Block, label_key: str) -> Button:
+    """The only button (form submit buttons included) labelled ``label_key``."""
+    label = pt(label_key)
+    found = [b for b in container.button if b.label == label]
+    assert len(found) == 1, f"{len(found)} buttons labelled {label!r}"
+    return found[0]
+
+
+def button_labels(at: AppTest) -> list[str]:
+    """Every button label on the page (sidebar included)."""
+    return [b.label for b in at.button]
+
+
+def assert_no_exception(at: AppTest) -> None:
+    """Neither an uncaught exception nor the generic 'something went wrong' message."""
+    assert not at.exception, values(at.exception)
+    assert pt("error.unexpected") not in values(at.error)
+
+
+def create_client(make: Callable[[], UnitOfWork], **fields: Any) -> ClientOut:
+    """Store a client through the service, as the system."""
+    return client_service.create_client(make(), SYSTEM, fields)
+
+
+def all_clients(make: Callable[[], UnitOfWork], search: str = "") -> list[ClientOut]:
+    """Every stored client matching ``search`` (up to 100)."""
+    return client_service.list_clients(make(), {"search": search, "page_size": 100}).items
 
 
 def user_by_email(make: Callable[[], UnitOfWork], email: str) -> UserOut:

@@ -1,0 +1,118 @@
+"""Which pages each role reaches: admins get the administration pages, readers never do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from core.db import UnitOfWork
+from core.models import AuditEntry, User
+from tests.app.conftest import (
+    ADMIN_EMAIL,
+    READER_EMAIL,
+    assert_no_exception,
+    button_labels,
+    create_client,
+    pt,
+    sign_in,
+    values,
+)
+
+Make = Callable[[], UnitOfWork]
+
+
+def _counts(make: Make) -> tuple[int, int]:
+    """How many users and audit entries are stored."""
+    with make() as uow:
+        users = uow.session.scalar(select(func.count()).select_from(User))
+        audit = uow.session.scalar(select(func.count()).select_from(AuditEntry))
+    return int(users or 0), int(audit or 0)
+
+
+def _assert_no_admin_content(at: AppTest) -> None:
+    assert pt("users.title") not in values(at.title)
+    assert pt("audit.title") not in values(at.title)
+    labels = [e.label for e in at.expander]
+    assert pt("users.new") not in labels
+    assert pt("users.manage") not in labels
+    assert pt("users.create") not in button_labels(at)
+
+
+def test_admin_reaches_users_and_audit(app_env: Make) -> None:
+    at = sign_in(ADMIN_EMAIL)
+
+    at.switch_page("app_pages/users.py").run()
+    assert_no_exception(at)
+    assert values(at.title) == [pt("users.title")]
+    emails = list(at.dataframe[0].value[pt("field.email")])
+    assert sorted(emails) == sorted([ADMIN_EMAIL, READER_EMAIL])
+
+    at.switch_page("app_pages/audit.py").run()
+    assert_no_exception(at)
+    assert values(at.title) == [pt("audit.title")]
+
+    at.switch_page("app_pages/clients.py").run()
+    assert values(at.title) == [pt("clients.title")]
+
+    # The URL an admin types (see the reader's case below) does reach the page.
+    at._page_hash = calc_hash("users")
+    at.run()
+    assert values(at.title) == [pt("users.title")]
+
+
+@pytest.mark.parametrize("page", ["app_pages/users.py", "app_pages/audit.py"])
+def test_reader_cannot_switch_to_an_admin_page(app_env: Make, page: str) -> None:
+    before = _counts(app_env)
+    at = sign_in(READER_EMAIL)
+    assert values(at.title) == [pt("clients.title")]
+
+    # The page is not registered with st.navigation for this role, so there is nothing
+    # to switch to.
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(page)
+
+    at.run()
+    assert_no_exception(at)
+    assert values(at.title) == [pt("clients.title")]
+    _assert_no_admin_content(at)
+    assert _counts(app_env) == before
+
+
+@pytest.mark.parametrize("url_path", ["users", "audit"])
+def test_reader_typing_an_admin_url_gets_the_clients_page(app_env: Make, url_path: str) -> None:
+    before = _counts(app_env)
+    at = sign_in(READER_EMAIL)
+
+    # What the browser asks for at /users or /audit: the hash of the page's url_path.
+    # AppTest has no public way to request a page that is not registered.
+    at._page_hash = calc_hash(url_path)
+    at.run()
+
+    assert_no_exception(at)
+    assert values(at.title) == [pt("clients.title")]
+    _assert_no_admin_content(at)
+    assert _counts(app_env) == before
+
+
+def test_reader_sees_the_clients_table_but_no_controls(app_env: Make) -> None:
+    create_client(app_env, name="Maria Souza", email="maria@example.com")
+
+    at = sign_in(READER_EMAIL)
+
+    assert_no_exception(at)
+    assert values(at.title) == [pt("clients.title")]
+    assert list(at.dataframe[0].value[pt("field.name")]) == ["Maria Souza"]
+    labels = button_labels(at)
+    for key in ("clients.create", "clients.save", "clients.delete", "clients.delete_yes"):
+        assert pt(key) not in labels
+    expanders = [e.label for e in at.expander]
+    assert pt("clients.new") not in expanders
+    assert pt("clients.edit") not in expanders
+    assert not at.get("form")
+    # The filters and the pager are there for everyone.
+    assert pt("clients.next") in labels
+    assert [w.label for w in at.text_input] == [pt("clients.search")]
