@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from core.db import UnitOfWork
-from core.schemas import ClientOut
+from core.schemas import SEARCH_MAX, ClientOut
 from tests.app.conftest import (
     ADMIN_EMAIL,
     all_clients,
@@ -347,15 +347,33 @@ def test_page_past_the_end_in_the_url_is_clamped(app_env: Make) -> None:
     assert at.query_params["page"] == "3"
 
 
-@pytest.mark.parametrize("page", ["abc", "-1", "0"])
-def test_nonsense_page_in_the_url_shows_page_one(app_env: Make, page: str) -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "abc"},
+        {"page": "-1"},
+        {"page": "0"},
+        {"size": "100000"},
+        {"status": "bogus"},
+        {"q": "a" * 150},
+    ],
+    ids=["page-abc", "page-negative", "page-zero", "size-huge", "status-bogus", "q-too-long"],
+)
+def test_nonsense_in_the_url_is_ignored(app_env: Make, params: dict[str, str]) -> None:
     create_client(app_env, name="Ana Lima", email="ana@example.com")
 
-    at = sign_in(ADMIN_EMAIL, query_params={"page": page})
+    at = sign_in(ADMIN_EMAIL, query_params=params)
 
     assert_no_exception(at)
     assert not at.error
-    assert names_shown(at) == ["Ana Lima"]
+    assert values(at.title) == [pt("clients.title")]
+    if "q" in params:
+        # Cut to the search box's limit: no match, but no error either.
+        assert len(text_input(at, "clients.search").value) == SEARCH_MAX
+        assert values(at.info) == [pt("clients.empty")]
+    else:
+        assert names_shown(at) == ["Ana Lima"]
+        assert at.query_params["page"] == "1"
 
 
 @pytest.mark.parametrize(
