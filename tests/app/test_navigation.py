@@ -11,8 +11,11 @@ from streamlit.util import calc_hash
 
 from core.db import UnitOfWork
 from core.models import AuditEntry, User
+from core.services import users as user_service
+from core.services.principal import SYSTEM
 from tests.app.conftest import (
     ADMIN_EMAIL,
+    PASSWORD,
     READER_EMAIL,
     assert_no_exception,
     button_labels,
@@ -116,3 +119,23 @@ def test_reader_sees_the_clients_table_but_no_controls(app_env: Make) -> None:
     # The filters and the pager are there for everyone.
     assert pt("clients.next") in labels
     assert [w.label for w in at.text_input] == [pt("clients.search")]
+
+
+def test_a_role_change_applies_on_the_next_click(app_env: Make) -> None:
+    second_admin = user_service.create_user(
+        app_env(),
+        SYSTEM,
+        {"email": "chefe@example.com", "name": "chefe", "role": "admin", "password": PASSWORD},
+    )
+    at = sign_in("chefe@example.com")
+    at.switch_page("app_pages/users.py").run()
+    assert values(at.title) == [pt("users.title")]
+
+    user_service.change_role(app_env(), SYSTEM, second_admin.id, "read_only")
+    at.run()
+
+    assert_no_exception(at)
+    assert values(at.title) == [pt("clients.title")]
+    _assert_no_admin_content(at)
+    assert pt("clients.create") not in button_labels(at)
+    assert pt("role.read_only") in " ".join(values(at.sidebar.markdown))
