@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import clients_search
+from bench import clients_search, portfolio
 
 
 def main() -> int:
     """Run the benchmarks; exit non-zero when a target is missed."""
-    results = {"clients_search": clients_search.run()}
+    results = {"clients_search": clients_search.run(), "portfolio": portfolio.run()}
     print("\n" + "\n".join(f"{name}: {'OK' if ok else 'MISSED'}" for name, ok in results.items()))
     return 0 if all(results.values()) else 1
 

@@ -11,7 +11,7 @@ straight through and the logs say so; the page never fails because of Redis.
 from __future__ import annotations
 
 import hashlib
-import json
+import orjson
 import logging
 import time
 from collections.abc import Callable
@@ -91,7 +91,7 @@ class CachedMarketData:
         return ":".join((PREFIX, self.name, kind, *parts))
 
     def _wrap(self, payload: Any) -> str:
-        return json.dumps({"fresh_until": self._clock() + self.ttl_s, "data": payload})
+        return orjson.dumps({"fresh_until": self._clock() + self.ttl_s, "data": payload}).decode()
 
     def _read(self, keys: list[str]) -> list[dict[str, Any] | None]:
         if not keys:
@@ -102,7 +102,7 @@ class CachedMarketData:
             self._down(exc)
             return [None] * len(keys)
         self.available = True
-        return [json.loads(item) if item else None for item in raw]
+        return [orjson.loads(item) if item else None for item in raw]
 
     def _write(self, items: dict[str, Any]) -> None:
         if not items:

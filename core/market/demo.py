@@ -12,7 +12,7 @@ import math
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.market import port
-from core.market.catalogue import BY_SYMBOL, CATALOGUE, Listing
+from core.market.catalogue import CATALOGUE, Listing
 from core.market.port import HistoryBatch, Quote, QuoteBatch, SearchResult, SymbolMatch
 
 SOURCE = "demo"
@@ -41,9 +41,9 @@ def _fold(text: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _series(symbol: str) -> pd.Series:
-    """The whole synthetic close series of a catalogue ticker (weekdays, 2 decimals)."""
-    listing = BY_SYMBOL[symbol]
+def _series(listing: Listing) -> pd.Series:
+    """The whole synthetic close series of a listing (weekdays, 2 decimals)."""
+    symbol = listing.symbol
     days = pd.bdate_range(listing.since, HORIZON)
     rng = np.random.default_rng(zlib.crc32(symbol.encode()))
     daily_vol = listing.vol / math.sqrt(TRADING_DAYS)
@@ -60,8 +60,14 @@ class DemoMarketData:
 
     name = SOURCE
 
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime] | None = None,
+        listings: Iterable[Listing] = CATALOGUE,
+    ) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
+        # The bundled catalogue by default; benchmarks pass larger synthetic books.
+        self.listings: dict[str, Listing] = {listing.symbol: listing for listing in listings}
         self.calls: Counter[str] = Counter()  # upstream-style calls, for the benchmarks
 
     def _today(self) -> date:
@@ -72,7 +78,7 @@ class DemoMarketData:
         self.calls["search"] += 1
         needle = _fold(query.strip())
         ranked: list[tuple[int, Listing]] = []
-        for listing in CATALOGUE:
+        for listing in self.listings.values():
             symbol = listing.symbol.casefold()
             if symbol == needle or symbol.split(".")[0] == needle:
                 ranked.append((0, listing))
@@ -103,7 +109,7 @@ class DemoMarketData:
         for chunk in port.chunks(wanted):
             self.calls["quotes"] += 1
             for symbol in chunk:
-                listing = BY_SYMBOL.get(symbol)
+                listing = self.listings.get(symbol)
                 if listing is None:
                     batch.failed[symbol] = port.NOT_FOUND
                     continue
@@ -112,7 +118,7 @@ class DemoMarketData:
 
     @staticmethod
     def _quote(listing: Listing, now: datetime, today: date) -> Quote:
-        series = _series(listing.symbol)
+        series = _series(listing)
         closes = series[series.index < today]
         previous = float(closes.iloc[-1]) if len(closes) else listing.base
         tick = int(now.timestamp()) // TICK_S
@@ -141,10 +147,10 @@ class DemoMarketData:
         for chunk in port.chunks(wanted):
             self.calls["history"] += 1
             for symbol in chunk:
-                if symbol not in BY_SYMBOL:
+                if symbol not in self.listings:
                     batch.failed[symbol] = port.NOT_FOUND
                     continue
-                series = _series(symbol)
+                series = _series(self.listings[symbol])
                 window = series[(series.index >= start) & (series.index <= last)]
                 if window.empty:
                     batch.failed[symbol] = port.NO_DATA
