@@ -11,7 +11,6 @@ straight through and the logs say so; the page never fails because of Redis.
 from __future__ import annotations
 
 import hashlib
-import orjson
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import redis
 
 from core.market.port import (
