@@ -277,10 +277,10 @@ SYMBOL_MAX = 24
 
 def _amount(value: Any) -> Decimal:
     """A positive, finite amount below 10^12, from a number or a string in either locale."""
-    if isinstance(value, bool) or value is None or value == "":
-        raise PydanticCustomError("validation.required", "required")
     if isinstance(value, str):
         value = _locale_number(value)
+    if isinstance(value, bool) or value is None or value == "":
+        raise PydanticCustomError("validation.required", "required")
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
@@ -291,16 +291,29 @@ def _amount(value: Any) -> Decimal:
         raise PydanticCustomError("validation.positive", "must be positive")
     if amount >= AMOUNT_MAX:
         raise PydanticCustomError("validation.too_large", "too large")
-    if -amount.as_tuple().exponent > DECIMAL_PLACES:  # type: ignore[operator]
+    if _decimal_places(amount) > DECIMAL_PLACES:
         raise PydanticCustomError(
             "validation.decimals", "too many decimals", {"max": DECIMAL_PLACES}
         )
     return amount
 
 
+def _decimal_places(amount: Decimal) -> int:
+    """Decimals that matter (exactly, no rounding): trailing zeros don't, 1.500000000 has 1."""
+    digits, exponent = amount.as_tuple().digits, int(amount.as_tuple().exponent)
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + zeros))
+
+
 def _locale_number(text: str) -> str:
-    """Accept ``1.234,56`` (pt-BR) as well as ``1,234.56`` / ``1234.56`` (en)."""
+    """Accept ``1.234,56`` (pt-BR) as well as ``1,234.56`` / ``1234.56`` (en).
+
+    A lone separator is the decimal one (``1,5`` and ``1.5`` are both 1.5); a separator
+    repeated in thousands groups (``1.234.567``, ``1,234,567``) is the grouping one.
+    """
     cleaned = text.strip().replace(" ", "").replace("R$", "")
+    if _GROUPED_DOTS.match(cleaned) or _GROUPED_COMMAS.match(cleaned):
+        cleaned = cleaned.replace(".", "").replace(",", "")
     if "," in cleaned and "." in cleaned:
         if cleaned.rfind(",") > cleaned.rfind("."):
             cleaned = cleaned.replace(".", "").replace(",", ".")
@@ -329,6 +342,8 @@ def _symbol(value: str) -> str:
 
 
 DECIMAL_PLACES = 8
+_GROUPED_DOTS = re.compile(r"^[+-]?\d{1,3}(\.\d{3}){2,}$")
+_GROUPED_COMMAS = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$")
 EARLIEST_DATE = date(1900, 1, 1)
 SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.=\-^]{0,23}$")
 MARKET_TZ = ZoneInfo("America/Sao_Paulo")

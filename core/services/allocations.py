@@ -22,6 +22,13 @@ from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
 
 ENTITY = "allocation"
+# Column sizes of the descriptive asset labels. They come from a search result or a quote
+# (not typed by the user), so a longer label is clipped rather than refused.
+LABEL_MAX = {"name": 200, "exchange": 64, "asset_type": 32, "currency": 8}
+
+
+def _label(field: str, value: str | None) -> str | None:
+    return value[: LABEL_MAX[field]] if value else None
 
 
 def _out(allocation: Allocation, asset: Asset) -> AllocationOut:
@@ -101,10 +108,10 @@ def add_allocation(
             stored = uow.assets.get_or_create(
                 {
                     "symbol": asset_in.symbol,
-                    "name": asset_in.name or quote.name or asset_in.symbol,
-                    "exchange": asset_in.exchange or quote.exchange,
-                    "asset_type": asset_in.asset_type,
-                    "currency": quote.currency or asset_in.currency,
+                    "name": _label("name", asset_in.name or quote.name) or asset_in.symbol,
+                    "exchange": _label("exchange", asset_in.exchange or quote.exchange),
+                    "asset_type": _label("asset_type", asset_in.asset_type),
+                    "currency": _label("currency", quote.currency or asset_in.currency),
                     "first_trade_date": quote.first_trade_date,
                 }
             )

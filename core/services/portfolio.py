@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
-from core.analytics.lots import lot_figures, weight
+from core.analytics.lots import EXACT_PRECISION, lot_figures, weight
 from core.db import UnitOfWork
 from core.errors import NotFound
 from core.market.port import CacheInfo, MarketData
@@ -83,7 +83,7 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
                 quantity=allocation.quantity,
                 buy_price=allocation.buy_price,
                 buy_date=allocation.buy_date,
-                invested=allocation.quantity * allocation.buy_price,
+                invested=_exact_product(allocation.quantity, allocation.buy_price),
             )
             for allocation, asset in uow.allocations.for_client(client_id)
         ]
@@ -124,23 +124,32 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
     return view
 
 
+def _exact_product(a: Decimal, b: Decimal) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = EXACT_PRECISION
+        return a * b
+
+
 def _totals(rows: list[AllocationRow]) -> list[CurrencyTotals]:
+    """Exact sums per currency; the return is ``gain / invested`` (one rounding)."""
     totals: list[CurrencyTotals] = []
     for currency in sorted({row.currency or "?" for row in rows}):
         mine = [row for row in rows if (row.currency or "?") == currency]
         priced = [row for row in mine if row.market_value is not None]
-        invested_priced = sum((row.invested for row in priced), Decimal(0))
-        market_value = sum((row.market_value or Decimal(0) for row in priced), Decimal(0))
+        with localcontext() as ctx:
+            ctx.prec = EXACT_PRECISION
+            invested = sum((row.invested for row in mine), Decimal(0))
+            invested_priced = sum((row.invested for row in priced), Decimal(0))
+            market_value = sum((row.market_value or Decimal(0) for row in priced), Decimal(0))
+            gain = market_value - invested_priced
         totals.append(
             CurrencyTotals(
                 currency=currency,
-                invested=sum((row.invested for row in mine), Decimal(0)),
+                invested=invested,
                 invested_priced=invested_priced,
                 market_value=market_value,
-                gain=market_value - invested_priced,
-                accumulated_return=(
-                    market_value / invested_priced - 1 if invested_priced > 0 else None
-                ),
+                gain=gain,
+                accumulated_return=gain / invested_priced if invested_priced > 0 else None,
                 unpriced=len(mine) - len(priced),
             )
         )

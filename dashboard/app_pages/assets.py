@@ -65,6 +65,8 @@ def _add(matches: list[SymbolMatch]) -> None:
         st.info(t("assets.no_clients"))
         return
     by_id = {c.id: c for c in clients}
+    if errors:
+        show_field_errors(errors, t)
     with st.form("assets_add"):
         client_id = st.selectbox(
             t("assets.client"),
@@ -81,9 +83,9 @@ def _add(matches: list[SymbolMatch]) -> None:
             runtime.uow(), market, actor, client_id, _asset(match), values
         )
     except ValidationFailed as error:
+        # Run again so each message is drawn under its field (read before the form).
         st.session_state[ADD_ERRORS] = translate_field_errors(error, t)
-        show_field_errors(st.session_state[ADD_ERRORS], t)
-        return
+        st.rerun()
     st.session_state.pop(ADD_ERRORS, None)
     runtime.flash(
         t(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.documents import format_document
 from core.errors import ValidationFailed
-from core.formatting import format_timestamp
+from core.formatting import format_date, format_timestamp
 from core.schemas import ClientOut
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
@@ -22,7 +22,7 @@ from dashboard.components.feedback import (
 )
 from dashboard.components.lot_form import lot_inputs
 from dashboard.components.market import cache_caption, source_banner
-from dashboard.components.portfolio_table import allocations_frame, totals_lines
+from dashboard.components.portfolio_table import allocations_frame, quantity_text, totals_lines
 
 ADD_ERRORS = "detail_add_errors"
 CONFIRM_KEY = "detail_confirm_delete"
@@ -94,6 +94,8 @@ def _add(client_id: int) -> None:
     errors = st.session_state.get(ADD_ERRORS, {})
     with st.expander(t("detail.add"), expanded=bool(errors)):
         st.caption(t("detail.go_assets"))
+        if errors:
+            show_field_errors(errors, t)
         with st.form("detail_add"):
             symbol = st.text_input(t("field.symbol"), max_chars=24)
             field_hint(errors, "symbol")
@@ -106,9 +108,9 @@ def _add(client_id: int) -> None:
                 runtime.uow(), market, actor, client_id, {"symbol": symbol}, values
             )
         except ValidationFailed as error:
+            # Run again so each message is drawn under its field (read before the form).
             st.session_state[ADD_ERRORS] = translate_field_errors(error, t)
-            show_field_errors(st.session_state[ADD_ERRORS], t)
-            return
+            st.rerun()
         st.session_state.pop(ADD_ERRORS, None)
         runtime.flash(t("detail.added"))
         st.rerun()
@@ -122,13 +124,15 @@ def _edit(rows: list[AllocationRow]) -> None:
         chosen = st.selectbox(
             t("detail.pick_lot"),
             list(by_id),
-            format_func=lambda aid: f"{by_id[aid].symbol} · {by_id[aid].quantity.normalize()} · "
-            f"{by_id[aid].buy_date.isoformat()}",
+            format_func=lambda aid: f"{by_id[aid].symbol} · {quantity_text(by_id[aid].quantity, t)}"
+            f" · {format_date(by_id[aid].buy_date, t.locale)}",
             key="detail_lot_pick",
         )
         row = by_id[chosen]
         form_key = f"detail_edit_{row.allocation_id}"
         errors = st.session_state.get(f"{form_key}_errors", {})
+        if errors:
+            show_field_errors(errors, t)
         with st.form(form_key):
             values = lot_inputs(
                 t, errors, quantity=row.quantity, buy_price=row.buy_price, buy_date=row.buy_date
@@ -141,7 +145,7 @@ def _edit(rows: list[AllocationRow]) -> None:
                 )
             except ValidationFailed as error:
                 st.session_state[f"{form_key}_errors"] = translate_field_errors(error, t)
-                show_field_errors(st.session_state[f"{form_key}_errors"], t)
+                st.rerun()
             else:
                 st.session_state.pop(f"{form_key}_errors", None)
                 runtime.flash(t("detail.updated"))
@@ -155,7 +159,9 @@ def _delete(row: AllocationRow) -> None:
             st.session_state[CONFIRM_KEY] = row.allocation_id
             st.rerun()
         return
-    st.warning(t("clients.delete_confirm", name=f"{row.symbol} ({row.quantity.normalize()})"))
+    # Not clients.delete_confirm: that one warns about deleting *all* of a client's lots.
+    lot = f"{row.symbol} · {quantity_text(row.quantity, t)} · {format_date(row.buy_date, t.locale)}"
+    st.warning(f"{t('detail.delete')}: {lot}?")
     yes, no, _ = st.columns([1, 1, 4])
     if yes.button(t("clients.delete_yes"), type="primary", key="detail_delete_yes"):
         st.session_state.pop(CONFIRM_KEY, None)

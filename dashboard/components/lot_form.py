@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import streamlit as st
 
-from core.formatting import format_number
 from core.i18n import Translator
 from core.schemas import EARLIEST_DATE, today_in_brazil
 from dashboard.components.feedback import FieldErrors, field_hint
 
 DATE_FORMATS = {"pt_BR": "DD/MM/YYYY", "en": "YYYY-MM-DD"}
+
+
+def editable_number(value: Any, locale: str) -> str:
+    """An amount as the user would type it back: no thousands grouping, no trailing zeros.
+
+    Grouped text would not survive the round trip: ``1.000`` (pt-BR) or ``1,000`` (en) is a
+    lone separator, which the schema reads as a decimal mark, i.e. 1.
+    """
+    if value is None:
+        return ""
+    text = format(Decimal(str(value)).normalize(), "f")
+    return text.replace(".", ",") if locale == "pt_BR" else text
 
 
 def lot_inputs(
@@ -26,21 +38,13 @@ def lot_inputs(
     """Render quantity, buy price and buy date inputs; return the raw entered values."""
     qty = st.text_input(
         t("field.quantity"),
-        value=(
-            ""
-            if quantity is None
-            else format_number(quantity, t.locale, 8).rstrip("0").rstrip(",.")
-        ),
+        value=editable_number(quantity, t.locale),
         max_chars=40,
     )
     field_hint(errors, "quantity")
     price = st.text_input(
         t("field.buy_price"),
-        value=(
-            ""
-            if buy_price is None
-            else format_number(buy_price, t.locale, 8).rstrip("0").rstrip(",.")
-        ),
+        value=editable_number(buy_price, t.locale),
         max_chars=40,
     )
     field_hint(errors, "buy_price")

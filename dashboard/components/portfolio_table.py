@@ -20,6 +20,11 @@ def money(value: Decimal | None, currency: str | None, t: Translator) -> str:
     return f"{sign}{symbol} {format_number(abs(value), t.locale)}".strip()
 
 
+def quantity_text(value: Decimal, t: Translator) -> str:
+    """A quantity for display: grouped, without trailing zeros (``1.000``, ``2,5``)."""
+    return format_number(value, t.locale, 8).rstrip("0").rstrip(",.")
+
+
 def allocations_frame(rows: list[AllocationRow], t: Translator) -> pd.DataFrame:
     """One line per lot; a lot without a quote shows "—" and the reason."""
     records = []
@@ -33,9 +38,7 @@ def allocations_frame(rows: list[AllocationRow], t: Translator) -> pd.DataFrame:
             {
                 t("col.ticker"): row.symbol,
                 t("col.name"): row.name,
-                t("col.quantity"): format_number(row.quantity, t.locale, 8)
-                .rstrip("0")
-                .rstrip(",."),
+                t("col.quantity"): quantity_text(row.quantity, t),
                 t("col.buy_price"): money(row.buy_price, row.currency, t),
                 t("col.buy_date"): format_date(row.buy_date, t.locale),
                 t("col.invested"): money(row.invested, row.currency, t),

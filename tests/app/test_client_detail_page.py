@@ -1,0 +1,295 @@
+"""The client portfolio page on demo market data: figures, totals, and lot editing (admins)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
+
+from core.config import get_settings
+from core.db import UnitOfWork
+from core.market.demo import DemoMarketData
+from core.schemas import AllocationIn, ClientOut, parse
+from core.services import allocations as allocation_service
+from core.services.principal import SYSTEM
+from dashboard.components.lot_form import editable_number
+from tests.app.conftest import (
+    ADMIN_EMAIL,
+    READER_EMAIL,
+    assert_no_exception,
+    button,
+    create_client,
+    expander,
+    pt,
+    selectbox,
+    sign_in,
+    text_input,
+    values,
+)
+
+Make = Callable[[], UnitOfWork]
+Lot = tuple[str, Decimal, Decimal, date]
+BUY_DATE = date(2025, 3, 10)
+
+
+@pytest.fixture
+def demo_env(app_env: Make, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Make]:
+    """The app on the demo market data, caching in the real Redis."""
+    monkeypatch.setenv("ANKA_MARKET_DATA", "demo")
+    monkeypatch.setenv("ANKA_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield app_env
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def maria(demo_env: Make) -> ClientOut:
+    return create_client(demo_env, name="Maria Souza", email="maria@example.com")
+
+
+def add_lot(make: Make, client_id: int, symbol: str, quantity: str, buy_price: str) -> None:
+    lot = {"quantity": quantity, "buy_price": buy_price, "buy_date": BUY_DATE}
+    allocation_service.add_allocation(
+        make(), DemoMarketData(), SYSTEM, client_id, {"symbol": symbol}, lot
+    )
+
+
+def stored_lots(make: Make, client_id: int) -> list[Lot]:
+    with make() as uow:
+        return [
+            (asset.symbol, lot.quantity, lot.buy_price, lot.buy_date)
+            for lot, asset in uow.allocations.for_client(client_id)
+        ]
+
+
+def open_detail(email: str, client_id: int | str) -> AppTest:
+    at = sign_in(email)
+    at.query_params["client"] = str(client_id)
+    at.switch_page("app_pages/client_detail.py").run()
+    assert_no_exception(at)
+    return at
+
+
+def table(at: AppTest) -> list[dict[str, str]]:
+    return at.dataframe[0].value.to_dict("records") if at.dataframe else []
+
+
+def column(at: AppTest, key: str) -> list[str]:
+    return [row[pt(key)] for row in table(at)]
+
+
+def metrics(at: AppTest) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in at.metric]
+
+
+def brl_amount(text: str) -> Decimal:
+    """'R$ 1.234,56' / '-R$ 3,00' -> Decimal."""
+    sign = -1 if text.startswith("-") else 1
+    number = text.lstrip("-").split(" ", 1)[1].replace(".", "").replace(",", ".")
+    return sign * Decimal(number)
+
+
+def save_in(block: Block) -> None:
+    (save,) = [b for b in block.button if b.label == pt("detail.save")]
+    save.click().run()
+
+
+# -- what everyone sees ---------------------------------------------------------------------
+
+
+def test_header_table_and_totals(demo_env: Make, maria: ClientOut) -> None:
+    add_lot(demo_env, maria.id, "PETR4.SA", "100", "30")
+    add_lot(demo_env, maria.id, "AAPL", "2", "150")
+
+    at = open_detail(ADMIN_EMAIL, maria.id)
+
+    assert values(at.title) == [pt("detail.title", name="Maria Souza")]
+    assert f"maria@example.com · {pt('status.active')}" in values(at.caption)
+    assert pt("market.source.demo") in values(at.warning)
+    assert column(at, "col.ticker") == ["AAPL", "PETR4.SA"]
+    assert column(at, "col.quantity") == ["2", "100"]
+    assert column(at, "col.invested") == ["US$ 300,00", "R$ 3.000,00"]
+    assert column(at, "col.buy_date") == ["10/03/2025", "10/03/2025"]
+    assert column(at, "col.weight") == ["100,0%", "100,0%"]
+    assert column(at, "col.note") == ["", ""]
+    petr = table(at)[1]
+    price = brl_amount(petr[pt("col.price")])
+    assert brl_amount(petr[pt("col.market_value")]) == 100 * price
+    assert brl_amount(petr[pt("col.gain")]) == 100 * price - 3000
+
+    md = values(at.markdown)
+    assert f"**{pt('detail.totals_in', currency='BRL')}**" in md
+    assert f"**{pt('detail.totals_in', currency='USD')}**" in md
+    brl = dict(metrics(at)[:4])
+    assert brl[pt("detail.invested")] == "R$ 3.000,00"
+    assert brl_amount(brl[pt("detail.market_value")]) == 100 * price
+    assert [label for label, _ in metrics(at)] == [
+        pt("detail.invested"),
+        pt("detail.market_value"),
+        pt("detail.gain"),
+        pt("detail.return"),
+    ] * 2
+    assert dict(metrics(at)[4:])[pt("detail.invested")] == "US$ 300,00"
+
+
+def test_client_without_lots_says_so(demo_env: Make, maria: ClientOut) -> None:
+    at = open_detail(ADMIN_EMAIL, maria.id)
+    assert values(at.title) == [pt("detail.title", name="Maria Souza")]
+    assert pt("detail.no_allocations") in values(at.info)
+    assert not at.dataframe
+    assert pt("detail.edit") not in [e.label for e in at.expander]
+
+
+def test_unknown_client_shows_not_found(demo_env: Make) -> None:
+    at = open_detail(ADMIN_EMAIL, 999_999)
+    assert values(at.error) == [pt("error.not_found")]
+    assert not at.dataframe
+
+
+def test_malformed_client_parameter_offers_the_picker(demo_env: Make, maria: ClientOut) -> None:
+    at = open_detail(ADMIN_EMAIL, "abc")
+    assert values(at.title) == [pt("nav.client_detail")]
+    assert pt("detail.choose") in values(at.info)
+    assert selectbox(at, "detail.pick").options == ["Maria Souza · maria@example.com"]
+
+
+def test_read_only_sees_the_portfolio_without_edit_controls(
+    demo_env: Make, maria: ClientOut
+) -> None:
+    add_lot(demo_env, maria.id, "PETR4.SA", "100", "30")
+
+    at = open_detail(READER_EMAIL, maria.id)
+
+    assert column(at, "col.ticker") == ["PETR4.SA"]
+    assert len(at.metric) == 4
+    assert not at.expander
+    assert not at.text_input
+    assert not at.date_input
+    labels = [b.label for b in at.button]
+    assert pt("detail.save") not in labels
+    assert pt("detail.delete") not in labels
+
+
+# -- admins edit ----------------------------------------------------------------------------
+
+
+def test_admin_edits_a_lot(demo_env: Make, maria: ClientOut) -> None:
+    add_lot(demo_env, maria.id, "AAPL", "2.5", "1500")
+    add_lot(demo_env, maria.id, "PETR4.SA", "1000", "30")
+    at = open_detail(ADMIN_EMAIL, maria.id)
+    edit = expander(at, "detail.edit")
+    pick = selectbox(edit, "detail.pick_lot")
+    assert pick.options == ["AAPL · 2,5 · 10/03/2025", "PETR4.SA · 1.000 · 10/03/2025"]
+
+    pick.select_index(1).run()
+    edit = expander(at, "detail.edit")
+    # Prefilled so that saving unchanged keeps the lot (no "1.000" read back as 1).
+    assert text_input(edit, "field.quantity").value == "1000"
+    assert text_input(edit, "field.buy_price").value == "30"
+    text_input(edit, "field.buy_price").input("31,5")
+    save_in(edit)
+
+    assert_no_exception(at)
+    assert values(at.success) == [pt("detail.updated")]
+    assert ("PETR4.SA", Decimal("1000"), Decimal("31.5"), BUY_DATE) in stored_lots(
+        demo_env, maria.id
+    )
+    assert column(at, "col.buy_price")[1] == "R$ 31,50"
+
+    # Saving the other lot untouched changes nothing (the thousands price survives too).
+    selectbox(expander(at, "detail.edit"), "detail.pick_lot").select_index(0).run()
+    save_in(expander(at, "detail.edit"))
+    assert values(at.success) == [pt("detail.updated")]
+    assert ("AAPL", Decimal("2.5"), Decimal("1500"), BUY_DATE) in stored_lots(demo_env, maria.id)
+
+
+def test_bad_edit_shows_the_message_and_keeps_the_lot(demo_env: Make, maria: ClientOut) -> None:
+    add_lot(demo_env, maria.id, "PETR4.SA", "100", "30")
+    at = open_detail(ADMIN_EMAIL, maria.id)
+    edit = expander(at, "detail.edit")
+    text_input(edit, "field.quantity").input("0")
+    save_in(edit)
+
+    assert_no_exception(at)
+    message = pt("validation.positive")
+    (summary,) = values(at.error)
+    assert f"**{pt('field.quantity')}:** {message}" in summary
+    assert f":red[{message}]" in values(at.caption)
+    assert not at.success
+    assert stored_lots(demo_env, maria.id) == [
+        ("PETR4.SA", Decimal("100"), Decimal("30"), BUY_DATE)
+    ]
+
+
+def test_admin_deletes_a_lot_after_confirming(demo_env: Make, maria: ClientOut) -> None:
+    add_lot(demo_env, maria.id, "PETR4.SA", "1000", "30")
+    at = open_detail(ADMIN_EMAIL, maria.id)
+
+    button(expander(at, "detail.edit"), "detail.delete").click().run()
+    confirm = f"{pt('detail.delete')}: PETR4.SA · 1.000 · 10/03/2025?"
+    assert confirm in values(at.warning)
+    assert len(stored_lots(demo_env, maria.id)) == 1
+
+    at.button(key="detail_delete_no").click().run()  # cancel keeps it
+    assert confirm not in values(at.warning)
+    assert len(stored_lots(demo_env, maria.id)) == 1
+
+    button(expander(at, "detail.edit"), "detail.delete").click().run()
+    at.button(key="detail_delete_yes").click().run()
+
+    assert_no_exception(at)
+    assert values(at.success) == [pt("detail.deleted")]
+    assert stored_lots(demo_env, maria.id) == []
+    assert pt("detail.no_allocations") in values(at.info)
+
+
+def test_adding_a_ticker_by_code(demo_env: Make, maria: ClientOut) -> None:
+    at = open_detail(ADMIN_EMAIL, maria.id)
+    add = expander(at, "detail.add")
+    text_input(add, "field.symbol").input("vale3.sa")
+    text_input(add, "field.quantity").input("5")
+    text_input(add, "field.buy_price").input("62,10")
+    add.date_input[0].set_value(BUY_DATE)
+    save_in(add)
+
+    assert_no_exception(at)
+    assert values(at.success) == [pt("detail.added")]
+    assert stored_lots(demo_env, maria.id) == [
+        ("VALE3.SA", Decimal("5"), Decimal("62.1"), BUY_DATE)
+    ]
+    assert column(at, "col.ticker") == ["VALE3.SA"]
+
+
+def test_unknown_ticker_in_new_allocation_is_refused(demo_env: Make, maria: ClientOut) -> None:
+    at = open_detail(ADMIN_EMAIL, maria.id)
+    add = expander(at, "detail.add")
+    text_input(add, "field.symbol").input("NOPE3.SA")
+    text_input(add, "field.quantity").input("10")
+    text_input(add, "field.buy_price").input("10")
+    save_in(add)
+
+    assert_no_exception(at)
+    message = pt("validation.symbol_unknown", symbol="NOPE3.SA")
+    (summary,) = values(at.error)
+    assert f"**{pt('field.symbol')}:** {message}" in summary
+    assert f":red[{message}]" in values(at.caption)
+    assert not at.success
+    assert stored_lots(demo_env, maria.id) == []
+
+
+# -- the edit form's prefill round-trips through the schema ---------------------------------
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+@pytest.mark.parametrize(
+    "amount", ["1000", "1234567.5", "2.5", "0.00000001", "60000", "999999999999.99999999"]
+)
+def test_prefilled_amounts_parse_back_to_themselves(locale: str, amount: str) -> None:
+    stored = Decimal(amount).quantize(Decimal("0.00000001"))  # as Numeric(20, 8) returns it
+    text = editable_number(stored, locale)
+    lot = parse(AllocationIn, {"quantity": text, "buy_price": text, "buy_date": BUY_DATE})
+    assert lot.quantity == lot.buy_price == Decimal(amount)
