@@ -6,6 +6,7 @@ Timestamps are stored in UTC and shown in America/Sao_Paulo.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
@@ -57,3 +58,23 @@ def format_timestamp(value: datetime | None, locale: str) -> str:
     if locale == "pt_BR":
         return local.strftime("%d/%m/%Y %H:%M:%S")
     return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+_GROUPED = {
+    "pt_BR": re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$"),
+    "en": re.compile(r"^[+-]?\d{1,3}(,\d{3})+$"),
+}
+
+
+def ungroup_number(text: str, locale: str) -> str:
+    """Read a lone thousands separator the way the user's locale means it.
+
+    ``1.000`` typed in pt-BR is one thousand (and ``1,000`` in English), not one: strip the
+    grouping before the text reaches validation, which would otherwise read a lone
+    separator as the decimal mark. Anything else is passed on unchanged.
+    """
+    cleaned = text.strip()
+    pattern = _GROUPED.get(locale)
+    if pattern and pattern.match(cleaned):
+        return cleaned.replace("." if locale == "pt_BR" else ",", "")
+    return text

@@ -16,6 +16,7 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities.exceptions import LoginError
 
 from core.i18n import Translator
+from core.login_throttle import LoginThrottle
 from core.models import Role
 from core.security import local_secret
 from core.services.principal import Principal
@@ -37,7 +38,7 @@ def _cookie_key() -> str:
     return local_secret(Path(settings.home_dir) / "cookie_key")
 
 
-def _credentials() -> tuple[dict[str, Any], dict[str, Principal]]:
+def _credentials(throttle: LoginThrottle) -> tuple[dict[str, Any], dict[str, Principal]]:
     users: dict[str, Any] = {}
     principals: dict[str, Principal] = {}
     for user, password_hash in active_users_with_hashes(runtime.uow()):
@@ -47,11 +48,22 @@ def _credentials() -> tuple[dict[str, Any], dict[str, Principal]]:
             "name": user.name,
             "password": password_hash,
             "roles": [user.role],
-            "failed_login_attempts": 0,
             "logged_in": False,
         }
         principals[username] = Principal(user_id=user.id, email=user.email, role=Role(user.role))
+    # The library counts failures in this dict; seed it from Redis so the limit holds
+    # across reruns, sessions and processes.
+    for username, count in throttle.failures(list(users)).items():
+        users[username]["failed_login_attempts"] = count
     return {"usernames": users}, principals
+
+
+def _record_failures(
+    throttle: LoginThrottle, credentials: dict[str, Any], before: dict[str, int]
+) -> None:
+    for username, data in credentials["usernames"].items():
+        if data.get("failed_login_attempts", 0) > before.get(username, 0):
+            throttle.record_failure(username)
 
 
 def _fields(t: Translator) -> dict[str, str]:
@@ -81,7 +93,9 @@ def _end_session(authenticator: stauth.Authenticate, t: Translator) -> None:
 
 def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
     """Show the sign-in form until the user is authenticated; return who signed in."""
-    credentials, principals = _credentials()
+    throttle = LoginThrottle(runtime.redis())
+    credentials, principals = _credentials(throttle)
+    before = {u: d["failed_login_attempts"] for u, d in credentials["usernames"].items()}
     authenticator = stauth.Authenticate(
         credentials, COOKIE_NAME, _cookie_key(), COOKIE_EXPIRY_DAYS, auto_hash=False
     )
@@ -97,13 +111,17 @@ def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
             # the form was drawn, so without this the form would never show.
             _end_session(authenticator, t)
         return None, authenticator
+    finally:
+        _record_failures(throttle, credentials, before)
     status = st.session_state.get("authentication_status")
     username = st.session_state.get("username")
     if status and username in principals:
         if not st.session_state.get(SIGNED_IN_KEY):
-            # Fresh sign-in: run again so the form disappears before the pages render.
+            # Fresh sign-in: forget earlier failures. The form is not cleared here: the
+            # library is setting the session cookie inside it, and clearing (or a rerun)
+            # would drop the cookie; the cookie component's own rerun removes the form.
             st.session_state[SIGNED_IN_KEY] = True
-            st.rerun()
+            throttle.reset(username)
         return principals[username], authenticator
     st.session_state[SIGNED_IN_KEY] = False
     if status is False:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
+from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings, get_settings
@@ -84,3 +85,8 @@ def market() -> CachedMarketData:
     """The configured market data behind the Redis cache (one per server process)."""
     s = get_settings()
     return _market(s.market_data, resolve_redis_url(s), s.cache_ttl_s, s.home_dir)
+
+
+def redis() -> Redis:
+    """The Redis client for this process (configured, or the embedded server)."""
+    return redis_for(resolve_redis_url(get_settings()))

@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.formatting import ungroup_number
 from core.i18n import Translator
 from core.schemas import EARLIEST_DATE, today_in_brazil
 from dashboard.components.feedback import FieldErrors, field_hint
@@ -56,4 +57,8 @@ def lot_inputs(
         format=DATE_FORMATS.get(t.locale, "YYYY-MM-DD"),
     )
     field_hint(errors, "buy_date")
-    return {"quantity": qty, "buy_price": price, "buy_date": when}
+    return {
+        "quantity": ungroup_number(qty, t.locale),
+        "buy_price": ungroup_number(price, t.locale),
+        "buy_date": when,
+    }

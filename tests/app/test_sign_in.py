@@ -175,11 +175,6 @@ def test_sign_out_returns_to_the_form_and_signing_in_again_works() -> None:
     assert pt("role.read_only") in " ".join(values(at.sidebar.markdown))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug: dashboard/auth.py rebuilds the credentials on every run with "
-    "failed_login_attempts=0, so MAX_LOGIN_ATTEMPTS never triggers",
-)
 def test_too_many_failed_attempts_are_refused() -> None:
     at = new_app().run()
     for _ in range(12):

@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from core.errors import ValidationFailed
+from core.formatting import ungroup_number
 from core.schemas import AllocationIn, AssetIn, parse, today_in_brazil
 
 GOOD_LOT: dict[str, Any] = {"quantity": "100", "buy_price": "30,00", "buy_date": "2024-01-02"}
@@ -243,3 +244,30 @@ def test_asset_name_over_200_characters_is_too_long() -> None:
     assert keys(AssetIn, {"symbol": "PETR4.SA", "name": "x" * 201}) == {
         "name": "validation.too_long"
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("1.000", "pt_BR", Decimal("1000")),
+        ("1.234.567", "pt_BR", Decimal("1234567")),
+        ("1.000,5", "pt_BR", Decimal("1000.5")),
+        ("2,5", "pt_BR", Decimal("2.5")),
+        ("30.50", "pt_BR", Decimal("30.50")),
+        ("1,000", "en", Decimal("1000")),
+        ("1,000.25", "en", Decimal("1000.25")),
+        ("2.5", "en", Decimal("2.5")),
+    ],
+)
+def test_thousands_typed_in_the_users_locale_are_not_decimals(
+    text: str, locale: str, expected: Decimal
+) -> None:
+    lot = parse(
+        AllocationIn,
+        {
+            "quantity": ungroup_number(text, locale),
+            "buy_price": "1",
+            "buy_date": "2024-01-02",
+        },
+    )
+    assert lot.quantity == expected
