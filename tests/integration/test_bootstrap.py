@@ -1,0 +1,82 @@
+"""First start: the admin is created once, never with a fixed password; demo data is seeded once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+import manage
+from core.config import Settings
+from core.db import UnitOfWork
+from core.documents import is_valid_document
+from core.models import AuditEntry, Client, User
+from core.services.bootstrap import DEMO_CLIENT_COUNT, DEMO_READER_EMAIL, ensure_admin, seed_demo
+from core.services.users import verify_password
+
+Make = Callable[[], UnitOfWork]
+
+
+def _count(make: Make, model: type) -> int:
+    with make() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_first_start_generates_a_strong_admin_password_once(make_uow: Make) -> None:
+    settings = Settings(_env_file=None, admin_password=None)
+    created = ensure_admin(make_uow(), settings)
+    assert created is not None
+    assert created.email == "admin@example.com"
+    assert len(created.password) == 20
+    assert verify_password(make_uow(), created.email, created.password) is not None
+    assert ensure_admin(make_uow(), settings) is None, "a second start creates nobody"
+    assert _count(make_uow, User) == 1
+
+
+def test_two_first_starts_never_share_a_password(make_uow: Make) -> None:
+    settings = Settings(_env_file=None, admin_password=None, admin_email="a1@example.com")
+    first = ensure_admin(make_uow(), settings)
+    with make_uow() as uow:
+        uow.session.execute(User.__table__.delete())
+        uow.commit()
+    second = ensure_admin(make_uow(), settings)
+    assert first is not None
+    assert second is not None
+    assert first.password != second.password
+
+
+def test_configured_admin_password_is_used_and_not_echoed(make_uow: Make) -> None:
+    settings = Settings(_env_file=None, admin_password=SecretStr("a-chosen-passphrase"))
+    assert ensure_admin(make_uow(), settings) is None
+    assert verify_password(make_uow(), "admin@example.com", "a-chosen-passphrase") is not None
+    with make_uow() as uow:
+        entry = uow.session.scalars(select(AuditEntry)).one()
+        assert "passphrase" not in str(entry.after)
+
+
+def test_demo_seed_adds_a_reader_and_realistic_clients_once(make_uow: Make) -> None:
+    reader = seed_demo(make_uow())
+    assert reader is not None
+    assert reader.email == DEMO_READER_EMAIL
+    assert verify_password(make_uow(), reader.email, reader.password) is not None
+    with make_uow() as uow:
+        clients = list(uow.session.scalars(select(Client).order_by(Client.id)))
+        names = [c.name for c in clients]
+        documents = [c.document for c in clients if c.document]
+    assert len(clients) == DEMO_CLIENT_COUNT
+    assert all(is_valid_document(d) for d in documents)
+    assert any(len(d) == 14 for d in documents), "some clients are companies (CNPJ)"
+    assert seed_demo(make_uow()) is None
+    assert _count(make_uow, Client) == DEMO_CLIENT_COUNT
+    with make_uow() as uow:
+        uow.session.execute(Client.__table__.delete())
+        uow.commit()
+    seed_demo(make_uow())
+    with make_uow() as uow:
+        again = [c.name for c in uow.session.scalars(select(Client).order_by(Client.id))]
+    assert again == names, "the demo data is deterministic"
+
+
+def test_manage_migrate_brings_a_database_to_head(database_url: str) -> None:
+    assert manage.main(["migrate"]) == 0
