@@ -14,6 +14,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -145,7 +146,7 @@ class CachedMarketData:
                 raise
             matches = [SymbolMatch(**m) for m in envelope["data"]]
             return SearchResult(matches, self._info("stale", key, envelope))
-        self._write({key: [_match(m) for m in result.matches]})
+        self._write({key: [asdict(m) for m in result.matches]})
         return SearchResult(result.matches, self._info("miss", key, None))
 
     def quotes(self, symbols: list[str]) -> QuoteBatch:
@@ -221,13 +222,3 @@ class CachedMarketData:
 
 def _closes_from_json(data: dict[str, str]) -> dict[date, Decimal]:
     return {date.fromisoformat(d): Decimal(p) for d, p in data.items()}
-
-
-def _match(match: SymbolMatch) -> dict[str, Any]:
-    return {
-        "symbol": match.symbol,
-        "name": match.name,
-        "exchange": match.exchange,
-        "asset_type": match.asset_type,
-        "currency": match.currency,
-    }

@@ -18,6 +18,7 @@ from core.errors import NotFound, ValidationFailed
 from core.market.port import MarketData, Quote
 from core.models import Allocation, Asset
 from core.schemas import AllocationIn, AllocationOut, AssetIn, parse
+from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
 
@@ -41,25 +42,6 @@ def _out(allocation: Allocation, asset: Asset) -> AllocationOut:
         quantity=allocation.quantity,
         buy_price=allocation.buy_price,
         buy_date=allocation.buy_date,
-    )
-
-
-def _audit(
-    uow: UnitOfWork,
-    actor: Principal,
-    action: str,
-    allocation_id: int,
-    before: AllocationOut | None,
-    after: AllocationOut | None,
-) -> None:
-    uow.audit.record(
-        actor_id=actor.user_id,
-        actor_email=actor.email,
-        action=action,
-        entity=ENTITY,
-        entity_id=str(allocation_id),
-        before=before.model_dump(mode="json") if before else None,
-        after=after.model_dump(mode="json") if after else None,
     )
 
 
@@ -123,7 +105,7 @@ def add_allocation(
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
         out = _out(allocation, stored)
-        _audit(uow, actor, "create", allocation.id, None, out)
+        audit_change(uow, actor, "create", ENTITY, allocation.id, None, out)
         uow.commit()
         return out
 
@@ -150,7 +132,7 @@ def update_allocation(
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
         after = _out(allocation, asset)
-        _audit(uow, actor, "update", allocation_id, before, after)
+        audit_change(uow, actor, "update", ENTITY, allocation_id, before, after)
         uow.commit()
         return after
 
@@ -166,5 +148,5 @@ def delete_allocation(uow: UnitOfWork, actor: Principal, allocation_id: int) -> 
         assert asset is not None
         before = _out(allocation, asset)
         uow.allocations.delete(allocation)
-        _audit(uow, actor, "delete", allocation_id, before, None)
+        audit_change(uow, actor, "delete", ENTITY, allocation_id, before, None)
         uow.commit()

@@ -19,6 +19,7 @@ from core.db import UnitOfWork
 from core.documents import CNPJ_WEIGHTS, CPF_WEIGHTS
 from core.models import Client, Role, User
 from core.security import generate_password, hash_password
+from core.services.audit import audit_change
 from core.services.principal import SYSTEM
 
 DEMO_READER_EMAIL = "leitura@example.com"
@@ -76,14 +77,14 @@ def ensure_admin(uow: UnitOfWork, settings: Settings) -> Credentials | None:
             password_hash=hash_password(password),
         )
         uow.users.add(user)
-        uow.audit.record(
-            actor_id=None,
-            actor_email=SYSTEM.email,
-            action="create",
-            entity="user",
-            entity_id=str(user.id),
-            before=None,
-            after={"email": user.email, "role": user.role, "is_active": True},
+        audit_change(
+            uow,
+            SYSTEM,
+            "create",
+            "user",
+            str(user.id),
+            None,
+            {"email": user.email, "role": user.role, "is_active": True},
         )
         uow.commit()
     return None if given else Credentials(settings.admin_email, password, Role.ADMIN)
@@ -107,14 +108,14 @@ def seed_demo(uow: UnitOfWork) -> Credentials | None:
         if not uow.session.scalar(select(func.count()).select_from(Client)):
             for client in demo_clients(rng):
                 uow.session.add(client)
-            uow.audit.record(
-                actor_id=None,
-                actor_email=SYSTEM.email,
-                action="create",
-                entity="client",
-                entity_id="demo-seed",
-                before=None,
-                after={"seeded_clients": DEMO_CLIENT_COUNT},
+            audit_change(
+                uow,
+                SYSTEM,
+                "create",
+                "client",
+                "demo-seed",
+                None,
+                {"seeded_clients": DEMO_CLIENT_COUNT},
             )
         uow.commit()
     return reader

@@ -17,6 +17,7 @@ from core.documents import normalize_document
 from core.errors import NotFound, ValidationFailed
 from core.models import Client
 from core.schemas import ClientCreate, ClientOut, ClientPage, ClientPatch, ClientQuery, parse
+from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
 
@@ -32,25 +33,6 @@ def _snapshot(client: Client) -> dict[str, Any]:
     return ClientOut.model_validate(client).model_dump(mode="json")
 
 
-def _audit(
-    uow: UnitOfWork,
-    actor: Principal,
-    action: str,
-    client_id: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    uow.audit.record(
-        actor_id=actor.user_id,
-        actor_email=actor.email,
-        action=action,
-        entity=ENTITY,
-        entity_id=str(client_id),
-        before=before,
-        after=after,
-    )
-
-
 def create_client(
     uow: UnitOfWork, actor: Principal, data: ClientCreate | dict[str, Any]
 ) -> ClientOut:
@@ -63,7 +45,7 @@ def create_client(
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
         after = _snapshot(client)
-        _audit(uow, actor, "create", client.id, None, after)
+        audit_change(uow, actor, "create", ENTITY, client.id, None, after)
         uow.commit()
         return ClientOut.model_validate(after)
 
@@ -93,7 +75,7 @@ def _apply(uow: UnitOfWork, actor: Principal, client_id: int, changes: dict[str,
             raise translate_integrity_error(exc) from exc
         after = _snapshot(client)
         if {k: before[k] for k in WRITABLE_FIELDS} != {k: after[k] for k in WRITABLE_FIELDS}:
-            _audit(uow, actor, "update", client_id, before, after)
+            audit_change(uow, actor, "update", ENTITY, client_id, before, after)
             uow.commit()
         return ClientOut.model_validate(after)
 
@@ -127,7 +109,7 @@ def delete_client(uow: UnitOfWork, actor: Principal, client_id: int) -> None:
             raise NotFound()
         before = _snapshot(client)
         uow.clients.delete(client_id)
-        _audit(uow, actor, "delete", client_id, before, None)
+        audit_change(uow, actor, "delete", ENTITY, client_id, before, None)
         uow.commit()
 
 

@@ -16,6 +16,7 @@ from core.errors import NotFound, ValidationFailed
 from core.models import Role, User
 from core.schemas import RoleName, UserCreate, UserOut, check_password_rules, parse
 from core.security import check_password, hash_password
+from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
 
@@ -24,25 +25,6 @@ ENTITY = "user"
 
 def _snapshot(user: User) -> dict[str, Any]:
     return UserOut.model_validate(user).model_dump(mode="json")
-
-
-def _audit(
-    uow: UnitOfWork,
-    actor: Principal,
-    action: str,
-    user_id: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    uow.audit.record(
-        actor_id=actor.user_id,
-        actor_email=actor.email,
-        action=action,
-        entity=ENTITY,
-        entity_id=str(user_id),
-        before=before,
-        after=after,
-    )
 
 
 def create_user(uow: UnitOfWork, actor: Principal, data: UserCreate | dict[str, Any]) -> UserOut:
@@ -61,7 +43,7 @@ def create_user(uow: UnitOfWork, actor: Principal, data: UserCreate | dict[str, 
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
         after = _snapshot(user)
-        _audit(uow, actor, "create", user.id, None, after)
+        audit_change(uow, actor, "create", ENTITY, user.id, None, after)
         uow.commit()
         return UserOut.model_validate(after)
 
@@ -93,7 +75,7 @@ def _change(uow: UnitOfWork, actor: Principal, user_id: int, **changes: Any) -> 
         uow.users.refresh(user)
         after = _snapshot(user)
         # The hash is never audited; a password change shows as an update with equal fields.
-        _audit(uow, actor, "update", user_id, before, after)
+        audit_change(uow, actor, "update", ENTITY, user_id, before, after)
         uow.commit()
         return UserOut.model_validate(after)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pandas as pd
 import streamlit as st
 
@@ -80,7 +82,7 @@ def _add(matches: list[SymbolMatch]) -> None:
     match = by_symbol[symbol]
     try:
         added = allocation_service.add_allocation(
-            runtime.uow(), market, actor, client_id, _asset(match), values
+            runtime.uow(), market, actor, client_id, asdict(match), values
         )
     except ValidationFailed as error:
         # Run again so each message is drawn under its field (read before the form).
@@ -96,16 +98,6 @@ def _add(matches: list[SymbolMatch]) -> None:
         )
     )
     st.rerun()
-
-
-def _asset(match: SymbolMatch) -> dict[str, str | None]:
-    return {
-        "symbol": match.symbol,
-        "name": match.name,
-        "exchange": match.exchange,
-        "asset_type": match.asset_type,
-        "currency": match.currency,
-    }
 
 
 st.title(t("assets.title"))
