@@ -236,7 +236,8 @@ class PortfolioMetric(Base):
     invested: Mapped[Decimal] = mapped_column(Money, nullable=False)
     accumulated_return: Mapped[Decimal | None] = mapped_column(Ratio)
     twr: Mapped[Decimal | None] = mapped_column(Ratio)
-    irr: Mapped[Decimal | None] = mapped_column(Ratio)
+    # Unbounded: an annualised IRR over a few days can be astronomically large.
+    irr: Mapped[Decimal | None] = mapped_column(Numeric)
     computed_at: Mapped[datetime] = _now()
 
 

@@ -92,7 +92,9 @@ class CachedMarketData:
         return ":".join((PREFIX, self.name, kind, *parts))
 
     def _wrap(self, payload: Any) -> str:
-        return orjson.dumps({"fresh_until": self._clock() + self.ttl_s, "data": payload}).decode()
+        now = self._clock()
+        envelope = {"fresh_until": now + self.ttl_s, "stored_at": now, "data": payload}
+        return orjson.dumps(envelope).decode()
 
     def _read(self, keys: list[str]) -> list[dict[str, Any] | None]:
         if not keys:
@@ -124,8 +126,13 @@ class CachedMarketData:
     def _info(self, status: str, key: str, envelope: dict[str, Any] | None) -> CacheInfo:
         if not self.available:
             return CacheInfo("bypass", key, None)
-        ttl = None if envelope is None else max(0, int(envelope["fresh_until"] - self._clock()))
-        return CacheInfo(status, key, ttl if status != "miss" else self.ttl_s)
+        if envelope is None:
+            return CacheInfo(status, key, self.ttl_s if status == "miss" else None, 0.0)
+        now = self._clock()
+        ttl = max(0, int(envelope["fresh_until"] - now))
+        stored_at = envelope.get("stored_at")
+        age = None if stored_at is None else max(0.0, now - float(stored_at))
+        return CacheInfo(status, key, ttl, age)
 
     def _fresh(self, envelope: dict[str, Any] | None) -> bool:
         return envelope is not None and envelope["fresh_until"] > self._clock()
@@ -166,6 +173,23 @@ class CachedMarketData:
                 missing.append(symbol)
         if not missing:
             return batch
+        return self._fetch_quotes(missing, envelopes, batch)
+
+    def refresh_quotes(self, symbols: list[str]) -> QuoteBatch:
+        """Ask upstream for every symbol now and store the answers (the live poller's call:
+        one batched request per 100 tickers, whatever the cache holds)."""
+        wanted = list(dict.fromkeys(symbols))
+        envelopes = dict(
+            zip(wanted, self._read([self.key("quote", s) for s in wanted]), strict=True)
+        )
+        return self._fetch_quotes(wanted, envelopes, QuoteBatch())
+
+    def _fetch_quotes(
+        self,
+        missing: list[str],
+        envelopes: dict[str, dict[str, Any] | None],
+        batch: QuoteBatch,
+    ) -> QuoteBatch:
         fetched = self.inner.quotes(missing)
         self._write({self.key("quote", s): _quote_to_json(q) for s, q in fetched.quotes.items()})
         for symbol, quote in fetched.quotes.items():

@@ -47,6 +47,7 @@ class CacheInfo:
     status: str  # "hit", "miss", "stale" or "bypass" (Redis unavailable)
     key: str
     ttl_s: int | None = None
+    age_s: float | None = None  # seconds since the value was fetched upstream
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,8 @@
 """Allocation use cases: add a lot (creating its asset from a search result), edit, delete.
 
+Changing a lot drops the client's stored daily returns and metrics from the lot's buy date
+on, in the same transaction; the scheduler's next run recomputes them from there.
+
 A ticker is checked against market data the first time it is held, so an unknown or
 mistyped ticker is refused instead of silently created; the asset takes its name, exchange,
 currency and first trading day from the search result and the quote. The buy date may not
@@ -17,6 +20,7 @@ from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
 from core.market.port import MarketData, Quote
 from core.models import Allocation, Asset
+from core.repositories.figures import invalidate_client_figures
 from core.schemas import AllocationIn, AllocationOut, AssetIn, parse
 from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
@@ -105,6 +109,7 @@ def add_allocation(
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
         out = _out(allocation, stored)
+        invalidate_client_figures(uow.session, client_id, lot_in.buy_date)
         audit_change(uow, actor, "create", ENTITY, allocation.id, None, out)
         uow.commit()
         return out
@@ -132,6 +137,8 @@ def update_allocation(
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
         after = _out(allocation, asset)
+        since = min(before.buy_date, after.buy_date)
+        invalidate_client_figures(uow.session, allocation.client_id, since)
         audit_change(uow, actor, "update", ENTITY, allocation_id, before, after)
         uow.commit()
         return after
@@ -148,5 +155,6 @@ def delete_allocation(uow: UnitOfWork, actor: Principal, allocation_id: int) -> 
         assert asset is not None
         before = _out(allocation, asset)
         uow.allocations.delete(allocation)
+        invalidate_client_figures(uow.session, before.client_id, before.buy_date)
         audit_change(uow, actor, "delete", ENTITY, allocation_id, before, None)
         uow.commit()

@@ -170,8 +170,8 @@ def test_quote_miss_then_hit(cache: CachedMarketData, fake: FakeMarket, clock: F
 
     assert fake.calls["quotes"] == 1
     key = cache.key("quote", "AAPL")
-    assert first.cache["AAPL"] == port.CacheInfo("miss", key, TTL_S)
-    assert second.cache["AAPL"] == port.CacheInfo("hit", key, TTL_S - 100)
+    assert first.cache["AAPL"] == port.CacheInfo("miss", key, TTL_S, 0.0)
+    assert second.cache["AAPL"] == port.CacheInfo("hit", key, TTL_S - 100, 100.0)
     assert second.quotes == first.quotes
     assert second.quotes["AAPL"].price == fake.price("AAPL")
     assert second.quotes["AAPL"].stale is False
@@ -277,7 +277,9 @@ def test_stale_quote_is_served_when_the_adapter_fails(
     stale = batch.quotes["AAPL"]
     assert stale.stale is True
     assert stale.price == Decimal(sum(map(ord, "AAPL")) + 1) / 4  # the old value
-    assert batch.cache["AAPL"] == port.CacheInfo("stale", cache.key("quote", "AAPL"), 0)
+    assert batch.cache["AAPL"] == port.CacheInfo(
+        "stale", cache.key("quote", "AAPL"), 0, TTL_S + 60.0
+    )
     assert batch.quotes["MSFT"].stale is False
     assert batch.cache["MSFT"].status == "miss"
     assert batch.failed == {"NEVER": port.UNAVAILABLE}  # nothing to fall back on
@@ -320,7 +322,7 @@ def test_history_is_cached_per_ticker_and_range(
     assert demo.calls["history"] == 1
     assert again.closes["PETR4.SA"] == first.closes["PETR4.SA"]
     assert again.cache["PETR4.SA"] == port.CacheInfo(
-        "hit", cache.key("history", "PETR4.SA", "2026-03-02:2026-03-06"), TTL_S
+        "hit", cache.key("history", "PETR4.SA", "2026-03-02:2026-03-06"), TTL_S, 0.0
     )
 
     other_range = cache.history(["PETR4.SA"], *february)

@@ -1,0 +1,217 @@
+"""Client portfolio series over whole books: market value, flows, time-weighted returns, IRR.
+
+Definitions (DESIGN.md), for a client on day t with lots (q, p0, d0) and closes C:
+
+* MV_t = sum of q * C_t over lots held (d0 <= t). Closes are carried forward over days an
+  asset did not trade; a missing close is never invented from a later price: until an
+  asset's first known close, a lot is valued at its buy price p0.
+* F_t = sum of q * p0 over lots bought since the previous day of the series, up to and
+  including t (money in at the start of the day; a lot bought on a holiday joins on the
+  next session).
+* r_t = MV_t / (MV_{t-1} + F_t) - 1, and r_t = 0 where that denominator is 0.
+* cumulative TWR = prod(1 + r_t) - 1.
+* IRR: XIRR (Actual/365, pyxirr) of -q * p0 at each d0 and +MV_T at T; None where
+  undefined (no sign change, a single date, no solution).
+
+Everything is vectorised over the book (numpy/pandas arrays of lots and a days x assets
+matrix of closes); nothing loops per lot per day. Figures are float64 here and become
+``Numeric`` when stored; cents of a billion-real portfolio are well inside float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from pyxirr import InvalidPaymentsError, xirr
+
+
+@dataclass(frozen=True)
+class Book:
+    """Lots as arrays, sorted by client, with the column of each lot's asset.
+
+    Build it with :func:`book_from_lots`; ``client_ids[i]`` is the client of group ``i``.
+    """
+
+    client_ids: np.ndarray  # (C,) int
+    group_starts: np.ndarray  # (C,) first lot index of each client
+    lot_group: np.ndarray  # (n,) client group index of each lot
+    lot_asset: np.ndarray  # (n,) column of the lot's asset in the closes matrix
+    quantity: np.ndarray  # (n,) float
+    buy_price: np.ndarray  # (n,) float
+    buy_date: np.ndarray  # (n,) datetime64[D]
+    asset_ids: np.ndarray  # (A,) asset id of each closes column
+
+    @property
+    def size(self) -> int:
+        """Number of lots."""
+        return len(self.quantity)
+
+
+@dataclass(frozen=True)
+class SeriesState:
+    """Where each client's series stands after its last computed day."""
+
+    market_value: np.ndarray  # (C,) MV of the last day (0 before the first lot)
+    growth: np.ndarray  # (C,) prod(1 + r) so far (1.0 before the first day)
+    last_day: date | None = None
+
+    @classmethod
+    def empty(cls, book: Book) -> SeriesState:
+        """The state before any day: no value, no growth."""
+        clients = len(book.client_ids)
+        return cls(np.zeros(clients), np.ones(clients), None)
+
+
+def book_from_lots(lots: pd.DataFrame) -> Book:
+    """Arrays of a book from lots with columns client_id, asset_id, quantity, buy_price,
+    buy_date (one row per lot). Inputs are not mutated."""
+    ordered = lots.sort_values(["client_id", "buy_date"], kind="stable").reset_index(drop=True)
+    client_ids, lot_group = np.unique(ordered["client_id"].to_numpy(), return_inverse=True)
+    asset_ids, lot_asset = np.unique(ordered["asset_id"].to_numpy(), return_inverse=True)
+    group_starts = np.searchsorted(lot_group, np.arange(len(client_ids)))
+    return Book(
+        client_ids=client_ids,
+        group_starts=group_starts,
+        lot_group=lot_group,
+        lot_asset=lot_asset,
+        quantity=ordered["quantity"].to_numpy(dtype=float),
+        buy_price=ordered["buy_price"].to_numpy(dtype=float),
+        buy_date=pd.to_datetime(ordered["buy_date"]).to_numpy().astype("datetime64[D]"),
+        asset_ids=asset_ids,
+    )
+
+
+def carried_closes(closes: pd.DataFrame, days: Sequence[date], asset_ids: np.ndarray) -> np.ndarray:
+    """A days x assets matrix of closes carried forward (never backward).
+
+    ``closes`` has columns asset_id, date, close and should include each asset's last close
+    before ``days[0]`` so it can be carried into the window. NaN where no close is known yet.
+    """
+    index = pd.DatetimeIndex(pd.to_datetime(list(days)))
+    if closes.empty:
+        return np.full((len(index), len(asset_ids)), np.nan)
+    wide = closes.assign(date=pd.to_datetime(closes["date"])).pivot_table(
+        index="date", columns="asset_id", values="close", aggfunc="last"
+    )
+    wide = wide.reindex(columns=asset_ids)
+    everything = wide.index.union(index)
+    carried = wide.reindex(everything).astype(float).ffill()
+    return carried.reindex(index).to_numpy(dtype=float)
+
+
+def _per_client(values: np.ndarray, book: Book) -> np.ndarray:
+    """Sum lot columns into client columns (lots are sorted by client)."""
+    if book.size == 0:
+        return np.zeros((values.shape[0], 0))
+    return np.add.reduceat(values, book.group_starts, axis=1)
+
+
+def portfolio_series(
+    book: Book, closes: np.ndarray, days: Sequence[date], state: SeriesState
+) -> tuple[pd.DataFrame, SeriesState]:
+    """Every client's MV, net flow, daily return and cumulative TWR on each of ``days``.
+
+    ``closes`` is :func:`carried_closes` for ``days``; ``state`` says where the series stood
+    the day before ``days[0]`` (:meth:`SeriesState.empty` to start from nothing). Returns
+    one row per client and day on which the client held a lot, and the state after the
+    last day, so a long range can be computed in chunks with the same result.
+    """
+    day_array = np.array([np.datetime64(d, "D") for d in days])
+    if len(day_array) == 0 or book.size == 0:
+        return _empty_frame(), state
+    held = book.buy_date[None, :] <= day_array[:, None]  # (D, n)
+    prices = closes[:, book.lot_asset]  # (D, n)
+    unit_value = np.where(np.isnan(prices), book.buy_price[None, :], prices)
+    market_value = _per_client(np.where(held, unit_value * book.quantity, 0.0), book)
+
+    previous = np.concatenate(
+        (
+            [np.datetime64(state.last_day, "D")] if state.last_day else [np.datetime64("NaT")],
+            day_array[:-1],
+        )
+    )
+    joins = held & ~(book.buy_date[None, :] <= previous[:, None])  # bought in (prev, t]
+    flows = _per_client(np.where(joins, book.buy_price * book.quantity, 0.0), book)
+
+    prior_value = np.vstack([state.market_value[None, :], market_value[:-1]])
+    base = prior_value + flows
+    with np.errstate(divide="ignore", invalid="ignore"):
+        daily = np.where(base > 0, market_value / base - 1.0, 0.0)
+    growth = state.growth[None, :] * np.cumprod(1.0 + daily, axis=0)
+
+    first_buy = book.buy_date[book.group_starts]  # lots are sorted by date within a client
+    active = first_buy[None, :] <= day_array[:, None]
+    rows, cols = np.nonzero(active)
+    frame = pd.DataFrame(
+        {
+            "client_id": book.client_ids[cols],
+            "date": pd.to_datetime(day_array[rows]).date,
+            "market_value": market_value[rows, cols],
+            "net_flow": flows[rows, cols],
+            "daily_return": daily[rows, cols],
+            "cumulative_twr": growth[rows, cols] - 1.0,
+        }
+    )
+    return frame, SeriesState(market_value[-1], growth[-1], days[-1])
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["client_id", "date", "market_value", "net_flow", "daily_return", "cumulative_twr"]
+    )
+
+
+def irr(dates: Sequence[date], amounts: Sequence[float]) -> float | None:
+    """XIRR (Actual/365) of the flows, or None where it is undefined.
+
+    Undefined: fewer than two distinct dates, no sign change among the amounts, or no
+    solution. Never 0 as a stand-in.
+    """
+    if len(set(dates)) < 2:
+        return None
+    signs = {np.sign(a) for a in amounts if a}
+    if signs != {1.0, -1.0}:
+        return None
+    try:
+        result = xirr(list(dates), list(amounts))
+    except (InvalidPaymentsError, ValueError, ArithmeticError):
+        return None
+    if result is None or not np.isfinite(result):
+        return None
+    return float(result)
+
+
+def client_metrics(book: Book, state: SeriesState, as_of: date) -> pd.DataFrame:
+    """Per-client figures as of ``as_of`` (the state's last day): market value, invested,
+    accumulated return (MV / invested - 1), TWR, and IRR (None where undefined)."""
+    as_of_64 = np.datetime64(as_of, "D")
+    held = book.buy_date <= as_of_64
+    invested_lot = np.where(held, book.quantity * book.buy_price, 0.0)
+    invested = np.add.reduceat(invested_lot, book.group_starts) if book.size else np.zeros(0)
+    records = []
+    bounds = [*book.group_starts[1:], book.size]
+    for group, (start, stop) in enumerate(zip(book.group_starts, bounds, strict=True)):
+        mask = held[start:stop]
+        mv = float(state.market_value[group])
+        flows_dates = [pd.Timestamp(d).date() for d in book.buy_date[start:stop][mask]]
+        flows = list(-invested_lot[start:stop][mask])
+        rate = irr([*flows_dates, as_of], [*flows, mv]) if flows else None
+        total = float(invested[group])
+        records.append(
+            {
+                "client_id": int(book.client_ids[group]),
+                "market_value": mv,
+                "invested": total,
+                "accumulated_return": mv / total - 1.0 if total > 0 else None,
+                "twr": float(state.growth[group]) - 1.0 if total > 0 else None,
+                "irr": rate,
+            }
+        )
+    return pd.DataFrame.from_records(
+        records,
+        columns=["client_id", "market_value", "invested", "accumulated_return", "twr", "irr"],
+    )

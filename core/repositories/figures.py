@@ -1,0 +1,176 @@
+"""Bulk reads and writes for the scheduler: lots, closes, daily returns and metrics.
+
+Writes go through PostgreSQL's COPY (into the table or a temporary staging table that is
+then upserted), never row by row through the ORM: a day of a 10,000-client book is one
+COPY of 10,000 rows. Everything runs on the caller's session, inside its transaction.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+DAILY_COLUMNS = ("client_id", "date", "market_value", "net_flow", "daily_return", "cumulative_twr")
+METRIC_COLUMNS = (
+    "client_id",
+    "as_of",
+    "market_value",
+    "invested",
+    "accumulated_return",
+    "twr",
+    "irr",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldAsset:
+    """An asset some client holds, and the earliest buy date among its lots."""
+
+    asset_id: int
+    symbol: str
+    first_buy: date
+
+
+def copy_csv(session: Session, table: str, columns: Sequence[str], frame: pd.DataFrame) -> int:
+    """COPY ``frame`` (columns in ``columns`` order) into ``table``; returns rows written."""
+    if frame.empty:
+        return 0
+    buffer = io.StringIO()
+    frame.loc[:, list(columns)].to_csv(buffer, header=False, index=False, na_rep="")
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(buffer.getvalue())
+    return len(frame)
+
+
+def held_assets(session: Session) -> list[HeldAsset]:
+    """Every asset held in some lot, with the first date it was held."""
+    rows = session.execute(
+        text(
+            "SELECT a.id, a.symbol, min(al.buy_date) FROM allocations al "
+            "JOIN assets a ON a.id = al.asset_id GROUP BY a.id, a.symbol ORDER BY a.symbol"
+        )
+    )
+    return [HeldAsset(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+
+def lots_frame(session: Session) -> pd.DataFrame:
+    """All lots: client_id, asset_id, quantity, buy_price, buy_date (floats for the math)."""
+    rows = session.execute(
+        text(
+            "SELECT client_id, asset_id, quantity::float8, buy_price::float8, buy_date "
+            "FROM allocations"
+        )
+    ).all()
+    return pd.DataFrame(
+        rows, columns=["client_id", "asset_id", "quantity", "buy_price", "buy_date"]
+    )
+
+
+def closes_frame(
+    session: Session, asset_ids: Sequence[int], start: date, end: date
+) -> pd.DataFrame:
+    """Closes in [start, end] plus each asset's last close before ``start`` (to carry in)."""
+    if not asset_ids:
+        return pd.DataFrame(columns=["asset_id", "date", "close"])
+    rows = session.execute(
+        text(
+            "SELECT asset_id, date, close::float8 FROM prices "
+            "WHERE asset_id = ANY(:ids) AND date BETWEEN :start AND :end "
+            "UNION ALL "
+            "SELECT DISTINCT ON (asset_id) asset_id, date, close::float8 FROM prices "
+            "WHERE asset_id = ANY(:ids) AND date < :start ORDER BY asset_id, date DESC"
+        ),
+        {"ids": list(asset_ids), "start": start, "end": end},
+    ).all()
+    return pd.DataFrame(rows, columns=["asset_id", "date", "close"])
+
+
+def price_dates(session: Session, asset_ids: Sequence[int], start: date) -> dict[int, set[date]]:
+    """The dates on or after ``start`` that already have a close, per asset."""
+    found: dict[int, set[date]] = {asset_id: set() for asset_id in asset_ids}
+    rows = session.execute(
+        text("SELECT asset_id, date FROM prices WHERE asset_id = ANY(:ids) AND date >= :start"),
+        {"ids": list(asset_ids), "start": start},
+    )
+    for asset_id, day in rows:
+        found[int(asset_id)].add(day)
+    return found
+
+
+def upsert_prices(session: Session, rows: Iterable[tuple[int, date, Decimal, str]]) -> int:
+    """Insert or update closes (asset_id, date, close, source) with one COPY and one upsert."""
+    frame = pd.DataFrame(list(rows), columns=["asset_id", "date", "close", "source"])
+    if frame.empty:
+        return 0
+    session.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS staging_prices "
+            "(asset_id int, date date, close numeric, source text) ON COMMIT DELETE ROWS"
+        )
+    )
+    copy_csv(session, "staging_prices", ("asset_id", "date", "close", "source"), frame)
+    session.execute(
+        text(
+            "INSERT INTO prices (asset_id, date, close, source) "
+            "SELECT asset_id, date, close, source FROM staging_prices "
+            "ON CONFLICT (asset_id, date) DO UPDATE SET close = EXCLUDED.close, "
+            "source = EXCLUDED.source, fetched_at = now()"
+        )
+    )
+    session.execute(text("DELETE FROM staging_prices"))
+    return len(frame)
+
+
+def series_state(session: Session, day: date) -> pd.DataFrame:
+    """Each client's latest stored day before ``day``: market_value, cumulative_twr."""
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT ON (client_id) client_id, date, market_value::float8, "
+            "cumulative_twr::float8 FROM daily_returns WHERE date < :day "
+            "ORDER BY client_id, date DESC"
+        ),
+        {"day": day},
+    ).all()
+    return pd.DataFrame(rows, columns=["client_id", "date", "market_value", "cumulative_twr"])
+
+
+def last_stored_days(session: Session) -> dict[int, date]:
+    """The last day with a stored daily return, per client."""
+    rows = session.execute(
+        text("SELECT client_id, max(date) FROM daily_returns GROUP BY client_id")
+    )
+    return {int(client_id): day for client_id, day in rows}
+
+
+def replace_daily_returns(session: Session, frame: pd.DataFrame, days: Sequence[date]) -> int:
+    """Replace every client's rows for ``days`` with ``frame`` (idempotent)."""
+    session.execute(text("DELETE FROM daily_returns WHERE date = ANY(:days)"), {"days": list(days)})
+    return copy_csv(session, "daily_returns", DAILY_COLUMNS, frame)
+
+
+def replace_metrics(session: Session, frame: pd.DataFrame, as_of: date) -> int:
+    """Replace the per-client metrics as of ``as_of`` with ``frame`` (idempotent)."""
+    session.execute(text("DELETE FROM portfolio_metrics WHERE as_of = :as_of"), {"as_of": as_of})
+    return copy_csv(session, "portfolio_metrics", METRIC_COLUMNS, frame.assign(as_of=as_of))
+
+
+def invalidate_client_figures(session: Session, client_id: int, since: date) -> None:
+    """Drop a client's stored figures from ``since`` on (their lots changed); the next
+    scheduler run recomputes them."""
+    params = {"client_id": client_id, "since": since}
+    session.execute(
+        text("DELETE FROM daily_returns WHERE client_id = :client_id AND date >= :since"), params
+    )
+    session.execute(
+        text("DELETE FROM portfolio_metrics WHERE client_id = :client_id AND as_of >= :since"),
+        params,
+    )

@@ -1,0 +1,316 @@
+"""The scheduler's jobs: daily close, backfill, gap repair (and the live-quote refresh).
+
+Each run takes the figures advisory lock (a second scheduler or a manual run at the same
+time is skipped, never double-writes), records itself in ``job_runs``, fetches closes for
+every held ticker in batches, and writes, one unit of work per date, that date's closes and
+every client's daily return — all or nothing, idempotent (a rerun replaces the same rows).
+The run's last date also gets every client's metrics (value, invested, return, TWR, IRR).
+
+Where stored figures start is decided per client: the day after its last stored daily
+return, or its first buy date; changing a lot deletes the figures from its buy date on
+(see :mod:`core.services.allocations`), so the next run recomputes exactly what changed.
+A ticker that failed is reported and retried by the next run's gap repair; its last close
+is carried meanwhile, and good data is never overwritten by a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import calendars
+from core.analytics.returns import (
+    Book,
+    SeriesState,
+    book_from_lots,
+    carried_closes,
+    client_metrics,
+    portfolio_series,
+)
+from core.db import UnitOfWork, uow_factory
+from core.market.port import MarketData
+from core.models import JobStatus
+from core.repositories import figures
+from core.services.job_runs import RunReport, exclusive, finish_run, start_run
+
+log = logging.getLogger(__name__)
+
+DAILY_CLOSE = "daily-close"
+BACKFILL = "backfill"
+GAP_REPAIR = "gap-repair"
+CHUNK_DAYS = 20  # days computed together in memory during long recomputations
+RECENT_DAYS = 7  # the daily close also re-asks the last week, to catch late closes
+
+Progress = Callable[[int, int], None]
+Closes = dict[tuple[int, date], Decimal]
+
+
+def _noop(_done: int, _total: int) -> None:
+    return None
+
+
+def run_job(
+    engine: Engine,
+    job_name: str,
+    body: Callable[[RunReport], None],
+    *,
+    target_from: date | None,
+    target_to: date | None,
+    triggered_by: str,
+) -> RunReport:
+    """Run ``body`` under the figures lock, recorded in job_runs; never raises."""
+    report = RunReport(job_name=job_name, target_from=target_from, target_to=target_to)
+    with exclusive(engine) as got:
+        start_run(engine, report, triggered_by)
+        if not got:
+            report.status = JobStatus.SKIPPED
+            report.error = "another run holds the lock"
+        else:
+            try:
+                body(report)
+                if report.status == JobStatus.RUNNING:
+                    report.status = JobStatus.PARTIAL if report.failed else JobStatus.SUCCESS
+            except Exception as exc:  # recorded, not raised: the scheduler keeps going
+                log.exception("%s failed", job_name)
+                report.status = JobStatus.FAILED
+                report.error = f"{type(exc).__name__}: {exc}"[:2000]
+        finish_run(engine, report)
+    return report
+
+
+# -- fetching ---------------------------------------------------------------------------
+def _fetch(
+    market: MarketData,
+    held: Sequence[figures.HeldAsset],
+    start: date,
+    end: date,
+    report: RunReport,
+) -> Closes:
+    """Closes of the held tickers in [start, end], one batched request set; failures noted."""
+    if not held:
+        return {}
+    by_symbol = {h.symbol: h.asset_id for h in held}
+    batch = market.history(sorted(by_symbol), start, end)
+    closes: Closes = {}
+    for symbol, series in batch.closes.items():
+        asset_id = by_symbol.get(symbol)
+        if asset_id is None:
+            continue
+        for day, price in series.items():
+            if start <= day <= end and price > 0:
+                closes[(asset_id, day)] = price
+    report.failed.update(batch.failed)
+    report.tickers_ok = len(set(by_symbol) - set(report.failed))
+    return closes
+
+
+def _missing_on(held: Sequence[figures.HeldAsset], closes: Closes, day: date) -> dict[str, str]:
+    """Held tickers whose market traded on ``day`` but for which no close arrived."""
+    return {
+        h.symbol: "no_data"
+        for h in held
+        if calendars.is_session(day, calendars.calendar_name_for(h.symbol))
+        and (h.asset_id, day) not in closes
+        and h.first_buy <= day
+    }
+
+
+# -- recomputing --------------------------------------------------------------------------
+def _start_day(session_last: dict[int, date], lots: pd.DataFrame, floor: date | None) -> date:
+    first_buys = lots.groupby("client_id")["buy_date"].min()
+    starts = []
+    for client_id, first_buy in first_buys.items():
+        last = session_last.get(int(client_id))
+        starts.append(last + timedelta(days=1) if last else first_buy)
+    start = min(starts)
+    return min(start, floor) if floor else start
+
+
+def _state(session_rows: pd.DataFrame, book: Book, before: date) -> SeriesState:
+    state = SeriesState.empty(book)
+    if session_rows.empty:
+        return SeriesState(state.market_value, state.growth, calendars.previous_session(before))
+    rows = session_rows.set_index("client_id")
+    position = {int(c): i for i, c in enumerate(book.client_ids)}
+    market_value, growth = state.market_value.copy(), state.growth.copy()
+    for client_id, row in rows.iterrows():
+        i = position.get(int(client_id))
+        if i is not None:
+            market_value[i] = row["market_value"]
+            growth[i] = 1.0 + row["cumulative_twr"]
+    return SeriesState(market_value, growth, calendars.previous_session(before))
+
+
+def recompute(
+    engine: Engine,
+    report: RunReport,
+    *,
+    through: date,
+    fetched: Closes,
+    since: date | None = None,
+    progress: Progress = _noop,
+) -> None:
+    """Write fetched closes and recompute every client's figures up to ``through``.
+
+    Days run from the earliest day any client lacks (or ``since``) to ``through``, over B3
+    sessions; each date is one unit of work with its closes and its daily returns; the
+    last one also stores the metrics as of ``through``.
+    """
+    factory = uow_factory(engine)
+    with UnitOfWork(factory) as uow:
+        lots = figures.lots_frame(uow.session)
+        last_days = figures.last_stored_days(uow.session)
+    fetched_days = sorted({day for _, day in fetched})
+    floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
+    if lots.empty:
+        _write_prices_only(factory, fetched, report)
+        return
+    book = book_from_lots(lots)
+    start = _start_day(last_days, lots, floor)
+    days = calendars.sessions(start, through)
+    _write_prices_only(factory, {k: v for k, v in fetched.items() if k[1] not in set(days)}, report)
+    if not days:
+        return
+    with UnitOfWork(factory) as uow:
+        state = _state(figures.series_state(uow.session, days[0]), book, days[0])
+        stored = figures.closes_frame(uow.session, list(book.asset_ids), days[0], days[-1])
+    all_closes = _merge(stored, fetched)
+    for offset in range(0, len(days), CHUNK_DAYS):
+        chunk = days[offset : offset + CHUNK_DAYS]
+        matrix = carried_closes(all_closes, chunk, book.asset_ids)
+        frame, state = portfolio_series(book, matrix, chunk, state)
+        by_day = dict(tuple(frame.groupby("date"))) if not frame.empty else {}
+        for day in chunk:
+            with UnitOfWork(factory) as uow:
+                rows = [(a, d, p, "market") for (a, d), p in fetched.items() if d == day]
+                report.rows_written += figures.upsert_prices(uow.session, rows)
+                day_frame = by_day.get(day, frame.iloc[0:0])
+                report.rows_written += figures.replace_daily_returns(uow.session, day_frame, [day])
+                if day == days[-1]:
+                    metrics = client_metrics(book, state, day)
+                    report.rows_written += figures.replace_metrics(uow.session, metrics, day)
+                uow.commit()
+        progress(min(offset + CHUNK_DAYS, len(days)), len(days))
+
+
+def _merge(stored: pd.DataFrame, fetched: Closes) -> pd.DataFrame:
+    extra = pd.DataFrame(
+        [(a, d, float(p)) for (a, d), p in fetched.items()], columns=["asset_id", "date", "close"]
+    )
+    if extra.empty:
+        return stored
+    both = pd.concat([stored, extra], ignore_index=True)
+    return both.drop_duplicates(subset=["asset_id", "date"], keep="last")
+
+
+def _write_prices_only(factory: sessionmaker[Session], fetched: Closes, report: RunReport) -> None:
+    if not fetched:
+        return
+    with UnitOfWork(factory) as uow:
+        rows = [(a, d, p, "market") for (a, d), p in fetched.items()]
+        report.rows_written += figures.upsert_prices(uow.session, rows)
+        uow.commit()
+
+
+# -- the jobs -----------------------------------------------------------------------------
+def daily_close(
+    engine: Engine, market: MarketData, day: date, *, triggered_by: str = "scheduler"
+) -> RunReport:
+    """Closes of ``day`` for every held ticker, then every affected client's figures."""
+
+    def body(report: RunReport) -> None:
+        if not calendars.is_session(day):
+            report.status = JobStatus.SKIPPED
+            report.error = f"{day.isoformat()} is not a B3 trading day"
+            return
+        with UnitOfWork(uow_factory(engine)) as uow:
+            held = figures.held_assets(uow.session)
+        week_start = day - timedelta(days=RECENT_DAYS)
+        fetched = _fetch(market, held, week_start, day, report)
+        with UnitOfWork(uow_factory(engine)) as uow:
+            stored = figures.price_dates(uow.session, [h.asset_id for h in held], week_start)
+        # Earlier days only matter when a close arrived that we did not have (late data).
+        fetched = {k: v for k, v in fetched.items() if k[1] == day or k[1] not in stored[k[0]]}
+        for symbol, reason in _missing_on(held, fetched, day).items():
+            report.failed.setdefault(symbol, reason)
+        report.tickers_ok = len(held) - len(report.failed)
+        recompute(engine, report, through=day, fetched=fetched)
+
+    return run_job(
+        engine, DAILY_CLOSE, body, target_from=day, target_to=day, triggered_by=triggered_by
+    )
+
+
+def backfill(
+    engine: Engine,
+    market: MarketData,
+    start: date,
+    end: date,
+    *,
+    triggered_by: str = "cli",
+    progress: Progress = _noop,
+) -> RunReport:
+    """Fetch closes for [start, end] and recompute every client's figures from ``start``."""
+
+    def body(report: RunReport) -> None:
+        with UnitOfWork(uow_factory(engine)) as uow:
+            held = figures.held_assets(uow.session)
+        fetched = _fetch(market, held, start, end, report)
+        recompute(engine, report, through=end, fetched=fetched, since=start, progress=progress)
+
+    return run_job(
+        engine, BACKFILL, body, target_from=start, target_to=end, triggered_by=triggered_by
+    )
+
+
+def missing_closes(
+    held: Sequence[figures.HeldAsset], existing: dict[int, set[date]], through: date
+) -> dict[str, list[date]]:
+    """Trading days (on each ticker's own market) since it was first held with no close."""
+    missing: dict[str, list[date]] = {}
+    for asset in held:
+        expected = calendars.sessions(
+            asset.first_buy, through, calendars.calendar_name_for(asset.symbol)
+        )
+        gaps = [d for d in expected if d not in existing.get(asset.asset_id, set())]
+        if gaps:
+            missing[asset.symbol] = gaps
+    return missing
+
+
+def repair_gaps(
+    engine: Engine, market: MarketData, through: date, *, triggered_by: str = "scheduler"
+) -> RunReport:
+    """Backfill closes missing since each lot's buy date, and any figures not yet stored."""
+
+    def body(report: RunReport) -> None:
+        with UnitOfWork(uow_factory(engine)) as uow:
+            held = figures.held_assets(uow.session)
+            first = min((h.first_buy for h in held), default=through)
+            existing = figures.price_dates(uow.session, [h.asset_id for h in held], first)
+        gaps = missing_closes(held, existing, through)
+        fetched: Closes = {}
+        if gaps:
+            wanted = [h for h in held if h.symbol in gaps]
+            start = min(min(days) for days in gaps.values())
+            fetched = _fetch(market, wanted, start, through, report)
+            known = {(a, d) for a, days in existing.items() for d in days}
+            fetched = {k: v for k, v in fetched.items() if k not in known}
+        report.tickers_ok = len(held) - len(report.failed)
+        recompute(engine, report, through=through, fetched=fetched)
+
+    return run_job(
+        engine, GAP_REPAIR, body, target_from=None, target_to=through, triggered_by=triggered_by
+    )
+
+
+def held_symbols(engine: Engine) -> list[str]:
+    """Tickers somebody holds (what the live poller asks quotes for)."""
+    with UnitOfWork(uow_factory(engine)) as uow:
+        return [h.symbol for h in figures.held_assets(uow.session)]

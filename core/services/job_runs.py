@@ -1,0 +1,131 @@
+"""Job bookkeeping: one run at a time per job family (PostgreSQL advisory lock), and a row in
+``job_runs`` for every run with its outcome and counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Engine, func, select, text, update
+
+from core.db import UnitOfWork, uow_factory
+from core.models import JobRun, JobStatus
+
+log = logging.getLogger(__name__)
+
+# Jobs that write prices and figures share one lock: they must never interleave.
+FIGURES_LOCK = "anka:figures"
+
+
+def lock_key(name: str) -> int:
+    """A stable 31-bit key for ``pg_advisory_lock``."""
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+@dataclass
+class RunReport:
+    """What a run did, filled in as it goes and stored when it ends."""
+
+    job_name: str
+    target_from: date | None = None
+    target_to: date | None = None
+    status: str = JobStatus.RUNNING
+    tickers_ok: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    rows_written: int = 0
+    error: str | None = None
+    run_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True unless the run failed."""
+        return self.status != JobStatus.FAILED
+
+
+class RunOut(BaseModel):
+    """A job run as pages and the status command show it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    job_name: str
+    target_from: date | None
+    target_to: date | None
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    tickers_ok: int
+    tickers_failed: int
+    failed_tickers: list[str] | None
+    rows_written: int
+    error: str | None
+    triggered_by: str | None
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[bool]:
+    """Hold the advisory lock ``name`` for the block; yields False if another run holds it.
+
+    The lock lives on its own connection, so the run's units of work commit freely while
+    it is held, and it is released even if the run fails (or the process dies).
+    """
+    with engine.connect() as conn:
+        got = bool(
+            conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)}).scalar()
+        )
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+                conn.commit()
+
+
+def start_run(engine: Engine, report: RunReport, triggered_by: str) -> None:
+    """Record that a run started (its own small transaction, visible at once)."""
+    with UnitOfWork(uow_factory(engine)) as uow:
+        run = JobRun(
+            job_name=report.job_name,
+            target_from=report.target_from,
+            target_to=report.target_to,
+            triggered_by=triggered_by,
+        )
+        uow.session.add(run)
+        uow.flush()
+        report.run_id = run.id
+        uow.commit()
+
+
+def finish_run(engine: Engine, report: RunReport) -> None:
+    """Store the run's outcome and counts."""
+    with UnitOfWork(uow_factory(engine)) as uow:
+        uow.session.execute(
+            update(JobRun)
+            .where(JobRun.id == report.run_id)
+            .values(
+                finished_at=func.now(),
+                status=report.status,
+                tickers_ok=report.tickers_ok,
+                tickers_failed=len(report.failed),
+                failed_tickers=sorted(report.failed) or None,
+                rows_written=report.rows_written,
+                error=report.error,
+            )
+        )
+        uow.commit()
+
+
+def latest_runs(engine: Engine, *, job_name: str | None = None, limit: int = 20) -> list[RunOut]:
+    """The newest runs first."""
+    with UnitOfWork(uow_factory(engine)) as uow:
+        stmt = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
+        if job_name:
+            stmt = stmt.where(JobRun.job_name == job_name)
+        return [RunOut.model_validate(r) for r in uow.session.scalars(stmt)]
