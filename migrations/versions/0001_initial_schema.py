@@ -250,7 +250,7 @@ def upgrade() -> None:
         sa.Column("invested", MONEY, nullable=False),
         sa.Column("accumulated_return", RATIO),
         sa.Column("twr", RATIO),
-        sa.Column("irr", RATIO),
+        sa.Column("irr", sa.Numeric()),  # unbounded: short-period IRRs are huge
         sa.Column(
             "computed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
