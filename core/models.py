@@ -261,7 +261,7 @@ class JobRun(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="running")
     tickers_ok: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     tickers_failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
-    failed_tickers: Mapped[list[str] | None] = mapped_column(JSONB)
+    failed_tickers: Mapped[list[str] | None] = mapped_column(JSONB(none_as_null=True))
     rows_written: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     triggered_by: Mapped[str | None] = mapped_column(String(254))

@@ -11,13 +11,16 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from core.config import Settings
 from core.db import UnitOfWork
 from core.documents import CNPJ_WEIGHTS, CPF_WEIGHTS
-from core.models import Client, Role, User
+from core.market.demo import DemoMarketData
+from core.models import Allocation, Client, Role, User
 from core.security import generate_password, hash_password
 from core.services.audit import audit_change
 from core.services.principal import SYSTEM
@@ -153,3 +156,51 @@ def _ascii(text: str) -> str:
     return "".join(
         c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
     ).lower()
+
+
+def seed_demo_allocations(uow: UnitOfWork, market: DemoMarketData, today: date) -> int:
+    """Give each active demo client 2-5 lots of catalogue tickers bought in the last two
+    years at that day's demo close, once (when no allocation exists). Returns lots added."""
+    rng = random.Random(DEMO_SEED + 1)  # noqa: S311 - deterministic demo data, not a secret
+    listings = [x for x in market.listings.values() if x.asset_type != "Currency"]
+    with uow:
+        if uow.session.scalar(select(func.count()).select_from(Allocation)):
+            return 0
+        clients = uow.session.scalars(
+            select(Client).where(Client.status == "active").order_by(Client.id)
+        ).all()
+        added = 0
+        for client in clients:
+            for listing in rng.sample(listings, rng.randint(2, 5)):
+                day = today - timedelta(days=rng.randint(30, 730))
+                closes = market.history([listing.symbol], day - timedelta(days=7), day).closes
+                series = closes.get(listing.symbol)
+                if not series:
+                    continue
+                bought_on = max(series)
+                asset = uow.assets.get_or_create(
+                    {
+                        "symbol": listing.symbol,
+                        "name": listing.name,
+                        "exchange": listing.exchange,
+                        "asset_type": listing.asset_type,
+                        "currency": listing.currency,
+                        "first_trade_date": listing.since,
+                    }
+                )
+                quantity = Decimal(rng.choice((10, 25, 50, 100, 200, 500)))
+                if listing.currency != "BRL":
+                    quantity = Decimal(rng.choice((1, 2, 5, 10)))
+                uow.session.add(
+                    Allocation(
+                        client_id=client.id,
+                        asset_id=asset.id,
+                        quantity=quantity,
+                        buy_price=series[bought_on],
+                        buy_date=bought_on,
+                    )
+                )
+                added += 1
+        audit_change(uow, SYSTEM, "create", "allocation", "demo-seed", None, {"lots": added})
+        uow.commit()
+    return added

@@ -1,0 +1,144 @@
+"""Reading the stored figures: a client's daily series and metrics, and the office overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select
+
+from core.db import UnitOfWork
+from core.market.port import MarketData
+from core.models import Asset, Client, DailyReturn, PortfolioMetric
+from core.repositories import figures
+
+
+class DailyPoint(BaseModel):
+    """One stored day of a client's portfolio, with the capital invested so far."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    date: date
+    market_value: Decimal
+    net_flow: Decimal
+    invested: Decimal
+    daily_return: Decimal
+    cumulative_twr: Decimal
+
+
+class MetricsOut(BaseModel):
+    """A client's headline figures as of the last close (IRR None where undefined)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    as_of: date
+    market_value: Decimal
+    invested: Decimal
+    accumulated_return: Decimal | None
+    twr: Decimal | None
+    irr: Decimal | None
+    computed_at: datetime
+
+
+def client_history(uow: UnitOfWork, client_id: int) -> list[DailyPoint]:
+    """The client's stored daily series, oldest first, with cumulative invested capital."""
+    with uow:
+        rows = uow.session.scalars(
+            select(DailyReturn).where(DailyReturn.client_id == client_id).order_by(DailyReturn.date)
+        ).all()
+        points: list[DailyPoint] = []
+        invested = Decimal(0)
+        for row in rows:
+            invested += row.net_flow
+            points.append(
+                DailyPoint(
+                    date=row.date,
+                    market_value=row.market_value,
+                    net_flow=row.net_flow,
+                    invested=invested,
+                    daily_return=row.daily_return,
+                    cumulative_twr=row.cumulative_twr,
+                )
+            )
+        return points
+
+
+def client_metrics(uow: UnitOfWork, client_id: int) -> MetricsOut | None:
+    """The client's latest stored metrics, or None before the first scheduler run."""
+    with uow:
+        row = uow.session.scalars(
+            select(PortfolioMetric)
+            .where(PortfolioMetric.client_id == client_id)
+            .order_by(PortfolioMetric.as_of.desc())
+            .limit(1)
+        ).one_or_none()
+        return MetricsOut.model_validate(row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class Mover:
+    """A held ticker and how much it moved today."""
+
+    symbol: str
+    name: str
+    change: Decimal
+    price: Decimal
+    currency: str | None
+
+
+@dataclass(slots=True)
+class Overview:
+    """The office at a glance."""
+
+    assets_under_management: Decimal
+    aum_as_of: date | None
+    active_clients: int
+    clients: int
+    best: list[Mover] = field(default_factory=list)
+    worst: list[Mover] = field(default_factory=list)
+    unpriced: int = 0
+
+
+def overview(uow: UnitOfWork, market: MarketData, *, movers: int = 5) -> Overview:
+    """Assets under management (stored metrics at the latest close), client counts, and the
+    best and worst movers today among held tickers (one batched quote call)."""
+    with uow:
+        latest = uow.session.scalar(select(func.max(PortfolioMetric.as_of)))
+        aum = uow.session.scalar(
+            select(func.coalesce(func.sum(PortfolioMetric.market_value), 0)).where(
+                PortfolioMetric.as_of == latest
+            )
+        )
+        total = uow.session.scalar(select(func.count()).select_from(Client)) or 0
+        active = (
+            uow.session.scalar(
+                select(func.count()).select_from(Client).where(Client.status == "active")
+            )
+            or 0
+        )
+        held = figures.held_assets(uow.session)
+        names = {
+            a.symbol: (a.name, a.currency)
+            for a in uow.session.scalars(
+                select(Asset).where(Asset.id.in_([h.asset_id for h in held]))
+            )
+        }
+    batch = market.quotes([h.symbol for h in held]) if held else None
+    moves = []
+    if batch:
+        for symbol, quote in batch.quotes.items():
+            if quote.change_pct is not None:
+                name, currency = names.get(symbol, (symbol, quote.currency))
+                moves.append(Mover(symbol, name, quote.change_pct, quote.price, currency))
+    moves.sort(key=lambda m: m.change, reverse=True)
+    return Overview(
+        assets_under_management=Decimal(aum or 0),
+        aum_as_of=latest,
+        active_clients=int(active),
+        clients=int(total),
+        best=[m for m in moves if m.change > 0][:movers],
+        worst=[m for m in reversed(moves) if m.change < 0][:movers],
+        unpriced=len(batch.failed) if batch else 0,
+    )

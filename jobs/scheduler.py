@@ -1,0 +1,102 @@
+"""The scheduler process: APScheduler BlockingScheduler in America/Sao_Paulo.
+
+* daily close on weekdays at 18:30 (``ANKA_CLOSE_TIME``), after the B3 close; B3 holidays
+  are skipped by the job itself (exchange calendar);
+* live quotes every ``ANKA_LIVE_INTERVAL_S`` while the B3 is open (always with demo data):
+  one batched quote call for every held ticker, written to Redis for the dashboards;
+* gap repair at start and daily at 07:00.
+
+Jobs never overlap themselves (``max_instances=1``, coalesced), and the figure-writing ones
+also hold a PostgreSQL advisory lock, so a second scheduler cannot double-run them.
+SIGINT/SIGTERM stop it cleanly after the running job.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from core import calendars
+from core.services import closing
+from jobs.runtime import MARKET_TZ, JobContext, today
+
+log = logging.getLogger("anka.scheduler")
+
+
+def daily_close_job(ctx: JobContext) -> None:
+    """Today's closes and figures (a holiday is recorded as skipped)."""
+    report = closing.daily_close(ctx.engine, ctx.market, today())
+    log.info("daily close %s: %s (%s rows)", today(), report.status, report.rows_written)
+
+
+def gap_repair_job(ctx: JobContext) -> None:
+    """Closes missing since each lot's buy date, up to the last finished session."""
+    through = calendars.previous_session(today())
+    report = closing.repair_gaps(ctx.engine, ctx.market, through)
+    log.info("gap repair through %s: %s", through, report.status)
+
+
+def live_quotes_job(ctx: JobContext) -> None:
+    """One batched quote call for every held ticker, while the market is open."""
+    demo = ctx.settings.market_data == "demo"
+    if not demo and not calendars.is_open_at(datetime.now(UTC)):
+        return
+    symbols = closing.held_symbols(ctx.engine)
+    if symbols:
+        batch = ctx.market.refresh_quotes(symbols)
+        if batch.failed:
+            log.warning("live quotes failed for %s", sorted(batch.failed))
+
+
+def build(ctx: JobContext, *, close_hour: int = 18, close_minute: int = 30) -> BlockingScheduler:
+    """The configured scheduler, not started."""
+    scheduler = BlockingScheduler(timezone=MARKET_TZ)
+    defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600}
+    scheduler.add_job(
+        daily_close_job,
+        CronTrigger(
+            day_of_week="mon-fri", hour=close_hour, minute=close_minute, timezone=MARKET_TZ
+        ),
+        args=[ctx],
+        id="daily-close",
+        **defaults,
+    )
+    scheduler.add_job(
+        gap_repair_job,
+        CronTrigger(hour=7, minute=0, timezone=MARKET_TZ),
+        args=[ctx],
+        id="gap-repair",
+        next_run_time=datetime.now(MARKET_TZ),  # also once at start
+        **defaults,
+    )
+    scheduler.add_job(
+        live_quotes_job,
+        "interval",
+        seconds=ctx.settings.live_interval_s,
+        args=[ctx],
+        id="live-quotes",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=int(ctx.settings.live_interval_s) + 1,
+    )
+    return scheduler
+
+
+def run(ctx: JobContext) -> int:
+    """Run until SIGINT/SIGTERM."""
+    scheduler = build(ctx)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping the scheduler", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler started (%s market data)", ctx.settings.market_data)
+    scheduler.start()
+    return 0
