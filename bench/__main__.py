@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from bench import clients_search, portfolio
+from bench import clients_search, closing, portfolio
 
 
 def main() -> int:
     """Run the benchmarks; exit non-zero when a target is missed."""
-    results = {"clients_search": clients_search.run(), "portfolio": portfolio.run()}
+    results = {
+        "clients_search": clients_search.run(),
+        "portfolio": portfolio.run(),
+        "closing": closing.run(),
+    }
     print("\n" + "\n".join(f"{name}: {'OK' if ok else 'MISSED'}" for name, ok in results.items()))
     return 0 if all(results.values()) else 1
 

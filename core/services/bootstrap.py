@@ -159,10 +159,13 @@ def _ascii(text: str) -> str:
 
 
 def seed_demo_allocations(uow: UnitOfWork, market: DemoMarketData, today: date) -> int:
-    """Give each active demo client 2-5 lots of catalogue tickers bought in the last two
+    """Give each active demo client 2-5 lots of B3 catalogue tickers bought in the last two
     years at that day's demo close, once (when no allocation exists). Returns lots added."""
     rng = random.Random(DEMO_SEED + 1)  # noqa: S311 - deterministic demo data, not a secret
-    listings = [x for x in market.listings.values() if x.asset_type != "Currency"]
+    # B3 listings only: stored figures add values without exchange rates (see closing.py).
+    listings = [
+        x for x in market.listings.values() if x.currency == "BRL" and x.asset_type != "Currency"
+    ]
     with uow:
         if uow.session.scalar(select(func.count()).select_from(Allocation)):
             return 0
@@ -189,8 +192,6 @@ def seed_demo_allocations(uow: UnitOfWork, market: DemoMarketData, today: date) 
                     }
                 )
                 quantity = Decimal(rng.choice((10, 25, 50, 100, 200, 500)))
-                if listing.currency != "BRL":
-                    quantity = Decimal(rng.choice((1, 2, 5, 10)))
                 uow.session.add(
                     Allocation(
                         client_id=client.id,

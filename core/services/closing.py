@@ -11,6 +11,10 @@ return, or its first buy date; changing a lot deletes the figures from its buy d
 (see :mod:`core.services.allocations`), so the next run recomputes exactly what changed.
 A ticker that failed is reported and retried by the next run's gap repair; its last close
 is carried meanwhile, and good data is never overwritten by a failure.
+
+Values are added in each asset's own currency: a client holding BRL and USD lots gets
+figures that mix currencies (the live page keeps per-currency totals and says so).
+Converting through daily USD/BRL closes is the planned next step.
 """
 
 from __future__ import annotations

@@ -1,0 +1,260 @@
+"""The scheduler at scale (issue 4's targets), on a synthetic book generated here.
+
+* 10,000 clients, 100,000 lots, 500 tickers, market data from a local source (the demo
+  adapter over 500 synthetic listings):
+  - a 5-year backfill (about 1,260 B3 sessions) <= 3 min, peak memory <= 1.5 GiB (run in
+    a child process so its peak resident memory is its own);
+  - the next day's close job (fetch + compute + write) <= 3 s;
+* the same day's job on a 1,000-lot book done row by row through the ORM, in the same run:
+  the speed ratio (ours must be >= 50x) and our write rate against a raw COPY of the rows.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+
+import psycopg
+from pyxirr import xirr
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from bench.db import throwaway_database
+from core import calendars
+from core.db import UnitOfWork, engine_for, uow_factory
+from core.market.catalogue import Listing
+from core.market.demo import DemoMarketData
+from core.models import Allocation, DailyReturn, PortfolioMetric, Price
+from core.services import closing
+
+CLIENTS, LOTS, TICKERS = 10_000, 100_000, 500
+SMALL_CLIENTS, SMALL_LOTS, SMALL_TICKERS = 100, 1_000, 50
+CLOSE_DAY = date(2026, 11, 27)
+BACKFILL_END = date(2026, 11, 26)
+BACKFILL_START = date(2021, 11, 26)
+TARGET_DAY_S, TARGET_BACKFILL_S, TARGET_PEAK_GIB, TARGET_RATIO = 3.0, 180.0, 1.5, 50.0
+
+
+def listings(n: int) -> list[Listing]:
+    """``n`` synthetic B3 listings for the local market source."""
+    return [
+        Listing(f"BK{i:04d}.SA", f"Bench {i}", "São Paulo", "Equity", "BRL", 10.0 + i % 90, 0.3)
+        for i in range(n)
+    ]
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def seed(url: str, clients: int, lots: int, tickers: int, since: date) -> None:
+    """COPY a deterministic book into the database at ``url``."""
+    rng = random.Random(11)
+    span = (BACKFILL_END - since).days
+    with psycopg.connect(_libpq(url)) as conn:
+        with conn.cursor().copy("COPY clients (name, email) FROM STDIN") as copy:
+            for i in range(clients):
+                copy.write_row((f"Cliente {i}", f"cliente{i}@bench.example"))
+        with conn.cursor().copy("COPY assets (symbol, name, currency) FROM STDIN") as copy:
+            for listing in listings(tickers):
+                copy.write_row((listing.symbol, listing.name, "BRL"))
+        ids = [r[0] for r in conn.execute("SELECT id FROM clients ORDER BY id")]
+        assets = [r[0] for r in conn.execute("SELECT id FROM assets ORDER BY id")]
+        statement = (
+            "COPY allocations (client_id, asset_id, quantity, buy_price, buy_date) FROM STDIN"
+        )
+        with conn.cursor().copy(statement) as copy:
+            for i in range(lots):
+                copy.write_row(
+                    (
+                        ids[i % clients],
+                        rng.choice(assets),
+                        rng.randint(1, 500),
+                        Decimal(rng.randint(500, 9000)) / 100,
+                        since + timedelta(days=rng.randint(0, span)),
+                    )
+                )
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+
+
+def child_backfill(url: str, tickers: int) -> None:
+    """Run in a child process: the 5-year backfill; prints JSON with the figures."""
+    market = DemoMarketData(listings=listings(tickers))
+    engine = engine_for(url)
+    started = time.perf_counter()
+    report = closing.backfill(engine, market, BACKFILL_START, BACKFILL_END)
+    elapsed = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    days = len(calendars.sessions(BACKFILL_START, BACKFILL_END))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "peak_kib": peak_kib,
+                "days": days,
+                "rows": report.rows_written,
+                "status": str(report.status),
+            }
+        )
+    )
+
+
+def naive_day(url: str, day: date) -> float:
+    """The day's job row by row through the ORM (what we are not doing); returns seconds."""
+    factory = uow_factory(engine_for(url))
+    market = DemoMarketData(listings=listings(SMALL_TICKERS))
+    started = time.perf_counter()
+    with UnitOfWork(factory) as uow:
+        session = uow.session
+        lots = session.scalars(select(Allocation).where(Allocation.buy_date <= day)).all()
+        for lot in lots:  # one price fetch + one row per lot, like a loop over the book
+            symbol = f"BK{lot.asset_id - 1:04d}.SA"
+            close = market.history([symbol], day, day).closes.get(symbol, {}).get(day)
+            if close is not None:
+                session.merge(Price(asset_id=lot.asset_id, date=day, close=close, source="naive"))
+                session.flush()
+        by_client: dict[int, list[Allocation]] = {}
+        for lot in lots:
+            by_client.setdefault(lot.client_id, []).append(lot)
+        for client_id, mine in by_client.items():
+            value, flow = Decimal(0), Decimal(0)
+            for lot in mine:
+                price = session.get(Price, (lot.asset_id, day))
+                value += lot.quantity * (price.close if price else lot.buy_price)
+                if lot.buy_date == day:
+                    flow += lot.quantity * lot.buy_price
+            prev = session.scalars(
+                select(DailyReturn)
+                .where(DailyReturn.client_id == client_id, DailyReturn.date < day)
+                .order_by(DailyReturn.date.desc())
+                .limit(1)
+            ).first()
+            base = (prev.market_value if prev else Decimal(0)) + flow
+            daily = value / base - 1 if base else Decimal(0)
+            growth = (1 + (prev.cumulative_twr if prev else Decimal(0))) * (1 + daily)
+            session.merge(
+                DailyReturn(
+                    client_id=client_id,
+                    date=day,
+                    market_value=value,
+                    net_flow=flow,
+                    daily_return=daily,
+                    cumulative_twr=growth - 1,
+                )
+            )
+            session.flush()
+            invested = sum((lot.quantity * lot.buy_price for lot in mine), Decimal(0))
+            try:
+                rate = xirr(
+                    [*(lot.buy_date for lot in mine), day],
+                    [*(-float(lot.quantity * lot.buy_price) for lot in mine), float(value)],
+                )
+            except Exception:
+                rate = None
+            session.merge(
+                PortfolioMetric(
+                    client_id=client_id,
+                    as_of=day,
+                    market_value=value,
+                    invested=invested,
+                    accumulated_return=value / invested - 1,
+                    twr=growth - 1,
+                    irr=rate,
+                )
+            )
+            session.flush()
+        uow.commit()
+    return time.perf_counter() - started
+
+
+def copy_rate(url: str, day: date) -> tuple[int, float]:
+    """Rows/s of a raw COPY of the day's daily_returns rows into a scratch table."""
+    with psycopg.connect(_libpq(url)) as conn:
+        rows = conn.execute(
+            "SELECT client_id, date, market_value, net_flow, daily_return, cumulative_twr "
+            "FROM daily_returns WHERE date = %s",
+            (day,),
+        ).fetchall()
+        conn.execute("CREATE TEMP TABLE scratch (LIKE daily_returns)")
+        buffer = io.StringIO("".join(",".join(map(str, r)) + "\n" for r in rows))
+        started = time.perf_counter()
+        with conn.cursor().copy("COPY scratch FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        elapsed = time.perf_counter() - started
+    return len(rows), len(rows) / elapsed
+
+
+def run() -> bool:
+    """Print the scheduler figures; return whether every target was met."""
+    print(f"\n== Scheduler: {CLIENTS:,} clients, {LOTS:,} lots, {TICKERS} tickers ==")
+    ok = True
+    with throwaway_database() as url:
+        started = time.perf_counter()
+        seed(url, CLIENTS, LOTS, TICKERS, BACKFILL_START)
+        print(f"book seeded with COPY in {time.perf_counter() - started:.1f} s")
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.closing", url, str(TICKERS)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        peak_gib = figures["peak_kib"] / 1024 / 1024
+        print(
+            f"5-year backfill ({figures['days']} sessions): {figures['seconds']:.1f} s "
+            f"(target <= {TARGET_BACKFILL_S:.0f} s), peak memory {peak_gib:.2f} GiB "
+            f"(target <= {TARGET_PEAK_GIB} GiB), {figures['rows']:,} rows, {figures['status']}"
+        )
+        ok &= figures["seconds"] <= TARGET_BACKFILL_S and peak_gib <= TARGET_PEAK_GIB
+        market = DemoMarketData(listings=listings(TICKERS))
+        engine = engine_for(url)
+        started = time.perf_counter()
+        report = closing.daily_close(engine, market, CLOSE_DAY, triggered_by="bench")
+        day_s = time.perf_counter() - started
+        print(
+            f"daily close {CLOSE_DAY}: {day_s:.2f} s (target <= {TARGET_DAY_S} s), "
+            f"{report.rows_written:,} rows, {report.status}"
+        )
+        ok &= day_s <= TARGET_DAY_S
+        rows, raw_rate = copy_rate(url, CLOSE_DAY)
+        print(
+            f"write path: {report.rows_written / day_s:,.0f} rows/s for the whole job vs a raw "
+            f"COPY of the day's {rows:,} daily-return rows at {raw_rate:,.0f} rows/s"
+        )
+        engine.dispose()
+    with throwaway_database() as url:
+        seed(url, SMALL_CLIENTS, SMALL_LOTS, SMALL_TICKERS, CLOSE_DAY - timedelta(days=60))
+        market = DemoMarketData(listings=listings(SMALL_TICKERS))
+        engine = engine_for(url)
+        closing.backfill(engine, market, CLOSE_DAY - timedelta(days=60), BACKFILL_END)
+        with engine.begin() as conn:  # both jobs start from the same state
+            conn.exec_driver_sql("DELETE FROM prices WHERE date = %s", (CLOSE_DAY,))
+        naive_s = naive_day(url, CLOSE_DAY)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM prices WHERE date = %s", (CLOSE_DAY,))
+            conn.exec_driver_sql("DELETE FROM daily_returns WHERE date = %s", (CLOSE_DAY,))
+            conn.exec_driver_sql("DELETE FROM portfolio_metrics WHERE as_of = %s", (CLOSE_DAY,))
+        started = time.perf_counter()
+        closing.daily_close(engine, market, CLOSE_DAY, triggered_by="bench")
+        ours_s = time.perf_counter() - started
+        ratio = naive_s / ours_s
+        print(
+            f"1,000-lot book, same day: row by row through the ORM {naive_s * 1000:.0f} ms, "
+            f"ours {ours_s * 1000:.0f} ms: {ratio:.0f}x faster (target >= {TARGET_RATIO:.0f}x)"
+        )
+        ok &= ratio >= TARGET_RATIO
+        engine.dispose()
+    return ok
+
+
+if __name__ == "__main__":
+    child_backfill(sys.argv[1], int(sys.argv[2]))
