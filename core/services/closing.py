@@ -185,6 +185,9 @@ def recompute(
         state = _state(figures.series_state(uow.session, days[0]), book, days[0])
         stored = figures.closes_frame(uow.session, list(book.asset_ids), days[0], days[-1])
     all_closes = _merge(stored, fetched)
+    fetched_by_day: dict[date, list[tuple[int, date, Decimal, str]]] = {}
+    for (asset_id, day), price in fetched.items():
+        fetched_by_day.setdefault(day, []).append((asset_id, day, price, "market"))
     for offset in range(0, len(days), CHUNK_DAYS):
         chunk = days[offset : offset + CHUNK_DAYS]
         matrix = carried_closes(all_closes, chunk, book.asset_ids)
@@ -192,7 +195,7 @@ def recompute(
         by_day = dict(tuple(frame.groupby("date"))) if not frame.empty else {}
         for day in chunk:
             with UnitOfWork(factory) as uow:
-                rows = [(a, d, p, "market") for (a, d), p in fetched.items() if d == day]
+                rows = fetched_by_day.get(day, [])
                 report.rows_written += figures.upsert_prices(uow.session, rows)
                 day_frame = by_day.get(day, frame.iloc[0:0])
                 report.rows_written += figures.replace_daily_returns(uow.session, day_frame, [day])
