@@ -149,7 +149,7 @@ def portfolio_series(
     frame = pd.DataFrame(
         {
             "client_id": book.client_ids[cols],
-            "date": pd.to_datetime(day_array[rows]).date,
+            "date": np.array(list(days), dtype=object)[rows],
             "market_value": market_value[rows, cols],
             "net_flow": flows[rows, cols],
             "daily_return": daily[rows, cols],

@@ -2,8 +2,9 @@
 
 Each run takes the figures advisory lock (a second scheduler or a manual run at the same
 time is skipped, never double-writes), records itself in ``job_runs``, fetches closes for
-every held ticker in batches, and writes, one unit of work per date, that date's closes and
-every client's daily return — all or nothing, idempotent (a rerun replaces the same rows).
+every held ticker in batches, and writes each date's closes and every client's daily return
+in one unit of work — all or nothing, idempotent (a rerun replaces the same rows). The daily
+close is one date; a backfill commits up to 20 dates per unit of work, never splitting one.
 The run's last date also gets every client's metrics (value, invested, return, TWR, IRR).
 
 Where stored figures start is decided per client: the day after its last stored daily
@@ -192,17 +193,15 @@ def recompute(
         chunk = days[offset : offset + CHUNK_DAYS]
         matrix = carried_closes(all_closes, chunk, book.asset_ids)
         frame, state = portfolio_series(book, matrix, chunk, state)
-        by_day = dict(tuple(frame.groupby("date"))) if not frame.empty else {}
-        for day in chunk:
-            with UnitOfWork(factory) as uow:
-                rows = fetched_by_day.get(day, [])
-                report.rows_written += figures.upsert_prices(uow.session, rows)
-                day_frame = by_day.get(day, frame.iloc[0:0])
-                report.rows_written += figures.replace_daily_returns(uow.session, day_frame, [day])
-                if day == days[-1]:
-                    metrics = client_metrics(book, state, day)
-                    report.rows_written += figures.replace_metrics(uow.session, metrics, day)
-                uow.commit()
+        # One unit of work per chunk of dates: a date's closes and returns are never split.
+        with UnitOfWork(factory) as uow:
+            rows = [row for day in chunk for row in fetched_by_day.get(day, [])]
+            report.rows_written += figures.upsert_prices(uow.session, rows)
+            report.rows_written += figures.replace_daily_returns(uow.session, frame, chunk)
+            if chunk[-1] == days[-1]:
+                metrics = client_metrics(book, state, chunk[-1])
+                report.rows_written += figures.replace_metrics(uow.session, metrics, chunk[-1])
+            uow.commit()
         progress(min(offset + CHUNK_DAYS, len(days)), len(days))
 
 
