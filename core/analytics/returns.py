@@ -193,7 +193,8 @@ def client_metrics(book: Book, state: SeriesState, as_of: date) -> pd.DataFrame:
     invested_lot = np.where(held, book.quantity * book.buy_price, 0.0)
     invested = np.add.reduceat(invested_lot, book.group_starts) if book.size else np.zeros(0)
     records = []
-    bounds = [*book.group_starts[1:], book.size]
+    # Each client's lots are [group_starts[i], group_starts[i + 1]); an empty book has none.
+    bounds = [*book.group_starts[1:], book.size] if book.size else []
     for group, (start, stop) in enumerate(zip(book.group_starts, bounds, strict=True)):
         mask = held[start:stop]
         mv = float(state.market_value[group])

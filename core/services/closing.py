@@ -189,10 +189,10 @@ def recompute(
     fetched_by_day: dict[date, list[tuple[int, date, Decimal, str]]] = {}
     for (asset_id, day), price in fetched.items():
         fetched_by_day.setdefault(day, []).append((asset_id, day, price, "market"))
+    matrix = carried_closes(all_closes, days, book.asset_ids)  # days x assets, built once
     for offset in range(0, len(days), CHUNK_DAYS):
         chunk = days[offset : offset + CHUNK_DAYS]
-        matrix = carried_closes(all_closes, chunk, book.asset_ids)
-        frame, state = portfolio_series(book, matrix, chunk, state)
+        frame, state = portfolio_series(book, matrix[offset : offset + CHUNK_DAYS], chunk, state)
         # One unit of work per chunk of dates: a date's closes and returns are never split.
         with UnitOfWork(factory) as uow:
             rows = [row for day in chunk for row in fetched_by_day.get(day, [])]
