@@ -93,8 +93,10 @@ def closes_frame(
             "SELECT asset_id, date, close::float8 FROM prices "
             "WHERE asset_id = ANY(:ids) AND date BETWEEN :start AND :end "
             "UNION ALL "
-            "SELECT DISTINCT ON (asset_id) asset_id, date, close::float8 FROM prices "
-            "WHERE asset_id = ANY(:ids) AND date < :start ORDER BY asset_id, date DESC"
+            # Parenthesised: an ORDER BY after UNION ALL would sort the union instead, and
+            # DISTINCT ON would then keep an arbitrary close rather than the latest one.
+            "(SELECT DISTINCT ON (asset_id) asset_id, date, close::float8 FROM prices "
+            "WHERE asset_id = ANY(:ids) AND date < :start ORDER BY asset_id, date DESC)"
         ),
         {"ids": list(asset_ids), "start": start, "end": end},
     ).all()
