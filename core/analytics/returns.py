@@ -15,7 +15,10 @@ Definitions (DESIGN.md), for a client on day t with lots (q, p0, d0) and closes 
 
 Everything is vectorised over the book (numpy/pandas arrays of lots and a days x assets
 matrix of closes); nothing loops per lot per day. Figures are float64 here and become
-``Numeric`` when stored; cents of a billion-real portfolio are well inside float64.
+``Numeric`` when stored; cents of a billion-real portfolio are well inside float64. What one
+day hands to the next (MV and cumulative growth) is rounded to the stored scales, so a run
+that resumes from stored rows continues exactly like one computed in one go: a rerun
+rewrites identical rows.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from pyxirr import InvalidPaymentsError, xirr
+
+# Decimal places of the stored figures (core.models: Money for values, Ratio for returns).
+VALUE_PLACES = 8
+RATIO_PLACES = 12
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,8 @@ def portfolio_series(
     prices = closes[:, book.lot_asset]  # (D, n)
     unit_value = np.where(np.isnan(prices), book.buy_price[None, :], prices)
     market_value = _per_client(np.where(held, unit_value * book.quantity, 0.0), book)
+    # What a day hands to the next is what daily_returns stores (and a resumed run reads).
+    carried_value = np.round(market_value, VALUE_PLACES)
 
     previous = np.concatenate(
         (
@@ -137,11 +146,16 @@ def portfolio_series(
     joins = held & ~(book.buy_date[None, :] <= previous[:, None])  # bought in (prev, t]
     flows = _per_client(np.where(joins, book.buy_price * book.quantity, 0.0), book)
 
-    prior_value = np.vstack([state.market_value[None, :], market_value[:-1]])
+    prior_value = np.vstack([state.market_value[None, :], carried_value[:-1]])
     base = prior_value + flows
     with np.errstate(divide="ignore", invalid="ignore"):
         daily = np.where(base > 0, market_value / base - 1.0, 0.0)
-    growth = state.growth[None, :] * np.cumprod(1.0 + daily, axis=0)
+    # Growth as stored (1 + cumulative TWR at the Ratio scale), day after day.
+    growth = np.empty_like(daily)
+    carried = state.growth
+    for index, day_return in enumerate(daily):
+        carried = 1.0 + np.round(carried * (1.0 + day_return) - 1.0, RATIO_PLACES)
+        growth[index] = carried
 
     first_buy = book.buy_date[book.group_starts]  # lots are sorted by date within a client
     active = first_buy[None, :] <= day_array[:, None]
@@ -156,7 +170,7 @@ def portfolio_series(
             "cumulative_twr": growth[rows, cols] - 1.0,
         }
     )
-    return frame, SeriesState(market_value[-1], growth[-1], days[-1])
+    return frame, SeriesState(carried_value[-1], growth[-1], days[-1])
 
 
 def _empty_frame() -> pd.DataFrame:
