@@ -1,7 +1,8 @@
 """The scheduler process: APScheduler BlockingScheduler in America/Sao_Paulo.
 
-* daily close on weekdays at 18:30 (``ANKA_CLOSE_TIME``), after the B3 close; B3 holidays
-  are skipped by the job itself (exchange calendar);
+* daily close on weekdays at 18:30 (``build(close_hour=, close_minute=)``; there is no
+  setting for it), after the B3 close; B3 holidays are skipped by the job itself (exchange
+  calendar);
 * live quotes every ``ANKA_LIVE_INTERVAL_S`` while the B3 is open (always with demo data):
   one batched quote call for every held ticker, written to Redis for the dashboards;
 * gap repair at start and daily at 07:00.
