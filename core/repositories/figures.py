@@ -82,6 +82,20 @@ def lots_frame(session: Session) -> pd.DataFrame:
     )
 
 
+def lots_version(session: Session) -> tuple[int, int, object]:
+    """A fingerprint of the lots (how many, newest id, latest change): it differs as soon as
+    a lot is added, edited or deleted."""
+    row = session.execute(
+        text("SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM allocations")
+    ).one()
+    return int(row[0]), int(row[1]), row[2]
+
+
+def lock_lots(session: Session) -> None:
+    """Hold lot changes back until this transaction ends (they wait; readers do not)."""
+    session.execute(text("LOCK TABLE allocations IN SHARE MODE"))
+
+
 def closes_frame(
     session: Session, asset_ids: Sequence[int], start: date, end: date
 ) -> pd.DataFrame:

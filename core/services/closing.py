@@ -53,6 +53,12 @@ CHUNK_DAYS = 20  # days computed together in memory during long recomputations
 RECENT_DAYS = 7  # the daily close also re-asks the last week, to catch late closes
 
 Progress = Callable[[int, int], None]
+
+
+class LotsChanged(RuntimeError):
+    """Lots were added, edited or deleted while a run was computing figures from them."""
+
+
 Closes = dict[tuple[int, date], Decimal]
 
 
@@ -169,7 +175,8 @@ def recompute(
     """
     factory = uow_factory(engine)
     with UnitOfWork(factory) as uow:
-        lots = figures.lots_frame(uow.session)
+        version = figures.lots_version(uow.session)  # before the lots: a change in between
+        lots = figures.lots_frame(uow.session)  # is then caught by the check below
         last_days = figures.last_stored_days(uow.session)
     fetched_days = sorted({day for _, day in fetched})
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
@@ -195,6 +202,12 @@ def recompute(
         frame, state = portfolio_series(book, matrix[offset : offset + CHUNK_DAYS], chunk, state)
         # One unit of work per chunk of dates: a date's closes and returns are never split.
         with UnitOfWork(factory) as uow:
+            # A lot change deletes its client's figures from its buy date on; rows computed
+            # from the old lots must not be written after that. Lot changes wait while this
+            # chunk is written; one already made stops the run (the next run recomputes).
+            figures.lock_lots(uow.session)
+            if figures.lots_version(uow.session) != version:
+                raise LotsChanged("lots changed during the run; the next run recomputes")
             rows = [row for day in chunk for row in fetched_by_day.get(day, [])]
             report.rows_written += figures.upsert_prices(uow.session, rows)
             report.rows_written += figures.replace_daily_returns(uow.session, frame, chunk)
