@@ -231,7 +231,6 @@ PT_BR: dict[str, str] = {
     "overview.worst": "Maiores baixas do dia",
     "overview.no_best": "Nenhum ativo em carteira sobe hoje.",
     "overview.no_worst": "Nenhum ativo em carteira cai hoje.",
-    "overview.no_holdings": "Nenhum ativo em carteira ainda.",
     "overview.unpriced": "{count} ativo(s) em carteira sem cotação agora.",
     "overview.runs": "Últimas rotinas",
     "overview.no_runs": "Nenhuma rotina executada ainda.",
@@ -293,7 +292,7 @@ PT_BR: dict[str, str] = {
     "job.status.partial": "parcial",
     "job.status.failed": "falhou",
     "job.status.skipped": "não executada",
-    "col.change": "Variação",
+    "jobs.through": "até {date}",
 }
 
 EN: dict[str, str] = {
@@ -506,7 +505,6 @@ EN: dict[str, str] = {
     "overview.worst": "Worst movers today",
     "overview.no_best": "No held asset is up today.",
     "overview.no_worst": "No held asset is down today.",
-    "overview.no_holdings": "No assets held yet.",
     "overview.unpriced": "{count} held asset(s) without a quote right now.",
     "overview.runs": "Latest job runs",
     "overview.no_runs": "No job has run yet.",
@@ -568,7 +566,7 @@ EN: dict[str, str] = {
     "job.status.partial": "partial",
     "job.status.failed": "failed",
     "job.status.skipped": "skipped",
-    "col.change": "Change",
+    "jobs.through": "through {date}",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"pt_BR": PT_BR, "en": EN}

@@ -1,4 +1,8 @@
-"""Which pages each role gets: admins see the administration section, readers never do."""
+"""Which pages each role gets: admins see the administration section, readers never do.
+
+The overview is the landing page; clients and the other pages keep their own URLs, so a
+shared link (``/clients?q=...``) still opens where it points.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,17 @@ def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPa
     sections: dict[str, list[StreamlitPage]] = {
         t("nav.section.portfolio"): [
             st.Page(
+                PAGES / "overview.py",
+                title=t("nav.overview"),
+                icon=":material/dashboard:",
+                url_path="overview",
+                default=True,
+            ),
+            st.Page(
                 PAGES / "clients.py",
                 title=t("nav.clients"),
                 icon=":material/group:",
                 url_path="clients",
-                default=True,
             ),
             st.Page(
                 PAGES / "client_detail.py",
@@ -51,6 +61,12 @@ def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPa
                 title=t("nav.audit"),
                 icon=":material/history:",
                 url_path="audit",
+            ),
+            st.Page(
+                PAGES / "jobs.py",
+                title=t("nav.jobs"),
+                icon=":material/schedule:",
+                url_path="jobs",
             ),
         ]
     return sections

@@ -11,6 +11,7 @@ import logging
 
 import streamlit as st
 from redis import Redis
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings, get_settings
@@ -90,3 +91,8 @@ def market() -> CachedMarketData:
 def redis() -> Redis:
     """The Redis client for this process (configured, or the embedded server)."""
     return redis_for(resolve_redis_url(get_settings()))
+
+
+def engine() -> Engine:
+    """The database engine of this process (the jobs take it, not a unit of work)."""
+    return engine_for(database_url())

@@ -1,19 +1,33 @@
-"""A client's portfolio: live figures per allocation, totals, and (admins) lot editing."""
+"""A client's portfolio: stored figures (value, return, TWR, IRR) as of the last close, live
+figures per allocation, the history and allocation charts, and (admins) lot editing.
+
+The metrics and the history charts come from what the scheduler stored; the table, totals
+and the allocation donut from live quotes. The donut is drawn on full runs from the rows of
+the live fragment (which alone refreshes every interval): weights move slowly, and redrawing
+a chart every few seconds would reset the user's zoom.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import streamlit as st
 
 from core.documents import format_document
 from core.errors import ValidationFailed
-from core.formatting import format_date, format_timestamp
+from core.formatting import format_date
 from core.schemas import ClientOut
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
+from core.services.figures import client_history, client_metrics
 from core.services.portfolio import AllocationRow, client_portfolio
 from dashboard import runtime
+from dashboard.components.charts import (
+    allocation_charts,
+    daily_returns_chart,
+    twr_chart,
+    value_chart,
+)
 from dashboard.components.feedback import (
     field_hint,
     guarded,
@@ -21,15 +35,24 @@ from dashboard.components.feedback import (
     translate_field_errors,
 )
 from dashboard.components.lot_form import lot_inputs
-from dashboard.components.market import cache_caption, source_banner
+from dashboard.components.market import (
+    cache_caption,
+    freshness_caption,
+    quotes_freshness,
+    source_banner,
+)
+from dashboard.components.metrics import metric_cards, mixes_currencies
 from dashboard.components.portfolio_table import allocations_frame, quantity_text, totals_lines
 
 ADD_ERRORS = "detail_add_errors"
 CONFIRM_KEY = "detail_confirm_delete"
 
+CHART_CONFIG = {"displaylogo": False}
+
 t = runtime.translator()
 actor = runtime.principal()
 market = runtime.market()
+interval_s = runtime.settings().live_interval_s
 
 
 def _client_id() -> int | None:
@@ -67,7 +90,55 @@ def _header(client: ClientOut) -> None:
     st.caption(" · ".join(parts))
 
 
-@st.fragment(run_every=runtime.settings().live_interval_s)
+def _figures(client_id: int, rows: list[AllocationRow]) -> None:
+    """The stored metrics as of the last close, or why there are none yet."""
+    metrics = client_metrics(runtime.uow(), client_id)
+    if metrics is None:
+        if rows:
+            st.info(t("detail.no_figures"))
+        return
+    for column, (label, value, help_text) in zip(
+        st.columns(4), metric_cards(metrics, t), strict=True
+    ):
+        column.metric(label, value, help=help_text)
+    notes = [t("detail.metrics_as_of", date=format_date(metrics.as_of, t.locale))]
+    if mixes_currencies(rows):
+        notes.append(t("detail.mixed_currencies"))
+    st.caption(" · ".join(notes))
+
+
+def _charts(client_id: int, rows: list[AllocationRow]) -> None:
+    """History (value, TWR, daily returns) from stored figures; allocation from live rows."""
+    history = client_history(runtime.uow(), client_id)
+    if not history and not rows:
+        return
+    value_tab, twr_tab, daily_tab, allocation_tab = st.tabs(
+        [
+            t("chart.tab.value"),
+            t("chart.tab.twr"),
+            t("chart.tab.daily"),
+            t("chart.tab.allocation"),
+        ]
+    )
+    for tab, build in (
+        (value_tab, value_chart),
+        (twr_tab, twr_chart),
+        (daily_tab, daily_returns_chart),
+    ):
+        with tab:
+            if history:
+                st.plotly_chart(build(history, t), width="stretch", config=CHART_CONFIG)
+            else:
+                st.info(t("detail.charts_empty"))
+    with allocation_tab:
+        donuts = allocation_charts(rows, t)
+        if not donuts:
+            st.info(t("chart.no_priced"))
+        for column, figure in zip(st.columns(len(donuts) or 1), donuts.values(), strict=False):
+            column.plotly_chart(figure, width="stretch", config=CHART_CONFIG)
+
+
+@st.fragment(run_every=interval_s)
 def _live(client_id: int) -> None:
     view = client_portfolio(runtime.uow(), market, client_id)
     st.session_state[_rows_key(client_id)] = view.rows
@@ -82,8 +153,10 @@ def _live(client_id: int) -> None:
         if totals.unpriced:
             st.caption(f":orange[{t('detail.unpriced', count=totals.unpriced)}]")
     st.dataframe(allocations_frame(view.rows, t), hide_index=True, width="stretch")
+    freshness_caption(
+        quotes_freshness(view.cache.values(), datetime.now(UTC), interval_s), interval_s, t
+    )
     cache_caption(view.cache.values(), t)
-    st.caption(t("detail.refreshed", time=format_timestamp(datetime.now().astimezone(), t.locale)))
 
 
 def _rows_key(client_id: int) -> str:
@@ -183,7 +256,12 @@ with guarded(t):
         client = client_service.get_client(runtime.uow(), client_id)
         _header(client)
         source_banner(market.name, t)
+        figures_slot = st.container()  # filled once the live rows are known
         _live(client_id)
+        rows = st.session_state.get(_rows_key(client_id), [])
+        with figures_slot:
+            _figures(client_id, rows)
+        _charts(client_id, rows)
         if actor.is_admin:
             _add(client_id)
-            _edit(st.session_state.get(_rows_key(client_id), []))
+            _edit(rows)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pandas as pd
 
 from core.formatting import DASH, format_date, format_number, format_percent
 from core.i18n import Translator
+from core.services.figures import Mover
 from core.services.portfolio import AllocationRow, CurrencyTotals
 
 
@@ -62,3 +64,21 @@ def totals_lines(totals: CurrencyTotals, t: Translator) -> dict[str, str]:
         t("detail.gain"): money(totals.gain, totals.currency, t),
         t("detail.return"): format_percent(totals.accumulated_return, t.locale),
     }
+
+
+def movers_frame(movers: Sequence[Mover], t: Translator) -> pd.DataFrame:
+    """Held tickers with today's change and price, in the order given (the change comes
+    right after the ticker, so it stays in view in a narrow column)."""
+    columns = [t("col.ticker"), t("col.daily_change"), t("col.price"), t("col.name")]
+    return pd.DataFrame(
+        [
+            {
+                t("col.ticker"): m.symbol,
+                t("col.daily_change"): format_percent(m.change, t.locale),
+                t("col.price"): money(m.price, m.currency, t),
+                t("col.name"): m.name,
+            }
+            for m in movers
+        ],
+        columns=columns,
+    )

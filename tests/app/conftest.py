@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,16 @@ from core.config import get_settings
 from core.db import UnitOfWork, uow_factory
 from core.i18n import translate
 from core.login_throttle import PREFIX as LOGIN_FAILURES
+from core.market.demo import DemoMarketData
 from core.schemas import ClientOut, UserOut
+from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from core.services import users as user_service
 from core.services.principal import SYSTEM
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
+CLIENTS_PAGE = "app_pages/clients.py"
+LANDING_TITLE_KEY = "overview.title"  # the page every role lands on after signing in
 ADMIN_EMAIL = "admin@example.com"
 READER_EMAIL = "leitura@example.com"
 PASSWORD = "correct-horse-battery"
@@ -47,6 +52,18 @@ def app_env(
         )
     yield make
     _forget_login_failures(redis_url)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def demo_env(
+    app_env: Callable[[], UnitOfWork], redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[], UnitOfWork]]:
+    """The app on the demo market data, caching in the real Redis."""
+    monkeypatch.setenv("ANKA_MARKET_DATA", "demo")
+    monkeypatch.setenv("ANKA_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield app_env
     get_settings.cache_clear()
 
 
@@ -88,6 +105,22 @@ def sign_in(
         # pages without the form; AppTest has no browser component, so run once more.
         at.run()
     return at
+
+
+def sign_in_to_clients(
+    email: str, password: str = PASSWORD, query_params: Mapping[str, str] | None = None
+) -> AppTest:
+    """A session signed in as ``email`` and on the clients page (the landing page is the
+    overview); ``query_params`` stay in the URL, as when a shared clients link is opened."""
+    at = sign_in(email, password, query_params)
+    if at.session_state["authentication_status"]:
+        at.switch_page(CLIENTS_PAGE).run()
+    return at
+
+
+def landing_title() -> str:
+    """The title of the page shown right after signing in."""
+    return pt(LANDING_TITLE_KEY)
 
 
 def pt(key: str, **params: Any) -> str:
@@ -146,6 +179,21 @@ def assert_no_exception(at: AppTest) -> None:
 def create_client(make: Callable[[], UnitOfWork], **fields: Any) -> ClientOut:
     """Store a client through the service, as the system."""
     return client_service.create_client(make(), SYSTEM, fields)
+
+
+def hold(
+    make: Callable[[], UnitOfWork],
+    client_id: int,
+    symbol: str,
+    quantity: str,
+    buy_price: str,
+    buy_date: date,
+) -> None:
+    """Give a client a lot of a demo-catalogue ticker, through the service, as the system."""
+    lot = {"quantity": quantity, "buy_price": buy_price, "buy_date": buy_date}
+    allocation_service.add_allocation(
+        make(), DemoMarketData(), SYSTEM, client_id, {"symbol": symbol}, lot
+    )
 
 
 def all_clients(make: Callable[[], UnitOfWork], search: str = "") -> list[ClientOut]:

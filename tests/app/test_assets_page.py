@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import get_settings
 from core.db import UnitOfWork
 from core.schemas import today_in_brazil
 from tests.app.conftest import (
@@ -27,16 +26,6 @@ from tests.app.conftest import (
 
 Make = Callable[[], UnitOfWork]
 Lot = tuple[str, Decimal, Decimal, date]
-
-
-@pytest.fixture
-def demo_env(app_env: Make, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Make]:
-    """The app on the demo market data, caching in the real Redis."""
-    monkeypatch.setenv("ANKA_MARKET_DATA", "demo")
-    monkeypatch.setenv("ANKA_REDIS_URL", redis_url)
-    get_settings.cache_clear()
-    yield app_env
-    get_settings.cache_clear()
 
 
 def open_assets(email: str) -> AppTest:

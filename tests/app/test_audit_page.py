@@ -13,7 +13,7 @@ from tests.app.conftest import (
     expander,
     pt,
     selectbox,
-    sign_in,
+    sign_in_to_clients,
     text_input,
     values,
 )
@@ -22,7 +22,7 @@ Make = Callable[[], UnitOfWork]
 
 
 def test_audit_lists_a_client_created_on_the_page_and_filters(app_env: Make) -> None:
-    at = sign_in(ADMIN_EMAIL)
+    at = sign_in_to_clients(ADMIN_EMAIL)
     form = expander(at, "clients.new")
     text_input(form, "field.name").input("Ana Lima")
     text_input(form, "field.email").input("ana@example.com")
@@ -67,7 +67,7 @@ def test_audit_lists_a_client_created_on_the_page_and_filters(app_env: Make) -> 
 
 
 def test_audit_shows_edits_and_deletions(app_env: Make) -> None:
-    at = sign_in(ADMIN_EMAIL)
+    at = sign_in_to_clients(ADMIN_EMAIL)
     form = expander(at, "clients.new")
     text_input(form, "field.name").input("Ana Lima")
     text_input(form, "field.email").input("ana@example.com")

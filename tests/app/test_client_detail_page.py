@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from core.config import get_settings
 from core.db import UnitOfWork
 from core.market.demo import DemoMarketData
 from core.schemas import AllocationIn, ClientOut, parse
@@ -34,16 +33,6 @@ from tests.app.conftest import (
 Make = Callable[[], UnitOfWork]
 Lot = tuple[str, Decimal, Decimal, date]
 BUY_DATE = date(2025, 3, 10)
-
-
-@pytest.fixture
-def demo_env(app_env: Make, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Make]:
-    """The app on the demo market data, caching in the real Redis."""
-    monkeypatch.setenv("ANKA_MARKET_DATA", "demo")
-    monkeypatch.setenv("ANKA_REDIS_URL", redis_url)
-    get_settings.cache_clear()
-    yield app_env
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.app.conftest import (
     assert_no_exception,
     create_client,
     new_app,
-    sign_in,
+    sign_in_to_clients,
     values,
 )
 
@@ -50,7 +50,7 @@ def test_english_sign_in_form(english: Make) -> None:
 def test_english_clients_page(english: Make) -> None:
     create_client(english, name="Ana Lima", email="ana@example.com", status="inactive")
 
-    at = sign_in(ADMIN_EMAIL)
+    at = sign_in_to_clients(ADMIN_EMAIL)
 
     assert_no_exception(at)
     assert values(at.title) == ["Clients"]
@@ -71,7 +71,7 @@ def test_portuguese_is_the_default(app_env: Make, monkeypatch: pytest.MonkeyPatc
     get_settings.cache_clear()
     assert get_settings().locale == "pt_BR"
 
-    at = sign_in(ADMIN_EMAIL)
+    at = sign_in_to_clients(ADMIN_EMAIL)
 
     assert_no_exception(at)
     assert values(at.title) == ["Clientes"]

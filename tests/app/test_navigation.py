@@ -20,8 +20,10 @@ from tests.app.conftest import (
     assert_no_exception,
     button_labels,
     create_client,
+    landing_title,
     pt,
     sign_in,
+    sign_in_to_clients,
     values,
 )
 
@@ -71,7 +73,7 @@ def test_admin_reaches_users_and_audit(app_env: Make) -> None:
 def test_reader_cannot_switch_to_an_admin_page(app_env: Make, page: str) -> None:
     before = _counts(app_env)
     at = sign_in(READER_EMAIL)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
 
     # The page is not registered with st.navigation for this role, so there is nothing
     # to switch to.
@@ -80,13 +82,13 @@ def test_reader_cannot_switch_to_an_admin_page(app_env: Make, page: str) -> None
 
     at.run()
     assert_no_exception(at)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
     _assert_no_admin_content(at)
     assert _counts(app_env) == before
 
 
 @pytest.mark.parametrize("url_path", ["users", "audit"])
-def test_reader_typing_an_admin_url_gets_the_clients_page(app_env: Make, url_path: str) -> None:
+def test_reader_typing_an_admin_url_gets_the_landing_page(app_env: Make, url_path: str) -> None:
     before = _counts(app_env)
     at = sign_in(READER_EMAIL)
 
@@ -96,7 +98,7 @@ def test_reader_typing_an_admin_url_gets_the_clients_page(app_env: Make, url_pat
     at.run()
 
     assert_no_exception(at)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
     _assert_no_admin_content(at)
     assert _counts(app_env) == before
 
@@ -104,7 +106,7 @@ def test_reader_typing_an_admin_url_gets_the_clients_page(app_env: Make, url_pat
 def test_reader_sees_the_clients_table_but_no_controls(app_env: Make) -> None:
     create_client(app_env, name="Maria Souza", email="maria@example.com")
 
-    at = sign_in(READER_EMAIL)
+    at = sign_in_to_clients(READER_EMAIL)
 
     assert_no_exception(at)
     assert values(at.title) == [pt("clients.title")]
@@ -135,7 +137,7 @@ def test_a_role_change_applies_on_the_next_click(app_env: Make) -> None:
     at.run()
 
     assert_no_exception(at)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
     _assert_no_admin_content(at)
     assert pt("clients.create") not in button_labels(at)
     assert pt("role.read_only") in " ".join(values(at.sidebar.markdown))

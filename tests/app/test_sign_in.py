@@ -20,6 +20,7 @@ from tests.app.conftest import (
     READER_EMAIL,
     assert_no_exception,
     button,
+    landing_title,
     new_app,
     pt,
     sign_in,
@@ -50,11 +51,11 @@ def test_first_visit_shows_the_form_and_the_prompt() -> None:
     assert values(at.info) == [pt("login.prompt")]
 
 
-def test_admin_signs_in_and_sees_the_clients_page() -> None:
+def test_admin_signs_in_and_sees_the_landing_page() -> None:
     at = sign_in(ADMIN_EMAIL)
 
     assert_no_exception(at)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
     sidebar = " ".join(values(at.sidebar.markdown))
     assert "Conectado como" in sidebar
     assert ADMIN_EMAIL in sidebar
@@ -68,7 +69,7 @@ def test_e_mail_is_case_insensitive() -> None:
     at = sign_in(ADMIN_EMAIL.upper())
 
     assert_no_exception(at)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ def test_deactivated_user_cannot_sign_in(app_env: Make) -> None:
 
 def test_deactivation_ends_an_open_session_and_shows_the_form(app_env: Make) -> None:
     at = sign_in(READER_EMAIL)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
     reader = user_by_email(app_env, READER_EMAIL)
     user_service.set_active(app_env(), SYSTEM, reader.id, active=False)
 
@@ -111,7 +112,7 @@ def test_deactivation_ends_an_open_session_and_shows_the_form(app_env: Make) -> 
     at.text_input[0].input(ADMIN_EMAIL)
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
     assert ADMIN_EMAIL in " ".join(values(at.sidebar.markdown))
 
 
@@ -135,7 +136,7 @@ def test_cookie_signs_an_active_user_back_in(monkeypatch: pytest.MonkeyPatch) ->
     at = new_app().run()
 
     assert_no_exception(at)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
 
 
 def test_cookie_of_a_deactivated_user_shows_the_form(
@@ -152,12 +153,12 @@ def test_cookie_of_a_deactivated_user_shows_the_form(
     at.text_input[0].input(ADMIN_EMAIL)
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
 
 
 def test_sign_out_returns_to_the_form_and_signing_in_again_works() -> None:
     at = sign_in(ADMIN_EMAIL)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
 
     button(at.sidebar, "app.logout").click().run()
 
@@ -170,7 +171,7 @@ def test_sign_out_returns_to_the_form_and_signing_in_again_works() -> None:
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
     assert_no_exception(at)
-    assert values(at.title) == [pt("clients.title")]
+    assert values(at.title) == [landing_title()]
     assert READER_EMAIL in " ".join(values(at.sidebar.markdown))
     assert pt("role.read_only") in " ".join(values(at.sidebar.markdown))
 

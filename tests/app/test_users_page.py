@@ -18,6 +18,7 @@ from tests.app.conftest import (
     assert_no_exception,
     button,
     expander,
+    landing_title,
     pt,
     selectbox,
     sign_in,
@@ -136,7 +137,7 @@ def test_reset_password(app_env: Make, users_at: AppTest) -> None:
     assert values(at.success) == [pt("users.password_reset", email=READER_EMAIL)]
     assert user_service.verify_password(app_env(), READER_EMAIL, NEW_PASSWORD) is not None
     assert user_service.verify_password(app_env(), READER_EMAIL, PASSWORD) is None
-    assert values(sign_in(READER_EMAIL, NEW_PASSWORD).title) == [pt("clients.title")]
+    assert values(sign_in(READER_EMAIL, NEW_PASSWORD).title) == [landing_title()]
 
 
 def test_reset_with_a_short_password_changes_nothing(app_env: Make, users_at: AppTest) -> None:

@@ -1,0 +1,105 @@
+"""Jobs (admins only): the scheduler's runs, and the daily close or a backfill run by hand.
+
+A manual run is synchronous (the page waits under a spinner) and goes through the same
+service as the scheduler, so it takes the same advisory lock and is recorded in job_runs
+like any other run, triggered by the admin's e-mail. The runs table is drawn after the
+forms, so a run just made is already in it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from core.errors import PermissionDenied
+from core.schemas import EARLIEST_DATE, today_in_brazil
+from core.services import closing
+from core.services.job_runs import latest_runs
+from dashboard import runtime
+from dashboard.components.feedback import guarded
+from dashboard.components.job_runs import Message, backfill_errors, report_messages, runs_frame
+from dashboard.components.lot_form import DATE_FORMATS
+
+RUNS = 50
+
+t = runtime.translator()
+actor = runtime.principal()
+date_format = DATE_FORMATS.get(t.locale, "YYYY-MM-DD")
+
+
+def _show(messages: list[Message]) -> None:
+    for level, text in messages:
+        getattr(st, level)(text)
+
+
+def _date(label_key: str, value: date, today: date, key: str) -> date:
+    return st.date_input(
+        t(label_key),
+        value=value,
+        min_value=EARLIEST_DATE,
+        max_value=today,
+        format=date_format,
+        key=key,
+    )
+
+
+def _daily_close(today: date) -> None:
+    with st.form("jobs_close"):
+        st.markdown(f"**{t('jobs.close')}**")
+        day = _date("jobs.close_date", today, today, "jobs_close_date")
+        submitted = st.form_submit_button(t("jobs.close_submit"), type="primary")
+    if not submitted:
+        return
+    if day > today:
+        st.error(t("jobs.to_future"))
+        return
+    with st.spinner(t("jobs.running")):
+        report = closing.daily_close(
+            runtime.engine(), runtime.market(), day, triggered_by=actor.email
+        )
+    _show(report_messages(report, t))
+
+
+def _backfill(today: date) -> None:
+    with st.form("jobs_backfill"):
+        st.markdown(f"**{t('jobs.backfill')}**")
+        from_col, to_col = st.columns(2)
+        with from_col:
+            start = _date("jobs.from", today.replace(day=1), today, "jobs_from")
+        with to_col:
+            end = _date("jobs.to", today, today, "jobs_to")
+        submitted = st.form_submit_button(t("jobs.backfill_submit"), type="primary")
+    if not submitted:
+        return
+    errors = backfill_errors(start, end, today)
+    if errors:
+        st.error("\n\n".join(t(key) for key in errors))
+        return
+    with st.spinner(t("jobs.running")):
+        report = closing.backfill(
+            runtime.engine(), runtime.market(), start, end, triggered_by=actor.email
+        )
+    _show(report_messages(report, t))
+
+
+def _runs() -> None:
+    st.subheader(t("jobs.runs"))
+    runs = latest_runs(runtime.engine(), limit=RUNS)
+    if runs:
+        st.dataframe(runs_frame(runs, t), hide_index=True, width="stretch")
+    else:
+        st.info(t("jobs.empty"))
+
+
+st.title(t("jobs.title"))
+with guarded(t):
+    if not actor.is_admin:  # not registered for readers; refuse anyway if reached
+        raise PermissionDenied()
+    today = today_in_brazil()
+    close_col, backfill_col = st.columns(2)
+    with close_col:
+        _daily_close(today)
+    with backfill_col:
+        _backfill(today)
+    _runs()

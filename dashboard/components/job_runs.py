@@ -1,0 +1,136 @@
+"""Job runs as plain data: the runs table, a run's outcome as messages, the backfill checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+
+from core import calendars
+from core.formatting import DASH, format_date, format_timestamp
+from core.i18n import Translator
+from core.models import JobStatus
+from core.services.job_runs import RunOut, RunReport
+
+# How each outcome is shown: st.success, st.warning, st.error or st.info.
+LEVELS = {
+    JobStatus.SUCCESS: "success",
+    JobStatus.PARTIAL: "warning",
+    JobStatus.FAILED: "error",
+    JobStatus.SKIPPED: "info",
+    JobStatus.RUNNING: "info",
+}
+Message = tuple[str, str]  # (level, text)
+
+
+def job_label(job_name: str, t: Translator) -> str:
+    """A job's name in the user's language (an unknown job keeps its own name)."""
+    label = t(f"job.name.{job_name}")
+    return job_name if label == f"job.name.{job_name}" else label
+
+
+def status_label(status: str, t: Translator) -> str:
+    """A run's status in the user's language."""
+    return t(f"job.status.{status}")
+
+
+def target_dates(start: date | None, end: date | None, t: Translator) -> str:
+    """``10/03/2025``, ``10/03/2025 – 31/03/2025`` or ``até 31/03/2025`` (gap repair)."""
+    if start is None and end is None:
+        return DASH
+    if start is None:
+        return t("jobs.through", date=format_date(end, t.locale))
+    if end is None or end == start:
+        return format_date(start, t.locale)
+    return f"{format_date(start, t.locale)} – {format_date(end, t.locale)}"
+
+
+def failed_text(count: int, tickers: Sequence[str] | None) -> str:
+    """``0``, or the count and the failed tickers: ``2: AAPL, VALE3.SA``."""
+    if not count:
+        return "0"
+    return f"{count}: {', '.join(tickers or [])}" if tickers else str(count)
+
+
+def _day_without_session(run: RunOut | RunReport) -> date | None:
+    """The run's single target date, when the B3 did not trade on it."""
+    day = run.target_from
+    if day is not None and day == run.target_to and not calendars.is_session(day):
+        return day
+    return None
+
+
+def skip_reason(run: RunOut | RunReport, t: Translator) -> str:
+    """Why a run was skipped, in the user's language: a single date without a B3 session,
+    or else the lock held by another run (the only two reasons the jobs skip)."""
+    day = _day_without_session(run)
+    if day is not None:
+        return t("jobs.not_session", date=format_date(day, t.locale))
+    return t("jobs.locked")
+
+
+def error_text(run: RunOut, t: Translator) -> str:
+    """The error column: a skipped run's reason translated; a failure's own (technical) text."""
+    if run.status == JobStatus.SKIPPED:
+        return skip_reason(run, t)
+    return run.error or ""
+
+
+def runs_frame(runs: Sequence[RunOut], t: Translator, *, compact: bool = False) -> pd.DataFrame:
+    """The runs, newest first; ``compact`` keeps job, dates, status and finish time."""
+    records = []
+    for run in runs:
+        record = {
+            t("jobs.col.job"): job_label(run.job_name, t),
+            t("jobs.col.dates"): target_dates(run.target_from, run.target_to, t),
+            t("jobs.col.started"): format_timestamp(run.started_at, t.locale),
+            t("jobs.col.finished"): format_timestamp(run.finished_at, t.locale),
+            t("jobs.col.status"): status_label(run.status, t),
+            t("jobs.col.ok"): run.tickers_ok,
+            t("jobs.col.failed"): failed_text(run.tickers_failed, run.failed_tickers),
+            t("jobs.col.rows"): run.rows_written,
+            t("jobs.col.error"): error_text(run, t),
+            t("jobs.col.by"): run.triggered_by or "",
+        }
+        if compact:
+            keep = ("job", "dates", "status", "finished")
+            record = {t(f"jobs.col.{k}"): record[t(f"jobs.col.{k}")] for k in keep}
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def report_messages(report: RunReport, t: Translator) -> list[Message]:
+    """What to tell the admin after a manual run: a skipped run's reason (see
+    :func:`skip_reason`), or the outcome with its counts, and the failed tickers."""
+    if report.status == JobStatus.SKIPPED:
+        level = "info" if _day_without_session(report) else "warning"
+        return [(level, skip_reason(report, t))]
+    summary = t(
+        "jobs.result",
+        job=job_label(report.job_name, t),
+        dates=target_dates(report.target_from, report.target_to, t),
+        status=status_label(report.status, t),
+        ok=report.tickers_ok,
+        failed=len(report.failed),
+        rows=report.rows_written,
+    )
+    messages: list[Message] = [(LEVELS.get(JobStatus(report.status), "info"), summary)]
+    if report.failed:
+        tickers = ", ".join(
+            f"{s} ({t('market.failed.' + r)})" for s, r in sorted(report.failed.items())
+        )
+        messages.append(("warning", t("jobs.failed_tickers", tickers=tickers)))
+    if report.status == JobStatus.FAILED:
+        messages.append(("error", t("jobs.run_failed")))
+    return messages
+
+
+def backfill_errors(start: date, end: date, today: date) -> list[str]:
+    """Catalogue keys of what is wrong with a backfill range (empty when it can run)."""
+    errors = []
+    if end > today:
+        errors.append("jobs.to_future")
+    if start > end:
+        errors.append("jobs.from_after_to")
+    return errors
