@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -11,8 +12,15 @@ import manage
 from core.config import Settings
 from core.db import UnitOfWork
 from core.documents import is_valid_document
-from core.models import AuditEntry, Client, User
-from core.services.bootstrap import DEMO_CLIENT_COUNT, DEMO_READER_EMAIL, ensure_admin, seed_demo
+from core.market.demo import DemoMarketData
+from core.models import Allocation, Asset, AuditEntry, Client, User
+from core.services.bootstrap import (
+    DEMO_CLIENT_COUNT,
+    DEMO_READER_EMAIL,
+    ensure_admin,
+    seed_demo,
+    seed_demo_allocations,
+)
 from core.services.users import verify_password
 
 Make = Callable[[], UnitOfWork]
@@ -80,3 +88,22 @@ def test_demo_seed_adds_a_reader_and_realistic_clients_once(make_uow: Make) -> N
 
 def test_manage_migrate_brings_a_database_to_head(database_url: str) -> None:
     assert manage.main(["migrate"]) == 0
+
+
+def test_demo_lots_are_b3_at_the_demo_close_and_seeded_once(make_uow: Make) -> None:
+    market = DemoMarketData(clock=lambda: datetime(2026, 11, 27, 22, 0, tzinfo=UTC))
+    seed_demo(make_uow())
+    added = seed_demo_allocations(make_uow(), market, date(2026, 11, 27))
+    assert added > DEMO_CLIENT_COUNT  # 2 to 5 lots per active client
+    with make_uow() as uow:
+        lots = uow.session.execute(
+            select(Allocation.buy_date, Allocation.buy_price, Asset.symbol, Asset.currency).join(
+                Asset
+            )
+        ).all()
+    assert len(lots) == added
+    for buy_date, buy_price, symbol, currency in lots[:10]:
+        assert currency == "BRL"
+        closes = market.history([symbol], buy_date, buy_date).closes[symbol]
+        assert closes[buy_date] == buy_price
+    assert seed_demo_allocations(make_uow(), market, date(2026, 11, 27)) == 0
