@@ -213,9 +213,9 @@ class DailyReturn(Base):
     __tablename__ = "daily_returns"
     __table_args__ = (Index("ix_daily_returns_date", "date"),)
 
-    client_id: Mapped[int] = mapped_column(
-        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key (migration 0002): bulk writes would check the client row per row;
+    # a trigger on clients deletes these rows with their client.
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     market_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
     net_flow: Mapped[Decimal] = mapped_column(Money, nullable=False)
@@ -228,9 +228,8 @@ class PortfolioMetric(Base):
 
     __tablename__ = "portfolio_metrics"
 
-    client_id: Mapped[int] = mapped_column(
-        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key, like daily_returns (see migration 0002).
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     market_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
     invested: Mapped[Decimal] = mapped_column(Money, nullable=False)

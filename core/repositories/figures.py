@@ -155,11 +155,13 @@ def upsert_prices(session: Session, rows: Iterable[tuple[int, date, Decimal, str
 
 def series_state(session: Session, day: date) -> pd.DataFrame:
     """Each client's latest stored day before ``day``: market_value, cumulative_twr."""
+    # One primary-key probe per client (client_id, date DESC), not a scan of every row.
     rows = session.execute(
         text(
-            "SELECT DISTINCT ON (client_id) client_id, date, market_value::float8, "
-            "cumulative_twr::float8 FROM daily_returns WHERE date < :day "
-            "ORDER BY client_id, date DESC"
+            "SELECT c.id, d.date, d.market_value::float8, d.cumulative_twr::float8 "
+            "FROM clients c CROSS JOIN LATERAL (SELECT date, market_value, cumulative_twr "
+            "FROM daily_returns WHERE client_id = c.id AND date < :day "
+            "ORDER BY date DESC LIMIT 1) d"
         ),
         {"day": day},
     ).all()
@@ -168,10 +170,14 @@ def series_state(session: Session, day: date) -> pd.DataFrame:
 
 def last_stored_days(session: Session) -> dict[int, date]:
     """The last day with a stored daily return, per client."""
+    # One primary-key probe per client instead of grouping every stored row.
     rows = session.execute(
-        text("SELECT client_id, max(date) FROM daily_returns GROUP BY client_id")
+        text(
+            "SELECT c.id, (SELECT max(date) FROM daily_returns d WHERE d.client_id = c.id) "
+            "FROM clients c"
+        )
     )
-    return {int(client_id): day for client_id, day in rows}
+    return {int(client_id): day for client_id, day in rows if day is not None}
 
 
 def replace_daily_returns(session: Session, frame: pd.DataFrame, days: Sequence[date]) -> int:

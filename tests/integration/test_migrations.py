@@ -29,7 +29,7 @@ EXPECTED_TABLES = {
     "prices",
     "users",
 }
-ANKA_FUNCTIONS = {"anka_fold", "anka_valid_document"}
+ANKA_FUNCTIONS = {"anka_fold", "anka_valid_document", "anka_delete_client_figures"}
 
 
 def libpq(url: str) -> str:
@@ -91,7 +91,7 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database(
     migrate(empty_database_url, "head")
     assert tables(fresh_engine) == EXPECTED_TABLES
     assert functions(fresh_engine) == ANKA_FUNCTIONS
-    assert version(fresh_engine) == "0001"
+    assert version(fresh_engine) == "0002"
 
     migrate(empty_database_url, "base")
     assert tables(fresh_engine) == {"alembic_version"}
@@ -101,13 +101,13 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database(
     migrate(empty_database_url, "head")
     assert tables(fresh_engine) == EXPECTED_TABLES
     assert functions(fresh_engine) == ANKA_FUNCTIONS
-    assert version(fresh_engine) == "0001"
+    assert version(fresh_engine) == "0002"
 
 
 def test_upgrade_twice_is_a_no_op(empty_database_url: str, fresh_engine: Engine) -> None:
     migrate(empty_database_url, "head")
     migrate(empty_database_url, "head")
-    assert version(fresh_engine) == "0001"
+    assert version(fresh_engine) == "0002"
     assert tables(fresh_engine) == EXPECTED_TABLES
 
 
