@@ -212,7 +212,7 @@ def client_metrics(book: Book, state: SeriesState, as_of: date) -> pd.DataFrame:
     for group, (start, stop) in enumerate(zip(book.group_starts, bounds, strict=True)):
         mask = held[start:stop]
         mv = float(state.market_value[group])
-        flows_dates = [pd.Timestamp(d).date() for d in book.buy_date[start:stop][mask]]
+        flows_dates = list(book.buy_date[start:stop][mask].astype(object))  # datetime.date
         flows = list(-invested_lot[start:stop][mask])
         rate = irr([*flows_dates, as_of], [*flows, mv]) if flows else None
         total = float(invested[group])

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -40,9 +40,10 @@ def _fold(text: str) -> str:
     ).casefold()
 
 
-@lru_cache(maxsize=256)
-def _series(listing: Listing) -> pd.Series:
-    """The whole synthetic close series of a listing (weekdays, 2 decimals)."""
+@cache
+def _series(listing: Listing) -> tuple[np.ndarray, np.ndarray]:
+    """The whole synthetic close series of a listing: weekdays (datetime64[D]) and closes
+    (2 decimals). Cached per listing: a few KB each."""
     symbol = listing.symbol
     days = pd.bdate_range(listing.since, HORIZON)
     rng = np.random.default_rng(zlib.crc32(symbol.encode()))
@@ -50,9 +51,10 @@ def _series(listing: Listing) -> pd.Series:
     log_returns = rng.normal(0.08 / TRADING_DAYS - daily_vol**2 / 2, daily_vol, len(days))
     walk = np.exp(np.cumsum(log_returns))
     # Scale so the series sits at the listing's price level at the anchor date.
-    anchor = int(np.searchsorted(days.date, ANCHOR))
+    day_array = days.to_numpy().astype("datetime64[D]")
+    anchor = int(np.searchsorted(day_array, np.datetime64(ANCHOR, "D")))
     prices = listing.base * walk / walk[min(anchor, len(walk) - 1)]
-    return pd.Series(np.round(np.maximum(prices, 0.01), 2), index=days.date)
+    return day_array, np.round(np.maximum(prices, 0.01), 2)
 
 
 class DemoMarketData:
@@ -118,9 +120,9 @@ class DemoMarketData:
 
     @staticmethod
     def _quote(listing: Listing, now: datetime, today: date) -> Quote:
-        series = _series(listing)
-        closes = series[series.index < today]
-        previous = float(closes.iloc[-1]) if len(closes) else listing.base
+        days, prices = _series(listing)
+        before = int(np.searchsorted(days, np.datetime64(today, "D")))
+        previous = float(prices[before - 1]) if before else listing.base
         tick = int(now.timestamp()) // TICK_S
         daily_vol = listing.vol / math.sqrt(TRADING_DAYS)
         seed = zlib.crc32(f"{listing.symbol}:{today.isoformat()}".encode())
@@ -150,12 +152,14 @@ class DemoMarketData:
                 if symbol not in self.listings:
                     batch.failed[symbol] = port.NOT_FOUND
                     continue
-                series = _series(self.listings[symbol])
-                window = series[(series.index >= start) & (series.index <= last)]
-                if window.empty:
+                days, prices = _series(self.listings[symbol])
+                lo = int(np.searchsorted(days, np.datetime64(start, "D")))
+                hi = int(np.searchsorted(days, np.datetime64(last, "D"), side="right"))
+                if hi <= lo:
                     batch.failed[symbol] = port.NO_DATA
                     continue
                 batch.closes[symbol] = {
-                    day: Decimal(str(value)).quantize(CENTS) for day, value in window.items()
+                    day.item(): Decimal(str(value)).quantize(CENTS)
+                    for day, value in zip(days[lo:hi], prices[lo:hi], strict=True)
                 }
         return batch

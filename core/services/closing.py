@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -133,11 +134,12 @@ def _missing_on(held: Sequence[figures.HeldAsset], closes: Closes, day: date) ->
 
 
 # -- recomputing --------------------------------------------------------------------------
-def _start_day(session_last: dict[int, date], lots: pd.DataFrame, floor: date | None) -> date:
-    first_buys = lots.groupby("client_id")["buy_date"].min()
+def _start_day(
+    session_last: dict[int, date], first_buys: dict[int, date], floor: date | None
+) -> date:
     starts = []
     for client_id, first_buy in first_buys.items():
-        last = session_last.get(int(client_id))
+        last = session_last.get(client_id)
         starts.append(last + timedelta(days=1) if last else first_buy)
     start = min(starts)
     return min(start, floor) if floor else start
@@ -147,14 +149,14 @@ def _state(session_rows: pd.DataFrame, book: Book, before: date) -> SeriesState:
     state = SeriesState.empty(book)
     if session_rows.empty:
         return SeriesState(state.market_value, state.growth, calendars.previous_session(before))
-    rows = session_rows.set_index("client_id")
-    position = {int(c): i for i, c in enumerate(book.client_ids)}
     market_value, growth = state.market_value.copy(), state.growth.copy()
-    for client_id, row in rows.iterrows():
-        i = position.get(int(client_id))
-        if i is not None:
-            market_value[i] = row["market_value"]
-            growth[i] = 1.0 + row["cumulative_twr"]
+    ids = session_rows["client_id"].to_numpy(dtype=np.int64)
+    position = np.searchsorted(book.client_ids, ids)  # client_ids is sorted and unique
+    known = (position < len(book.client_ids)) & (
+        book.client_ids[np.minimum(position, len(book.client_ids) - 1)] == ids
+    )
+    market_value[position[known]] = session_rows["market_value"].to_numpy(dtype=float)[known]
+    growth[position[known]] = 1.0 + session_rows["cumulative_twr"].to_numpy(dtype=float)[known]
     return SeriesState(market_value, growth, calendars.previous_session(before))
 
 
@@ -178,13 +180,14 @@ def recompute(
         version = figures.lots_version(uow.session)  # before the lots: a change in between
         lots = figures.lots_frame(uow.session)  # is then caught by the check below
         last_days = figures.last_stored_days(uow.session)
+        first_buys = figures.first_buy_days(uow.session)
     fetched_days = sorted({day for _, day in fetched})
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
     if lots.empty:
         _write_prices_only(factory, fetched, report)
         return
     book = book_from_lots(lots)
-    start = _start_day(last_days, lots, floor)
+    start = _start_day(last_days, first_buys, floor)
     days = calendars.sessions(start, through)
     _write_prices_only(factory, {k: v for k, v in fetched.items() if k[1] not in set(days)}, report)
     if not days:
