@@ -206,27 +206,40 @@ def client_metrics(book: Book, state: SeriesState, as_of: date) -> pd.DataFrame:
     held = book.buy_date <= as_of_64
     invested_lot = np.where(held, book.quantity * book.buy_price, 0.0)
     invested = np.add.reduceat(invested_lot, book.group_starts) if book.size else np.zeros(0)
-    records = []
+    # Whole-book columns at once; only the IRR needs a loop over clients.
+    dates = book.buy_date.astype(object).tolist()  # datetime.date per lot, converted once
+    outflows = (-invested_lot).tolist()
+    held_list = held.tolist()
+    market_values = state.market_value.tolist()
+    rates: list[float | None] = []
     # Each client's lots are [group_starts[i], group_starts[i + 1]); an empty book has none.
-    bounds = [*book.group_starts[1:], book.size] if book.size else []
-    for group, (start, stop) in enumerate(zip(book.group_starts, bounds, strict=True)):
-        mask = held[start:stop]
-        mv = float(state.market_value[group])
-        flows_dates = list(book.buy_date[start:stop][mask].astype(object))  # datetime.date
-        flows = list(-invested_lot[start:stop][mask])
-        rate = irr([*flows_dates, as_of], [*flows, mv]) if flows else None
-        total = float(invested[group])
-        records.append(
-            {
-                "client_id": int(book.client_ids[group]),
-                "market_value": mv,
-                "invested": total,
-                "accumulated_return": mv / total - 1.0 if total > 0 else None,
-                "twr": float(state.growth[group]) - 1.0 if total > 0 else None,
-                "irr": rate,
-            }
+    bounds = [*book.group_starts[1:].tolist(), book.size] if book.size else []
+    for group, (start, stop) in enumerate(zip(book.group_starts.tolist(), bounds, strict=True)):
+        picked = [i for i in range(start, stop) if held_list[i]]
+        if not picked:
+            rates.append(None)
+            continue
+        rates.append(
+            irr(
+                [*(dates[i] for i in picked), as_of],
+                [*(outflows[i] for i in picked), market_values[group]],
+            )
         )
-    return pd.DataFrame.from_records(
-        records,
-        columns=["client_id", "market_value", "invested", "accumulated_return", "twr", "irr"],
+    has_capital = invested > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        accumulated = np.where(has_capital, state.market_value / invested - 1.0, np.nan)
+    frame = pd.DataFrame(
+        {
+            "client_id": book.client_ids.astype(np.int64),
+            "market_value": state.market_value.astype(float),
+            "invested": invested.astype(float),
+            "accumulated_return": accumulated,
+            "twr": np.where(has_capital, state.growth - 1.0, np.nan),
+            "irr": pd.array(rates, dtype=object) if rates else pd.array([], dtype=object),
+        }
     )
+    # Undefined figures are None (stored as NULL), never NaN or 0.
+    frame = frame.astype({"accumulated_return": object, "twr": object})
+    return frame.where(frame.notna(), None)[
+        ["client_id", "market_value", "invested", "accumulated_return", "twr", "irr"]
+    ]
