@@ -52,17 +52,23 @@ def accumulated_return(price: Decimal, buy_price: Decimal) -> Decimal:
     return difference / buy_price
 
 
+def invested_amount(quantity: Decimal, buy_price: Decimal) -> Decimal:
+    """``quantity * buy_price``, exact (no 28-digit rounding of wide Numeric values)."""
+    with localcontext() as ctx:
+        ctx.prec = EXACT_PRECISION
+        return quantity * buy_price
+
+
 def lot_figures(
     quantity: Decimal, buy_price: Decimal, price: Decimal, previous_close: Decimal | None
 ) -> LotFigures:
     """Every per-lot figure at ``price``."""
     with localcontext() as ctx:
         ctx.prec = EXACT_PRECISION
-        invested = quantity * buy_price
         market_value = quantity * price
         gain = quantity * (price - buy_price)
     return LotFigures(
-        invested=invested,
+        invested=invested_amount(quantity, buy_price),
         market_value=market_value,
         gain=gain,
         accumulated_return=accumulated_return(price, buy_price),

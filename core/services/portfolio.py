@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
 
-from core.analytics.lots import EXACT_PRECISION, lot_figures, weight
+from core.analytics.lots import EXACT_PRECISION, invested_amount, lot_figures, weight
 from core.db import UnitOfWork
 from core.errors import NotFound
 from core.market.port import CacheInfo, MarketData
@@ -83,7 +83,7 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
                 quantity=allocation.quantity,
                 buy_price=allocation.buy_price,
                 buy_date=allocation.buy_date,
-                invested=_exact_product(allocation.quantity, allocation.buy_price),
+                invested=invested_amount(allocation.quantity, allocation.buy_price),
             )
             for allocation, asset in uow.allocations.for_client(client_id)
         ]
@@ -122,12 +122,6 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
     ]
     view.cache = dict(batch.cache) if batch else {}
     return view
-
-
-def _exact_product(a: Decimal, b: Decimal) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = EXACT_PRECISION
-        return a * b
 
 
 def _totals(rows: list[AllocationRow]) -> list[CurrencyTotals]:
