@@ -12,9 +12,30 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from core.i18n import Translator
-from core.services.principal import Principal
+from core.services.principal import SYSTEM, Principal
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
+
+
+def _sign_in_placeholder() -> None:
+    """Draws nothing: the entry script shows the sign-in form itself."""
+
+
+def sign_in_pages(t: Translator) -> list[StreamlitPage]:
+    """Hidden stand-ins, one per page URL, for a session nobody has signed in to yet.
+
+    A page's identity is its URL path, so when the sign-in completes (the cookie component
+    reruns the script at once) the page the URL named is still the one asked for: a link
+    opened while signed out (``/clients?q=...``) lands there, and a role that lacks the page
+    lands on the overview.
+    """
+    everything = pages_for(SYSTEM, t)
+    # The default page answers at "/" (empty path), as the sign-in stand-in does.
+    paths = [page.url_path for section in everything.values() for page in section if page.url_path]
+    login = st.Page(_sign_in_placeholder, title=t("login.form"), url_path="sign-in")
+    return [login] + [
+        st.Page(_sign_in_placeholder, title=t("login.form"), url_path=path) for path in paths
+    ]
 
 
 def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPage]]:

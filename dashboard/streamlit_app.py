@@ -19,16 +19,20 @@ if str(ROOT) not in sys.path:
 from dashboard import runtime  # noqa: E402
 from dashboard.auth import sign_in  # noqa: E402
 from dashboard.components.feedback import guarded  # noqa: E402
-from dashboard.navigation import pages_for  # noqa: E402
+from dashboard.navigation import pages_for, sign_in_pages  # noqa: E402
 
 st.set_page_config(page_title="Anka", page_icon="⚓", layout="wide")
 t = runtime.translator()
 
 with guarded(t):
+    if not st.session_state.get("authentication_status"):
+        # Before the sign-in, whose cookie component reruns the script at once: register
+        # the page the URL names, or the rerun would forget it and open the overview.
+        st.navigation(sign_in_pages(t), position="hidden")
     principal, authenticator = sign_in(t)
     st.session_state[runtime.PRINCIPAL_KEY] = principal
     if principal is None:
-        st.navigation([st.Page(lambda: None, title=t("login.form"))], position="hidden")
+        st.navigation(sign_in_pages(t), position="hidden")
         st.stop()
 
     with st.sidebar:
