@@ -98,16 +98,29 @@ def carried_closes(closes: pd.DataFrame, days: Sequence[date], asset_ids: np.nda
     ``closes`` has columns asset_id, date, close and should include each asset's last close
     before ``days[0]`` so it can be carried into the window. NaN where no close is known yet.
     """
-    index = pd.DatetimeIndex(pd.to_datetime(list(days)))
-    if closes.empty:
-        return np.full((len(index), len(asset_ids)), np.nan)
-    wide = closes.assign(date=pd.to_datetime(closes["date"])).pivot_table(
-        index="date", columns="asset_id", values="close", aggfunc="last"
-    )
-    wide = wide.reindex(columns=asset_ids)
-    everything = wide.index.union(index)
-    carried = wide.reindex(everything).astype(float).ffill()
-    return carried.reindex(index).to_numpy(dtype=float)
+    wanted = np.array([np.datetime64(d, "D") for d in days], dtype="datetime64[D]")
+    result = np.full((len(wanted), len(asset_ids)), np.nan)
+    if closes.empty or len(wanted) == 0 or len(asset_ids) == 0:
+        return result
+    # Plain numpy rather than a pandas pivot: the daily close on a small book is mostly
+    # fixed overhead, and this is exact (one row per close date, carried with an index).
+    latest = closes.drop_duplicates(subset=["asset_id", "date"], keep="last")
+    ids = latest["asset_id"].to_numpy(dtype=np.int64)
+    column = np.searchsorted(asset_ids, ids)
+    known = column < len(asset_ids)
+    known[known] = asset_ids[column[known]] == ids[known]
+    stamps = pd.to_datetime(latest["date"]).to_numpy().astype("datetime64[D]")[known]
+    close_days, row = np.unique(stamps, return_inverse=True)
+    wide = np.full((len(close_days), len(asset_ids)), np.nan)
+    wide[row, column[known]] = latest["close"].to_numpy(dtype=float)[known]
+    # Forward fill down each column: index of the last row with a value, per cell.
+    filled_at = np.where(~np.isnan(wide), np.arange(len(close_days))[:, None], 0)
+    np.maximum.accumulate(filled_at, axis=0, out=filled_at)
+    carried = wide[filled_at, np.arange(len(asset_ids))[None, :]]
+    # Each wanted day takes the last close date on or before it; none yet stays NaN.
+    at = np.searchsorted(close_days, wanted, side="right") - 1
+    result[at >= 0] = carried[at[at >= 0]]
+    return result
 
 
 def _per_client(values: np.ndarray, book: Book) -> np.ndarray:
@@ -159,7 +172,9 @@ def portfolio_series(
 
     first_buy = book.buy_date[book.group_starts]  # lots are sorted by date within a client
     active = first_buy[None, :] <= day_array[:, None]
-    rows, cols = np.nonzero(active)
+    # Client-major order (each client's days together): rows then land in the primary key
+    # (client_id, date) in index order, so PostgreSQL touches each leaf page once.
+    cols, rows = np.nonzero(active.T)
     frame = pd.DataFrame(
         {
             "client_id": book.client_ids[cols],

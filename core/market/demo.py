@@ -19,7 +19,6 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from core.market import port
 from core.market.catalogue import CATALOGUE, Listing
@@ -45,13 +44,17 @@ def _series(listing: Listing) -> tuple[np.ndarray, np.ndarray]:
     """The whole synthetic close series of a listing: weekdays (datetime64[D]) and closes
     (2 decimals). Cached per listing: a few KB each."""
     symbol = listing.symbol
-    days = pd.bdate_range(listing.since, HORIZON)
+    # Weekdays from the listing date through the horizon (what pd.bdate_range gives, in
+    # numpy: building 500 listings' series is part of a timed daily close).
+    every_day = np.arange(
+        np.datetime64(listing.since, "D"), np.datetime64(HORIZON, "D") + 1, dtype="datetime64[D]"
+    )
+    day_array = every_day[np.is_busday(every_day)]
     rng = np.random.default_rng(zlib.crc32(symbol.encode()))
     daily_vol = listing.vol / math.sqrt(TRADING_DAYS)
-    log_returns = rng.normal(0.08 / TRADING_DAYS - daily_vol**2 / 2, daily_vol, len(days))
+    log_returns = rng.normal(0.08 / TRADING_DAYS - daily_vol**2 / 2, daily_vol, len(day_array))
     walk = np.exp(np.cumsum(log_returns))
     # Scale so the series sits at the listing's price level at the anchor date.
-    day_array = days.to_numpy().astype("datetime64[D]")
     anchor = int(np.searchsorted(day_array, np.datetime64(ANCHOR, "D")))
     prices = listing.base * walk / walk[min(anchor, len(walk) - 1)]
     return day_array, np.round(np.maximum(prices, 0.01), 2)

@@ -72,21 +72,37 @@ def held_assets(session: Session) -> list[HeldAsset]:
 
 def lots_frame(session: Session) -> pd.DataFrame:
     """All lots: client_id, asset_id, quantity, buy_price, buy_date (floats for the math)."""
-    rows = session.execute(
-        text(
-            "SELECT client_id, asset_id, quantity::float8, buy_price::float8, "
-            "buy_date - DATE '1970-01-01' FROM allocations"
+    # COPY out as CSV and parse it with Arrow: 100,000 lots in tens of milliseconds, where
+    # building a Python tuple per row took about half a second.
+    statement = (
+        "COPY (SELECT client_id, asset_id, quantity::float8, buy_price::float8, "
+        "buy_date - DATE '1970-01-01' FROM allocations) TO STDOUT WITH (FORMAT csv)"
+    )
+    buffer = io.BytesIO()
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for block in copy:
+            buffer.write(block)
+    names = ["client_id", "asset_id", "quantity", "buy_price", "buy_day"]
+    types = [pa.int64(), pa.int64(), pa.float64(), pa.float64(), pa.int64()]
+    if buffer.tell() == 0:  # no lots: Arrow refuses an empty CSV
+        columns = {name: np.zeros(0) for name in names}
+    else:
+        table = pa_csv.read_csv(
+            io.BytesIO(buffer.getvalue()),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict(zip(names, types, strict=True))
+            ),
         )
-    ).all()
-    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
-    # Built column by column from numpy arrays: 100,000 lots in milliseconds, not seconds.
+        columns = {name: table.column(name).to_numpy() for name in names}
     return pd.DataFrame(
         {
-            "client_id": np.asarray(columns[0], dtype=np.int64),
-            "asset_id": np.asarray(columns[1], dtype=np.int64),
-            "quantity": np.asarray(columns[2], dtype=float),
-            "buy_price": np.asarray(columns[3], dtype=float),
-            "buy_date": np.asarray(columns[4], dtype=np.int64).astype("datetime64[D]"),
+            "client_id": columns["client_id"].astype(np.int64),
+            "asset_id": columns["asset_id"].astype(np.int64),
+            "quantity": columns["quantity"].astype(float),
+            "buy_price": columns["buy_price"].astype(float),
+            "buy_date": columns["buy_day"].astype(np.int64).astype("datetime64[D]"),
         }
     )
 
@@ -122,10 +138,11 @@ def closes_frame(
             "SELECT asset_id, date, close::float8 FROM prices "
             "WHERE asset_id = ANY(:ids) AND date BETWEEN :start AND :end "
             "UNION ALL "
-            # Parenthesised: an ORDER BY after UNION ALL would sort the union instead, and
-            # DISTINCT ON would then keep an arbitrary close rather than the latest one.
-            "(SELECT DISTINCT ON (asset_id) asset_id, date, close::float8 FROM prices "
-            "WHERE asset_id = ANY(:ids) AND date < :start ORDER BY asset_id, date DESC)"
+            # One primary-key probe per asset for the close to carry in, not a scan of
+            # every earlier close (five years of them once a backfill has run).
+            "SELECT a.id, p.date, p.close::float8 FROM unnest(CAST(:ids AS int[])) AS a(id) "
+            "CROSS JOIN LATERAL (SELECT date, close FROM prices WHERE asset_id = a.id "
+            "AND date < :start ORDER BY date DESC LIMIT 1) AS p"
         ),
         {"ids": list(asset_ids), "start": start, "end": end},
     ).all()
@@ -145,27 +162,26 @@ def price_dates(session: Session, asset_ids: Sequence[int], start: date) -> dict
 
 
 def upsert_prices(session: Session, rows: Iterable[tuple[int, date, Decimal, str]]) -> int:
-    """Insert or update closes (asset_id, date, close, source) with one COPY and one upsert."""
-    frame = pd.DataFrame(list(rows), columns=["asset_id", "date", "close", "source"])
-    if frame.empty:
+    """Insert or update closes (asset_id, date, close, source) in one statement.
+
+    The rows travel as four arrays unnested server-side: one round trip whatever the
+    number of closes (a day of 500 tickers or a backfill chunk of 10,000), no staging table.
+    """
+    batch = list(rows)
+    if not batch:
         return 0
-    session.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS staging_prices "
-            "(asset_id int, date date, close numeric, source text) ON COMMIT DELETE ROWS"
-        )
-    )
-    copy_csv(session, "staging_prices", ("asset_id", "date", "close", "source"), frame)
+    asset_ids, days, closes, sources = (list(column) for column in zip(*batch, strict=True))
     session.execute(
         text(
             "INSERT INTO prices (asset_id, date, close, source) "
-            "SELECT asset_id, date, close, source FROM staging_prices "
+            "SELECT * FROM unnest(CAST(:asset_ids AS int[]), CAST(:days AS date[]), "
+            "CAST(:closes AS numeric[]), CAST(:sources AS text[])) "
             "ON CONFLICT (asset_id, date) DO UPDATE SET close = EXCLUDED.close, "
             "source = EXCLUDED.source, fetched_at = now()"
-        )
+        ),
+        {"asset_ids": asset_ids, "days": days, "closes": closes, "sources": sources},
     )
-    session.execute(text("DELETE FROM staging_prices"))
-    return len(frame)
+    return len(batch)
 
 
 def series_state(session: Session, day: date) -> pd.DataFrame:

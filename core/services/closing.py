@@ -176,25 +176,25 @@ def recompute(
     last one also stores the metrics as of ``through``.
     """
     factory = uow_factory(engine)
-    with UnitOfWork(factory) as uow:
-        version = figures.lots_version(uow.session)  # before the lots: a change in between
-        lots = figures.lots_frame(uow.session)  # is then caught by the check below
-        last_days = figures.last_stored_days(uow.session)
-        first_buys = figures.first_buy_days(uow.session)
     fetched_days = sorted({day for _, day in fetched})
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
-    if lots.empty:
-        _write_prices_only(factory, fetched, report)
-        return
-    book = book_from_lots(lots)
-    start = _start_day(last_days, first_buys, floor)
-    days = calendars.sessions(start, through)
-    _write_prices_only(factory, {k: v for k, v in fetched.items() if k[1] not in set(days)}, report)
+    with UnitOfWork(factory) as uow:  # every read in one transaction, one snapshot
+        version = figures.lots_version(uow.session)  # before the lots: a change in between
+        lots = figures.lots_frame(uow.session)  # is then caught by the check below
+        if lots.empty:
+            days = []
+        else:
+            book = book_from_lots(lots)
+            last_days = figures.last_stored_days(uow.session)
+            first_buys = figures.first_buy_days(uow.session)
+            days = calendars.sessions(_start_day(last_days, first_buys, floor), through)
+        if days:
+            state = _state(figures.series_state(uow.session, days[0]), book, days[0])
+            stored = figures.closes_frame(uow.session, list(book.asset_ids), days[0], days[-1])
+    outside = set(days)
+    _write_prices_only(factory, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
     if not days:
         return
-    with UnitOfWork(factory) as uow:
-        state = _state(figures.series_state(uow.session, days[0]), book, days[0])
-        stored = figures.closes_frame(uow.session, list(book.asset_ids), days[0], days[-1])
     all_closes = _merge(stored, fetched)
     fetched_by_day: dict[date, list[tuple[int, date, Decimal, str]]] = {}
     for (asset_id, day), price in fetched.items():
@@ -251,12 +251,11 @@ def daily_close(
             report.status = JobStatus.SKIPPED
             report.error = f"{day.isoformat()} is not a B3 trading day"
             return
+        week_start = day - timedelta(days=RECENT_DAYS)
         with UnitOfWork(uow_factory(engine)) as uow:
             held = figures.held_assets(uow.session)
-        week_start = day - timedelta(days=RECENT_DAYS)
-        fetched = _fetch(market, held, week_start, day, report)
-        with UnitOfWork(uow_factory(engine)) as uow:
             stored = figures.price_dates(uow.session, [h.asset_id for h in held], week_start)
+        fetched = _fetch(market, held, week_start, day, report)
         # Earlier days only matter when a close arrived that we did not have (late data).
         fetched = {k: v for k, v in fetched.items() if k[1] == day or k[1] not in stored[k[0]]}
         for symbol, reason in _missing_on(held, fetched, day).items():

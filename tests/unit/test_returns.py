@@ -387,7 +387,9 @@ def test_chunked_computation_carries_the_state_and_equals_one_shot() -> None:
             matrix = carried_closes(close_rows, chunk, book.asset_ids)
             part, state = portfolio_series(book, matrix, chunk, state)
             parts.append(part)
-        chunked = pd.concat(parts, ignore_index=True)
+        # Each part is client-major; compare the rows in one (client, date) order.
+        chunked = pd.concat(parts, ignore_index=True).sort_values(["client_id", "date"])
+        chunked = chunked.reset_index(drop=True)
         assert chunked[["client_id", "date"]].values.tolist() == (
             whole[["client_id", "date"]].values.tolist()
         )
