@@ -242,19 +242,22 @@ def client_metrics(book: Book, state: SeriesState, as_of: date) -> pd.DataFrame:
         )
     has_capital = invested > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        accumulated = np.where(has_capital, state.market_value / invested - 1.0, np.nan)
-    frame = pd.DataFrame(
+        accumulated = state.market_value / invested - 1.0
+    # Undefined figures are None (stored as NULL), never NaN or 0.
+    return pd.DataFrame(
         {
             "client_id": book.client_ids.astype(np.int64),
             "market_value": state.market_value.astype(float),
             "invested": invested.astype(float),
-            "accumulated_return": accumulated,
-            "twr": np.where(has_capital, state.growth - 1.0, np.nan),
-            "irr": pd.array(rates, dtype=object) if rates else pd.array([], dtype=object),
+            "accumulated_return": _or_none(accumulated, has_capital),
+            "twr": _or_none(state.growth - 1.0, has_capital),
+            "irr": np.array(rates, dtype=object),
         }
     )
-    # Undefined figures are None (stored as NULL), never NaN or 0.
-    frame = frame.astype({"accumulated_return": object, "twr": object})
-    return frame.where(frame.notna(), None)[
-        ["client_id", "market_value", "invested", "accumulated_return", "twr", "irr"]
-    ]
+
+
+def _or_none(values: np.ndarray, defined: np.ndarray) -> np.ndarray:
+    """``values`` as Python floats where ``defined``, None elsewhere (an object column)."""
+    out = np.full(len(values), None, dtype=object)
+    out[defined] = values[defined].tolist() if defined.any() else []
+    return out

@@ -227,8 +227,8 @@ def _merge(stored: pd.DataFrame, fetched: Closes) -> pd.DataFrame:
     )
     if extra.empty:
         return stored
-    both = pd.concat([stored, extra], ignore_index=True)
-    return both.drop_duplicates(subset=["asset_id", "date"], keep="last")
+    # A fetched close replaces a stored one of the same day: carried_closes keeps the last.
+    return pd.concat([stored, extra], ignore_index=True)
 
 
 def _write_prices_only(factory: sessionmaker[Session], fetched: Closes, report: RunReport) -> None:

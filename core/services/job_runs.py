@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from core.db import UnitOfWork, uow_factory
 from core.models import JobRun, JobStatus
@@ -91,15 +91,16 @@ def exclusive(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[bool]:
 def start_run(engine: Engine, report: RunReport, triggered_by: str) -> None:
     """Record that a run started (its own small transaction, visible at once)."""
     with UnitOfWork(uow_factory(engine)) as uow:
-        run = JobRun(
-            job_name=report.job_name,
-            target_from=report.target_from,
-            target_to=report.target_to,
-            triggered_by=triggered_by,
-        )
-        uow.session.add(run)
-        uow.flush()
-        report.run_id = run.id
+        report.run_id = uow.session.execute(
+            insert(JobRun)
+            .values(
+                job_name=report.job_name,
+                target_from=report.target_from,
+                target_to=report.target_to,
+                triggered_by=triggered_by,
+            )
+            .returning(JobRun.id)
+        ).scalar_one()
         uow.commit()
 
 
@@ -129,3 +130,29 @@ def latest_runs(engine: Engine, *, job_name: str | None = None, limit: int = 20)
         if job_name:
             stmt = stmt.where(JobRun.job_name == job_name)
         return [RunOut.model_validate(r) for r in uow.session.scalars(stmt)]
+
+
+def last_finished_run(engine: Engine, job_name: str) -> RunOut | None:
+    """The newest run of ``job_name`` that ran to an outcome (not running, not skipped)."""
+    with UnitOfWork(uow_factory(engine)) as uow:
+        run = uow.session.scalars(
+            select(JobRun)
+            .where(
+                JobRun.job_name == job_name,
+                JobRun.status.not_in([JobStatus.RUNNING, JobStatus.SKIPPED]),
+            )
+            .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+            .limit(1)
+        ).first()
+        return RunOut.model_validate(run) if run else None
+
+
+def latest_covered_date(engine: Engine, job_name: str) -> date | None:
+    """The latest target date that a run of ``job_name`` completed (success or partial)."""
+    with UnitOfWork(uow_factory(engine)) as uow:
+        return uow.session.scalar(
+            select(func.max(JobRun.target_to)).where(
+                JobRun.job_name == job_name,
+                JobRun.status.in_([JobStatus.SUCCESS, JobStatus.PARTIAL]),
+            )
+        )
