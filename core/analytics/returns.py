@@ -12,6 +12,8 @@ Definitions (DESIGN.md), for a client on day t with lots (q, p0, d0) and closes 
 * cumulative TWR = prod(1 + r_t) - 1.
 * IRR: XIRR (Actual/365, pyxirr) of -q * p0 at each d0 and +MV_T at T; None where
   undefined (no sign change, a single date, no solution).
+* Everything is in reais: a lot in another currency has C_t multiplied by that day's rate
+  and p0 by its buy date's rate (:mod:`core.analytics.fx`); a BRL lot's rate is 1.
 
 Everything is vectorised over the book (numpy/pandas arrays of lots and a days x assets
 matrix of closes); nothing loops per lot per day. Figures are float64 here and become
@@ -51,6 +53,8 @@ class Book:
     buy_price: np.ndarray  # (n,) float
     buy_date: np.ndarray  # (n,) datetime64[D]
     asset_ids: np.ndarray  # (A,) asset id of each closes column
+    lot_fx: np.ndarray  # (n,) column of the lot's currency in the rates matrix; -1 = BRL
+    buy_rate: np.ndarray  # (n,) reais per unit of the lot's currency on its buy date
 
     @property
     def size(self) -> int:
@@ -75,7 +79,8 @@ class SeriesState:
 
 def book_from_lots(lots: pd.DataFrame) -> Book:
     """Arrays of a book from lots with columns client_id, asset_id, quantity, buy_price,
-    buy_date (one row per lot). Inputs are not mutated."""
+    buy_date (one row per lot), and optionally fx_column and buy_rate for lots in another
+    currency than reais (absent: every lot is in reais). Inputs are not mutated."""
     ordered = lots.sort_values(["client_id", "buy_date"], kind="stable").reset_index(drop=True)
     client_ids, lot_group = np.unique(ordered["client_id"].to_numpy(), return_inverse=True)
     asset_ids, lot_asset = np.unique(ordered["asset_id"].to_numpy(), return_inverse=True)
@@ -89,6 +94,16 @@ def book_from_lots(lots: pd.DataFrame) -> Book:
         buy_price=ordered["buy_price"].to_numpy(dtype=float),
         buy_date=pd.to_datetime(ordered["buy_date"]).to_numpy().astype("datetime64[D]"),
         asset_ids=asset_ids,
+        lot_fx=(
+            ordered["fx_column"].to_numpy(dtype=np.int64)
+            if "fx_column" in ordered
+            else np.full(len(ordered), -1, dtype=np.int64)
+        ),
+        buy_rate=(
+            ordered["buy_rate"].to_numpy(dtype=float)
+            if "buy_rate" in ordered
+            else np.ones(len(ordered))
+        ),
     )
 
 
@@ -131,12 +146,18 @@ def _per_client(values: np.ndarray, book: Book) -> np.ndarray:
 
 
 def portfolio_series(
-    book: Book, closes: np.ndarray, days: Sequence[date], state: SeriesState
+    book: Book,
+    closes: np.ndarray,
+    days: Sequence[date],
+    state: SeriesState,
+    rates: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, SeriesState]:
     """Every client's MV, net flow, daily return and cumulative TWR on each of ``days``.
 
     ``closes`` is :func:`carried_closes` for ``days``; ``state`` says where the series stood
-    the day before ``days[0]`` (:meth:`SeriesState.empty` to start from nothing). Returns
+    the day before ``days[0]`` (:meth:`SeriesState.empty` to start from nothing); ``rates``
+    is a days x currencies matrix of reais per unit, the columns ``book.lot_fx`` points at
+    (None when every lot is in reais). Returns
     one row per client and day on which the client held a lot, and the state after the
     last day, so a long range can be computed in chunks with the same result.
     """
@@ -146,6 +167,7 @@ def portfolio_series(
     held = book.buy_date[None, :] <= day_array[:, None]  # (D, n)
     prices = closes[:, book.lot_asset]  # (D, n)
     unit_value = np.where(np.isnan(prices), book.buy_price[None, :], prices)
+    unit_value = unit_value * _lot_rates(book, rates, len(day_array))
     market_value = _per_client(np.where(held, unit_value * book.quantity, 0.0), book)
     # What a day hands to the next is what daily_returns stores (and a resumed run reads).
     carried_value = np.round(market_value, VALUE_PLACES)
@@ -157,7 +179,8 @@ def portfolio_series(
         )
     )
     joins = held & ~(book.buy_date[None, :] <= previous[:, None])  # bought in (prev, t]
-    flows = _per_client(np.where(joins, book.buy_price * book.quantity, 0.0), book)
+    paid = book.buy_price * book.quantity * book.buy_rate  # in reais, at the buy date's rate
+    flows = _per_client(np.where(joins, paid, 0.0), book)
 
     prior_value = np.vstack([state.market_value[None, :], carried_value[:-1]])
     base = prior_value + flows
@@ -186,6 +209,17 @@ def portfolio_series(
         }
     )
     return frame, SeriesState(carried_value[-1], growth[-1], days[-1])
+
+
+def _lot_rates(book: Book, rates: np.ndarray | None, days: int) -> np.ndarray:
+    """(days, n) reais per unit of each lot's currency: 1 for reais, else its column."""
+    per_lot = np.ones((days, book.size))
+    foreign = book.lot_fx >= 0
+    if foreign.any():
+        if rates is None:
+            raise ValueError("lots in another currency need exchange rates")
+        per_lot[:, foreign] = rates[:, book.lot_fx[foreign]]
+    return per_lot
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -219,7 +253,7 @@ def client_metrics(book: Book, state: SeriesState, as_of: date) -> pd.DataFrame:
     accumulated return (MV / invested - 1), TWR, and IRR (None where undefined)."""
     as_of_64 = np.datetime64(as_of, "D")
     held = book.buy_date <= as_of_64
-    invested_lot = np.where(held, book.quantity * book.buy_price, 0.0)
+    invested_lot = np.where(held, book.quantity * book.buy_price * book.buy_rate, 0.0)
     invested = np.add.reduceat(invested_lot, book.group_starts) if book.size else np.zeros(0)
     # Whole-book columns at once; only the IRR needs a loop over clients.
     dates = book.buy_date.astype(object).tolist()  # datetime.date per lot, converted once

@@ -39,6 +39,7 @@ class HeldAsset:
     asset_id: int
     symbol: str
     first_buy: date
+    currency: str | None = None
 
 
 def copy_csv(session: Session, table: str, columns: Sequence[str], frame: pd.DataFrame) -> int:
@@ -67,11 +68,47 @@ def held_assets(session: Session) -> list[HeldAsset]:
     """Every asset held in some lot, with the first date it was held."""
     rows = session.execute(
         text(
-            "SELECT a.id, a.symbol, min(al.buy_date) FROM allocations al "
-            "JOIN assets a ON a.id = al.asset_id GROUP BY a.id, a.symbol ORDER BY a.symbol"
+            "SELECT a.id, a.symbol, min(al.buy_date), a.currency FROM allocations al "
+            "JOIN assets a ON a.id = al.asset_id GROUP BY a.id ORDER BY a.symbol"
         )
     )
-    return [HeldAsset(int(r[0]), str(r[1]), r[2]) for r in rows]
+    return [HeldAsset(int(r[0]), str(r[1]), r[2], r[3]) for r in rows]
+
+
+def asset_currencies(session: Session) -> dict[int, str | None]:
+    """The currency of every held asset (None where the source did not say)."""
+    rows = session.execute(
+        text(
+            "SELECT id, currency FROM assets "
+            "WHERE id IN (SELECT DISTINCT asset_id FROM allocations)"
+        )
+    )
+    return {int(asset_id): currency for asset_id, currency in rows}
+
+
+def ensure_rate_assets(session: Session, symbols: Sequence[str]) -> dict[str, int]:
+    """The asset ids of exchange-rate series (``USDBRL=X``), creating the rows on first use
+    so their closes live in ``prices`` like any other."""
+    if not symbols:
+        return {}
+    session.execute(
+        text(
+            "INSERT INTO assets (symbol, name, currency, asset_type) "
+            "SELECT s, replace(s, 'BRL=X', '/BRL'), 'BRL', 'Currency' "
+            "FROM unnest(CAST(:symbols AS text[])) AS s ON CONFLICT (symbol) DO NOTHING"
+        ),
+        {"symbols": list(symbols)},
+    )
+    return asset_ids_for(session, symbols)
+
+
+def asset_ids_for(session: Session, symbols: Sequence[str]) -> dict[str, int]:
+    """The ids of the assets among ``symbols`` that exist."""
+    rows = session.execute(
+        text("SELECT symbol, id FROM assets WHERE symbol = ANY(:symbols)"),
+        {"symbols": list(symbols)},
+    )
+    return {str(symbol): int(asset_id) for symbol, asset_id in rows}
 
 
 def lots_frame(session: Session) -> pd.DataFrame:

@@ -13,9 +13,11 @@ return, or its first buy date; changing a lot deletes the figures from its buy d
 A ticker that failed is reported and retried by the next run's gap repair; its last close
 is carried meanwhile, and good data is never overwritten by a failure.
 
-Values are added in each asset's own currency: a client holding BRL and USD lots gets
-figures that mix currencies (the live page keeps per-currency totals and says so).
-Converting through daily USD/BRL closes is the planned next step.
+Figures are in reais: lots in another currency are converted with the daily closes of
+that currency's rate series (``USDBRL=X``), fetched and stored with the other closes, at
+each day's rate for values and the buy date's rate for the money put in
+(:mod:`core.analytics.fx`). A run without any rate for a currency somebody holds fails and
+writes nothing, rather than adding dollars to reais.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import calendars
+from core.analytics import fx
 from core.analytics.returns import (
     Book,
     SeriesState,
@@ -58,6 +61,10 @@ Progress = Callable[[int, int], None]
 
 class LotsChanged(RuntimeError):
     """Lots were added, edited or deleted while a run was computing figures from them."""
+
+
+class RatesMissing(RuntimeError):
+    """Somebody holds an asset in a currency whose exchange rate has no close at all."""
 
 
 Closes = dict[tuple[int, date], Decimal]
@@ -133,6 +140,62 @@ def _missing_on(held: Sequence[figures.HeldAsset], closes: Closes, day: date) ->
     }
 
 
+def with_rates(session: Session, held: Sequence[figures.HeldAsset]) -> list[figures.HeldAsset]:
+    """``held`` plus the exchange-rate series its currencies need, from the first day any
+    asset in that currency was held (the rate rows are created on first use; the caller
+    commits)."""
+    firsts: dict[str, date] = {}
+    for asset in held:
+        pair = fx.pair_for(asset.currency)
+        if pair is not None:
+            firsts[pair.symbol] = min(asset.first_buy, firsts.get(pair.symbol, asset.first_buy))
+    ids = figures.ensure_rate_assets(session, sorted(firsts))
+    mine = {asset.symbol for asset in held}
+    extra = [
+        figures.HeldAsset(ids[symbol], symbol, first, fx.BASE)
+        for symbol, first in sorted(firsts.items())
+        if symbol not in mine
+    ]
+    return [*held, *extra]
+
+
+def _in_reais(
+    session: Session, lots: pd.DataFrame, fetched: Closes, through: date
+) -> tuple[pd.DataFrame, Callable[[Sequence[date]], np.ndarray | None]]:
+    """Lots with the column of their currency and their buy date's rate, and a function
+    giving the rates matrix for a list of days (None when every lot is in reais)."""
+    currencies = figures.asset_currencies(session)
+    pairs = fx.pairs_for(currencies.values())
+    if not pairs:
+        return lots, lambda _days: None
+    ids = figures.asset_ids_for(session, sorted({pair.symbol for pair in pairs}))
+    missing = sorted({pair.symbol for pair in pairs if pair.symbol not in ids})
+    series_ids = np.array([ids.get(pair.symbol, -1) for pair in pairs], dtype=np.int64)
+    factors = np.array([pair.factor for pair in pairs])
+    first_buy = pd.Timestamp(lots["buy_date"].min()).date()
+    present = [i for i in series_ids.tolist() if i >= 0]
+    stored = figures.closes_frame(session, present, first_buy, through)
+    rate_closes = _merge(stored, {k: v for k, v in fetched.items() if k[0] in set(present)})
+    column_of = {pair.currency: k for k, pair in enumerate(pairs)}
+    lot_currency = lots["asset_id"].map(currencies)
+    columns = lot_currency.map(lambda c: column_of.get(c, -1)).to_numpy(dtype=np.int64)
+
+    def rates(days: Sequence[date]) -> np.ndarray:
+        return fx.rates_on(rate_closes, days, series_ids, factors)
+
+    buy_days = sorted(set(pd.to_datetime(lots["buy_date"]).dt.date))
+    on_buy = rates(buy_days)
+    unknown = np.isnan(on_buy).all(axis=0)
+    missing += [pairs[k].symbol for k in np.flatnonzero(unknown) if (columns == k).any()]
+    if missing:
+        raise RatesMissing(f"no exchange rate known for {', '.join(sorted(set(missing)))}")
+    row = np.searchsorted(
+        np.array(buy_days, dtype="datetime64[D]"), lots["buy_date"].to_numpy("datetime64[D]")
+    )
+    buy_rate = np.where(columns >= 0, on_buy[row, np.maximum(columns, 0)], 1.0)
+    return lots.assign(fx_column=columns, buy_rate=buy_rate), rates
+
+
 # -- recomputing --------------------------------------------------------------------------
 def _start_day(
     session_last: dict[int, date], first_buys: dict[int, date], floor: date | None
@@ -184,6 +247,7 @@ def recompute(
         if lots.empty:
             days = []
         else:
+            lots, rates_on = _in_reais(uow.session, lots, fetched, through)
             book = book_from_lots(lots)
             last_days = figures.last_stored_days(uow.session)
             first_buys = figures.first_buy_days(uow.session)
@@ -200,9 +264,13 @@ def recompute(
     for (asset_id, day), price in fetched.items():
         fetched_by_day.setdefault(day, []).append((asset_id, day, price, "market"))
     matrix = carried_closes(all_closes, days, book.asset_ids)  # days x assets, built once
+    rates = rates_on(days)  # days x currencies (None: every lot is in reais)
     for offset in range(0, len(days), CHUNK_DAYS):
         chunk = days[offset : offset + CHUNK_DAYS]
-        frame, state = portfolio_series(book, matrix[offset : offset + CHUNK_DAYS], chunk, state)
+        window = slice(offset, offset + CHUNK_DAYS)
+        frame, state = portfolio_series(
+            book, matrix[window], chunk, state, None if rates is None else rates[window]
+        )
         # One unit of work per chunk of dates: a date's closes and returns are never split.
         with UnitOfWork(factory) as uow:
             # A lot change deletes its client's figures from its buy date on; rows computed
@@ -253,8 +321,9 @@ def daily_close(
             return
         week_start = day - timedelta(days=RECENT_DAYS)
         with UnitOfWork(uow_factory(engine)) as uow:
-            held = figures.held_assets(uow.session)
+            held = with_rates(uow.session, figures.held_assets(uow.session))
             stored = figures.price_dates(uow.session, [h.asset_id for h in held], week_start)
+            uow.commit()
         fetched = _fetch(market, held, week_start, day, report)
         # Earlier days only matter when a close arrived that we did not have (late data).
         fetched = {k: v for k, v in fetched.items() if k[1] == day or k[1] not in stored[k[0]]}
@@ -281,7 +350,8 @@ def backfill(
 
     def body(report: RunReport) -> None:
         with UnitOfWork(uow_factory(engine)) as uow:
-            held = figures.held_assets(uow.session)
+            held = with_rates(uow.session, figures.held_assets(uow.session))
+            uow.commit()
         fetched = _fetch(market, held, start, end, report)
         recompute(engine, report, through=end, fetched=fetched, since=start, progress=progress)
 
@@ -312,9 +382,10 @@ def repair_gaps(
 
     def body(report: RunReport) -> None:
         with UnitOfWork(uow_factory(engine)) as uow:
-            held = figures.held_assets(uow.session)
+            held = with_rates(uow.session, figures.held_assets(uow.session))
             first = min((h.first_buy for h in held), default=through)
             existing = figures.price_dates(uow.session, [h.asset_id for h in held], first)
+            uow.commit()
         gaps = missing_closes(held, existing, through)
         fetched: Closes = {}
         if gaps:
@@ -332,6 +403,9 @@ def repair_gaps(
 
 
 def held_symbols(engine: Engine) -> list[str]:
-    """Tickers somebody holds (what the live poller asks quotes for)."""
+    """Tickers somebody holds, and the exchange rates they need (what the live poller asks
+    quotes for)."""
     with UnitOfWork(uow_factory(engine)) as uow:
-        return [h.symbol for h in figures.held_assets(uow.session)]
+        held = with_rates(uow.session, figures.held_assets(uow.session))
+        uow.commit()
+        return [h.symbol for h in held]
