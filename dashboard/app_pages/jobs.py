@@ -76,10 +76,22 @@ def _backfill(today: date) -> None:
     if errors:
         st.error("\n\n".join(t(key) for key in errors))
         return
-    with st.spinner(t("jobs.running")):
-        report = closing.backfill(
-            runtime.engine(), runtime.market(), start, end, triggered_by=actor.email
+    bar = st.progress(0.0, text=t("jobs.running"))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(
+            done / total if total else 1.0, text=t("jobs.progress", done=done, total=total)
         )
+
+    report = closing.backfill(
+        runtime.engine(),
+        runtime.market(),
+        start,
+        end,
+        triggered_by=actor.email,
+        progress=progress,
+    )
+    bar.empty()
     _show(report_messages(report, t))
 
 
