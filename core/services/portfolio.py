@@ -4,18 +4,23 @@ Prices come from one batched quote call for all the client's tickers. A ticker w
 failed keeps its row, with no price and the reason, while the rest of the table is priced.
 Totals are per currency (a BRL and a USD lot are never added without an exchange rate);
 market value and return cover the priced lots, and the view says how many are unpriced.
+When the client holds lots in another currency, the same batched call also asks for the
+live exchange rates (``USDBRL=X``), and the view adds the market value of every priced lot
+in reais — or none at all when a rate is missing, never a partial sum.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
 
+from core.analytics import fx
 from core.analytics.lots import EXACT_PRECISION, invested_amount, lot_figures, weight
 from core.db import UnitOfWork
 from core.errors import NotFound
-from core.market.port import CacheInfo, MarketData
+from core.market.port import CacheInfo, MarketData, Quote
 from core.schemas import ClientOut
 
 
@@ -65,6 +70,10 @@ class PortfolioView:
     totals: list[CurrencyTotals] = field(default_factory=list)
     cache: dict[str, CacheInfo] = field(default_factory=dict)
     source: str = ""
+    # Every priced lot in reais at the live rates; None if a rate is missing, and for a
+    # portfolio that is all in reais (its BRL total says it already).
+    market_value_brl: Decimal | None = None
+    rates: dict[str, Decimal] = field(default_factory=dict)  # live rate per currency
 
 
 def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> PortfolioView:
@@ -87,7 +96,8 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
             )
             for allocation, asset in uow.allocations.for_client(client_id)
         ]
-    symbols = sorted({base.symbol for base in bases})
+    pairs = fx.pairs_for(base.currency for base in bases)
+    symbols = sorted({base.symbol for base in bases} | {pair.symbol for pair in pairs})
     batch = market.quotes(symbols) if symbols else None
     priced: list[AllocationRow] = []
     for base in bases:
@@ -121,7 +131,31 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
         for row in priced
     ]
     view.cache = dict(batch.cache) if batch else {}
+    if pairs and batch:
+        view.rates, view.market_value_brl = _in_reais(view.totals, pairs, batch.quotes)
     return view
+
+
+def _in_reais(
+    totals: list[CurrencyTotals], pairs: list[fx.Pair], quotes: Mapping[str, Quote]
+) -> tuple[dict[str, Decimal], Decimal | None]:
+    """Live rate per currency, and the priced market value of every currency in reais."""
+    rates: dict[str, Decimal] = {}
+    for pair in pairs:
+        quote = quotes.get(pair.symbol)
+        if quote is not None and quote.price > 0:
+            rates[pair.currency] = quote.price * Decimal(str(pair.factor))
+    with localcontext() as ctx:
+        ctx.prec = EXACT_PRECISION
+        total = Decimal(0)
+        for line in totals:
+            # An asset without a currency ("?") is taken to be in reais, like BRL itself.
+            in_reais = line.currency == "?" or fx.pair_for(line.currency) is None
+            rate = Decimal(1) if in_reais else rates.get(line.currency)
+            if rate is None:
+                return rates, None
+            total += line.market_value * rate
+    return rates, total
 
 
 def _totals(rows: list[AllocationRow]) -> list[CurrencyTotals]:

@@ -42,7 +42,12 @@ from dashboard.components.market import (
     source_banner,
 )
 from dashboard.components.metrics import metric_cards, mixes_currencies
-from dashboard.components.portfolio_table import allocations_frame, quantity_text, totals_lines
+from dashboard.components.portfolio_table import (
+    allocations_frame,
+    quantity_text,
+    reais_line,
+    totals_lines,
+)
 
 ADD_ERRORS = "detail_add_errors"
 CONFIRM_KEY = "detail_confirm_delete"
@@ -152,6 +157,9 @@ def _live(client_id: int) -> None:
             column.metric(label, value)
         if totals.unpriced:
             st.caption(f":orange[{t('detail.unpriced', count=totals.unpriced)}]")
+    in_reais = reais_line(view, t)
+    if in_reais:
+        st.markdown(in_reais)
     st.dataframe(allocations_frame(view.rows, t), hide_index=True, width="stretch")
     freshness_caption(
         quotes_freshness(view.cache.values(), datetime.now(UTC), interval_s), interval_s, t

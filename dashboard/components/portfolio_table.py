@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pandas as pd
 
-from core.formatting import DASH, format_date, format_number, format_percent
+from core.formatting import DASH, format_brl, format_date, format_number, format_percent
 from core.i18n import Translator
 from core.services.figures import Mover
-from core.services.portfolio import AllocationRow, CurrencyTotals
+from core.services.portfolio import AllocationRow, CurrencyTotals, PortfolioView
 
 
 def money(value: Decimal | None, currency: str | None, t: Translator) -> str:
@@ -64,6 +64,23 @@ def totals_lines(totals: CurrencyTotals, t: Translator) -> dict[str, str]:
         t("detail.gain"): money(totals.gain, totals.currency, t),
         t("detail.return"): format_percent(totals.accumulated_return, t.locale),
     }
+
+
+def reais_line(view: PortfolioView, t: Translator) -> str | None:
+    """For a portfolio with lots in other currencies: its market value in reais at the live
+    rates, with the rates used; or why it cannot be given. None for an all-BRL portfolio."""
+    if not view.rates and view.market_value_brl is None:
+        if any(line.currency not in ("BRL", "?") for line in view.totals):
+            return t("detail.total_brl_missing")
+        return None
+    if view.market_value_brl is None:
+        return t("detail.total_brl_missing")
+    rates = ", ".join(
+        f"{currency}/BRL {format_number(rate, t.locale, 4)}"
+        for currency, rate in sorted(view.rates.items())
+    )
+    value = format_brl(view.market_value_brl, t.locale)
+    return t("detail.total_brl", value=value, rates=rates)
 
 
 def movers_frame(movers: Sequence[Mover], t: Translator) -> pd.DataFrame:

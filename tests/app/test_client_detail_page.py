@@ -123,6 +123,13 @@ def test_header_table_and_totals(demo_env: Make, maria: ClientOut) -> None:
         pt("detail.return"),
     ] * 2
     assert dict(metrics(at)[4:])[pt("detail.invested")] == "US$ 300,00"
+    # Both currencies in reais at the live USD/BRL rate shown beside it.
+    (line,) = [m for m in md if m.startswith(pt("detail.total_brl", value="", rates="")[:20])]
+    rate = Decimal(line.split("USD/BRL ")[1].rstrip(")").replace(",", "."))
+    usd_value = dict(metrics(at)[4:])[pt("detail.market_value")]
+    usd = Decimal(usd_value.split(" ")[1].replace(".", "").replace(",", "."))
+    total = brl_amount(line.split(": ", 1)[1].split("**")[0])
+    assert abs(total - (100 * price + usd * rate)) <= Decimal("0.005")  # shown in cents
 
 
 def test_client_without_lots_says_so(demo_env: Make, maria: ClientOut) -> None:

@@ -677,3 +677,55 @@ def test_empty_portfolio_asks_the_market_nothing(
 def test_portfolio_of_an_unknown_client_is_not_found(make_uow: MakeUow) -> None:
     with pytest.raises(NotFound):
         client_portfolio(make_uow(), FakeMarket(), 999_999)
+
+
+def test_portfolio_in_reais_at_the_live_rate(
+    make_uow: MakeUow, admin: Principal, client: ClientOut
+) -> None:
+    market = FakeMarket(
+        {
+            "PETR4.SA": ("33.00", "32.00", "BRL"),
+            "AAPL": ("200.00", "190.00", "USD"),
+            "USDBRL=X": ("5.50", "5.40", "BRL"),
+        }
+    )
+    add_allocation(make_uow(), market, admin, client.id, {"symbol": "PETR4.SA"}, lot("100", "30"))
+    add_allocation(make_uow(), market, admin, client.id, {"symbol": "AAPL"}, lot("2", "150"))
+    market.calls.clear()
+
+    view = client_portfolio(make_uow(), market, client.id)
+
+    # One batched call with the rate; 100 x 33 + 2 x 200 x 5.50 = 3,300 + 2,200.
+    assert market.calls == [["AAPL", "PETR4.SA", "USDBRL=X"]]
+    assert view.rates == {"USD": D("5.50")}
+    assert view.market_value_brl == D(5500)
+    assert [t.currency for t in view.totals] == ["BRL", "USD"]  # per currency, unchanged
+
+
+def test_portfolio_in_reais_is_not_summed_without_a_rate(
+    make_uow: MakeUow, admin: Principal, client: ClientOut
+) -> None:
+    market = FakeMarket(
+        {"PETR4.SA": ("33.00", "32.00", "BRL"), "AAPL": ("200.00", "190.00", "USD")},
+        failed={"USDBRL=X": "rate_limited"},
+    )
+    add_allocation(make_uow(), market, admin, client.id, {"symbol": "PETR4.SA"}, lot("100", "30"))
+    add_allocation(make_uow(), market, admin, client.id, {"symbol": "AAPL"}, lot("2", "150"))
+
+    view = client_portfolio(make_uow(), market, client.id)
+
+    assert view.rates == {}
+    assert view.market_value_brl is None  # never a partial sum
+
+
+def test_an_all_brl_portfolio_asks_for_no_rate(
+    make_uow: MakeUow, admin: Principal, client: ClientOut
+) -> None:
+    market = FakeMarket({"PETR4.SA": ("33.00", "32.00", "BRL")})
+    add_allocation(make_uow(), market, admin, client.id, {"symbol": "PETR4.SA"}, lot("100", "30"))
+    market.calls.clear()
+
+    view = client_portfolio(make_uow(), market, client.id)
+
+    assert market.calls == [["PETR4.SA"]]
+    assert (view.rates, view.market_value_brl) == ({}, None)
