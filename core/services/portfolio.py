@@ -20,7 +20,7 @@ from core.analytics import fx
 from core.analytics.lots import EXACT_PRECISION, invested_amount, lot_figures, weight
 from core.db import UnitOfWork
 from core.errors import NotFound
-from core.market.port import CacheInfo, MarketData, Quote
+from core.market.port import CacheInfo, MarketData, Quote, QuoteBatch
 from core.schemas import ClientOut
 
 
@@ -99,6 +99,21 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
     pairs = fx.pairs_for(base.currency for base in bases)
     symbols = sorted({base.symbol for base in bases} | {pair.symbol for pair in pairs})
     batch = market.quotes(symbols) if symbols else None
+    view.rows, view.totals = price_rows(bases, batch)
+    view.cache = dict(batch.cache) if batch else {}
+    if pairs and batch:
+        view.rates, view.market_value_brl = _in_reais(view.totals, pairs, batch.quotes)
+    return view
+
+
+def price_rows(
+    bases: list[AllocationRow], batch: QuoteBatch | None
+) -> tuple[list[AllocationRow], list[CurrencyTotals]]:
+    """One portfolio's lots priced from ``batch``, with weights, and its totals per currency.
+
+    Shared by the client page and the exports, so both show the same live figures. A lot
+    whose ticker has no quote in ``batch`` keeps its row, with the failure reason.
+    """
     priced: list[AllocationRow] = []
     for base in bases:
         quote = batch.quotes.get(base.symbol) if batch else None
@@ -120,9 +135,9 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
                 source=quote.source,
             )
         )
-    view.totals = _totals(priced)
-    market_by_currency = {t.currency: t.market_value for t in view.totals}
-    view.rows = [
+    totals = _totals(priced)
+    market_by_currency = {t.currency: t.market_value for t in totals}
+    rows = [
         (
             replace(row, weight=weight(row.market_value, market_by_currency[row.currency or "?"]))
             if row.market_value is not None
@@ -130,10 +145,7 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
         )
         for row in priced
     ]
-    view.cache = dict(batch.cache) if batch else {}
-    if pairs and batch:
-        view.rates, view.market_value_brl = _in_reais(view.totals, pairs, batch.quotes)
-    return view
+    return rows, totals
 
 
 def _in_reais(
