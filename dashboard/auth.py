@@ -29,6 +29,7 @@ COOKIE_NAME = "anka_session"
 COOKIE_EXPIRY_DAYS = 1.0
 MAX_LOGIN_ATTEMPTS = 10
 SIGNED_IN_KEY = "anka_signed_in"
+SIGNED_OUT_KEY = "anka_signed_out"
 
 
 def _cookie_key() -> str:
@@ -91,6 +92,11 @@ def _end_session(authenticator: stauth.Authenticate, t: Translator) -> None:
     st.error(t("login.failed"))
 
 
+def signed_out() -> None:
+    """Note a sign-out (the button was pressed) for the next run's :func:`sign_in`."""
+    st.session_state[SIGNED_OUT_KEY] = True
+
+
 def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
     """Show the sign-in form until the user is authenticated; return who signed in."""
     throttle = LoginThrottle(runtime.redis())
@@ -99,6 +105,11 @@ def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
     authenticator = stauth.Authenticate(
         credentials, COOKIE_NAME, _cookie_key(), COOKIE_EXPIRY_DAYS, auto_hash=False
     )
+    if st.session_state.pop(SIGNED_OUT_KEY, False):
+        # The sign-out's rerun dropped the component deleting the cookie before the browser
+        # ran it, so a reload would sign the user back in: delete it again on this run,
+        # which stays on screen.
+        authenticator.cookie_controller.delete_cookie()
     try:
         _login_form(authenticator, t)
     except LoginError as exc:

@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dashboard import runtime  # noqa: E402
-from dashboard.auth import sign_in  # noqa: E402
+from dashboard.auth import sign_in, signed_out  # noqa: E402
 from dashboard.components.feedback import guarded  # noqa: E402
 from dashboard.navigation import pages_for, sign_in_pages  # noqa: E402
 
@@ -44,6 +44,7 @@ with guarded(t):
         authenticator.logout(t("app.logout"), location="sidebar", key="anka_logout")
     if not st.session_state.get("authentication_status"):
         # Signed out just now: show the sign-in form instead of the rest of this run.
+        signed_out()
         st.rerun()
 
     navigation = st.navigation(pages_for(principal, t))
