@@ -89,6 +89,7 @@ def start(*, demo: bool, port: int) -> int:
 
 def _save_first_credentials(home: Path, credentials: list[Credentials]) -> None:
     """Keep the generated first-start passwords in an owner-only file for this laptop."""
+    home.mkdir(parents=True, exist_ok=True)  # absent when both servers are external
     path = home / "first-start-credentials.txt"
     lines = [f"{c.email} {c.role} {c.password}\n" for c in credentials]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
