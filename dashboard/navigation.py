@@ -89,5 +89,11 @@ def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPa
                 icon=":material/schedule:",
                 url_path="jobs",
             ),
+            st.Page(
+                PAGES / "imports.py",
+                title=t("nav.import"),
+                icon=":material/upload_file:",
+                url_path="import",
+            ),
         ]
     return sections

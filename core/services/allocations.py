@@ -11,6 +11,7 @@ precede the asset's first trading day when that is known.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -49,24 +50,61 @@ def _out(allocation: Allocation, asset: Asset) -> AllocationOut:
     )
 
 
-def _check_first_trade(asset: Asset, lot: AllocationIn) -> None:
-    if asset.first_trade_date and lot.buy_date < asset.first_trade_date:
+def check_first_trade(first_trade_date: date | None, lot: AllocationIn) -> None:
+    """Refuse a buy date before the asset's first trading day (when that day is known)."""
+    if first_trade_date and lot.buy_date < first_trade_date:
         raise ValidationFailed.single(
             "buy_date",
             "validation.before_first_trade",
-            date=asset.first_trade_date.isoformat(),
+            date=first_trade_date.isoformat(),
         )
 
 
+def verify_new_symbols(
+    market: MarketData, symbols: list[str]
+) -> tuple[dict[str, Quote], dict[str, tuple[str, dict[str, Any]]]]:
+    """Ask market data about tickers not held yet, in one batched call.
+
+    Returns the quotes of the known tickers and, for the others, why (a message key and its
+    params): unknown to market data, or market data unable to answer right now (rate limit,
+    outage), which must not be reported as an unknown ticker.
+    """
+    if not symbols:
+        return {}, {}
+    batch = market.quotes(symbols)
+    refused: dict[str, tuple[str, dict[str, Any]]] = {}
+    for symbol in symbols:
+        if symbol in batch.quotes:
+            continue
+        reason = batch.failed.get(symbol, "not_found")
+        if reason in {"not_found", "no_data"}:
+            refused[symbol] = ("validation.symbol_unknown", {"symbol": symbol})
+        else:
+            # Yahoo is down or rate limiting: say so instead of calling the ticker unknown.
+            refused[symbol] = (f"market.failed.{reason}", {})
+    wanted = set(symbols)
+    return {s: q for s, q in batch.quotes.items() if s in wanted}, refused
+
+
 def _verify_new_symbol(market: MarketData, symbol: str) -> Quote:
-    batch = market.quotes([symbol])
-    if symbol in batch.quotes:
-        return batch.quotes[symbol]
-    reason = batch.failed.get(symbol, "not_found")
-    if reason in {"not_found", "no_data"}:
-        raise ValidationFailed.single("symbol", "validation.symbol_unknown", symbol=symbol)
-    # Yahoo is down or rate limiting: say so instead of calling the ticker unknown.
-    raise ValidationFailed.single("symbol", f"market.failed.{reason}")
+    quotes, refused = verify_new_symbols(market, [symbol])
+    if symbol in quotes:
+        return quotes[symbol]
+    key, params = refused[symbol]
+    raise ValidationFailed.single("symbol", key, **params)
+
+
+def new_asset_values(asset_in: AssetIn, quote: Quote) -> dict[str, Any]:
+    """The row of an asset held for the first time: labels from the search result when
+    given, else from the quote; currency and first trading day from the quote."""
+    return {
+        "symbol": asset_in.symbol,
+        "name": _label("name", asset_in.name or quote.name) or asset_in.symbol,
+        "exchange": _label("exchange", asset_in.exchange or quote.exchange),
+        "asset_type": _label("asset_type", asset_in.asset_type),
+        "currency": _label("currency", quote.currency or asset_in.currency),
+        "first_trade_date": quote.first_trade_date,
+    }
 
 
 def add_allocation(
@@ -91,17 +129,8 @@ def add_allocation(
         stored = uow.assets.by_symbol(asset_in.symbol)
         if stored is None:
             assert quote is not None
-            stored = uow.assets.get_or_create(
-                {
-                    "symbol": asset_in.symbol,
-                    "name": _label("name", asset_in.name or quote.name) or asset_in.symbol,
-                    "exchange": _label("exchange", asset_in.exchange or quote.exchange),
-                    "asset_type": _label("asset_type", asset_in.asset_type),
-                    "currency": _label("currency", quote.currency or asset_in.currency),
-                    "first_trade_date": quote.first_trade_date,
-                }
-            )
-        _check_first_trade(stored, lot_in)
+            stored = uow.assets.get_or_create(new_asset_values(asset_in, quote))
+        check_first_trade(stored.first_trade_date, lot_in)
         try:
             allocation = uow.allocations.add(
                 Allocation(client_id=client_id, asset_id=stored.id, **lot_in.model_dump())
@@ -127,7 +156,7 @@ def update_allocation(
             raise NotFound()
         asset = uow.session.get(Asset, allocation.asset_id)
         assert asset is not None
-        _check_first_trade(asset, lot_in)
+        check_first_trade(asset.first_trade_date, lot_in)
         before = _out(allocation, asset)
         for field, value in lot_in.model_dump().items():
             setattr(allocation, field, value)

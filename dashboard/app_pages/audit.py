@@ -12,7 +12,7 @@ from dashboard import runtime
 from dashboard.components.feedback import guarded
 from dashboard.components.tables import describe_changes
 
-ENTITIES = ("all", "client", "user", "allocation")
+ENTITIES = ("all", "client", "user", "allocation", "import")
 ACTIONS = ("all", "create", "update", "delete")
 
 t = runtime.translator()

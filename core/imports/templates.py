@@ -1,0 +1,90 @@
+"""Import templates: the header row and one example row, in the user's language.
+
+The CSV follows what Excel expects in that language (pt-BR: ``;`` separator, decimal comma,
+``dd/mm/aaaa``; English: ``,`` separator, decimal point, ISO dates) and starts with a UTF-8
+BOM so Excel shows the accents right. The ``.xlsx`` has typed cells: numbers as numbers,
+the date as a date, CPF/CNPJ and phone as text (a number would lose leading zeros).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+
+from core.i18n import translate
+from core.imports.columns import COLUMNS, template_headers
+from core.imports.report import Kind
+
+# Example values: a made-up client with a valid CPF, holding a B3 lot.
+EXAMPLES: dict[Kind, dict[str, Any]] = {
+    "clients": {
+        "name": "Maria Souza",
+        "email": "maria.souza@example.com",
+        "document": "529.982.247-25",
+        "phone": "+55 11 98765-4321",
+        "status": "status.active",
+        "notes": "",
+    },
+    "allocations": {
+        "client": "maria.souza@example.com",
+        "symbol": "PETR4.SA",
+        "quantity": Decimal("100"),
+        "buy_price": Decimal("1234.56"),
+        "buy_date": date(2025, 3, 10),
+    },
+}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv"
+
+
+def _example(kind: Kind, locale: str) -> list[Any]:
+    values = []
+    for column in COLUMNS[kind]:
+        value = EXAMPLES[kind][column.field]
+        values.append(translate(value, locale) if column.field == "status" else value)
+    return values
+
+
+def _csv_cell(value: Any, locale: str) -> str:
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text.replace(".", ",") if locale == "pt_BR" else text
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y") if locale == "pt_BR" else value.isoformat()
+    return str(value)
+
+
+def template_csv(kind: Kind, locale: str) -> bytes:
+    """The CSV template (UTF-8 with BOM) for ``kind`` in ``locale``."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";" if locale == "pt_BR" else ",", lineterminator="\r\n")
+    writer.writerow(template_headers(kind, locale))
+    writer.writerow([_csv_cell(value, locale) for value in _example(kind, locale)])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx(kind: Kind, locale: str) -> bytes:
+    """The ``.xlsx`` template for ``kind`` in ``locale`` (one sheet, typed cells)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Anka"
+    headers = template_headers(kind, locale)
+    sheet.append(headers)
+    sheet.append([float(v) if isinstance(v, Decimal) else v for v in _example(kind, locale)])
+    date_format = "dd/mm/yyyy" if locale == "pt_BR" else "yyyy-mm-dd"
+    for cell in sheet[2]:
+        if isinstance(cell.value, date):
+            cell.number_format = date_format
+        elif isinstance(cell.value, str):
+            cell.number_format = "@"  # text: keeps a CPF's leading zeros
+    for index, header in enumerate(headers, start=1):
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(14, len(header) + 4)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,378 @@
+"""Importing clients and allocations from a file: preview, then an all-or-nothing commit.
+
+Both steps read and validate the whole file again (:func:`core.imports.validation.check_file`)
+and then check each row against stored data and market data:
+
+- **clients** are matched by CPF/CNPJ when the row has one, else by e-mail (both unique in
+  the database, the e-mail ignoring case). A match is updated with the cells the file
+  fills (a blank cell keeps the stored value) or left unchanged; no match is created.
+  A row whose CPF/CNPJ and e-mail point at two different clients, or whose e-mail's
+  client has another CPF/CNPJ, is refused rather than guessed.
+- **allocations** name their client by e-mail or CPF/CNPJ (it must exist). A lot is the
+  same lot when client, ticker, buy date, quantity and buy price are equal: re-importing a
+  file adds nothing. A ticker not held yet must be known to market data (one batched quote
+  request, outside any transaction); an unknown one is refused, never created. The buy date
+  rules are the allocation service's own (:mod:`core.services.allocations`).
+
+The commit runs in one unit of work under an advisory lock (two imports never interleave):
+any refused row, or any row the database refuses while writing, rolls everything back and
+raises :class:`core.imports.report.ImportRejected` with the report. A successful import
+leaves one audit entry (entity ``import``, id = the file's SHA-256) with the counts and the
+ids created and updated (with each updated client's fields before and after).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.exc import IntegrityError
+
+from core.db import UnitOfWork
+from core.documents import normalize_document
+from core.errors import ValidationFailed
+from core.imports.report import ImportOutcome, ImportRejected, ImportReport, Kind, RowResult
+from core.imports.validation import check_file, mark_duplicates
+from core.market.port import MarketData, Quote
+from core.models import Allocation, Asset, Client
+from core.repositories.figures import invalidate_client_figures
+from core.schemas import AllocationIn, AssetIn
+from core.services.allocations import check_first_trade, new_asset_values, verify_new_symbols
+from core.services.audit import audit_change
+from core.services.integrity import translate_integrity_error
+from core.services.job_runs import lock_key
+from core.services.principal import Principal, require_admin
+
+ENTITY = "import"
+IMPORT_LOCK = "anka:import"
+LOT_FIELDS = ("quantity", "buy_price", "buy_date")
+
+
+@dataclass(slots=True)
+class _Market:
+    """What market data said about the tickers not held yet."""
+
+    quotes: dict[str, Quote] = field(default_factory=dict)
+    refused: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What a commit will write, row by row (filled while checking stored data)."""
+
+    clients: dict[int, Client | None] = field(default_factory=dict)  # row -> match
+    changes: dict[int, dict[str, Any]] = field(default_factory=dict)  # row -> field: new
+    client_ids: dict[int, int] = field(default_factory=dict)  # allocation row -> client
+    assets: dict[str, Asset] = field(default_factory=dict)  # symbol -> stored asset
+
+
+def preview_import(
+    uow: UnitOfWork,
+    market: MarketData,
+    actor: Principal,
+    kind: Kind,
+    file_name: str,
+    data: bytes,
+    locale: str,
+) -> ImportReport:
+    """Every row of the file marked valid or refused (with reasons) and what a commit would
+    do with it; nothing is written."""
+    require_admin(actor)
+    report = check_file(kind, file_name, data, locale)
+    if report.file_errors or not any(row.valid for row in report.rows):
+        return report
+    answers = _ask_market(uow, market, report)
+    with uow:
+        _check_stored(uow, report, answers)
+    return report
+
+
+def commit_import(
+    uow: UnitOfWork,
+    market: MarketData,
+    actor: Principal,
+    kind: Kind,
+    file_name: str,
+    data: bytes,
+    locale: str,
+) -> ImportOutcome:
+    """Store the whole file or nothing (see the module docstring); one audit entry."""
+    require_admin(actor)
+    report = check_file(kind, file_name, data, locale)
+    if not report.ok:
+        raise ImportRejected(report)
+    answers = _ask_market(uow, market, report)
+    with uow:
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(IMPORT_LOCK)})
+        plan = _check_stored(uow, report, answers)
+        if not report.ok:
+            raise ImportRejected(report)
+        writer = _write_clients if kind == "clients" else _write_allocations
+        summary = writer(uow, report, plan, answers)
+        counts = report.actions()
+        audit_change(
+            uow,
+            actor,
+            "create",
+            ENTITY,
+            report.sha256,
+            None,
+            {
+                "kind": kind,
+                "file_name": file_name,
+                "rows": len(report.rows),
+                "created": counts["create"],
+                "updated": counts["update"],
+                "unchanged": counts["unchanged"],
+                **summary,
+            },
+        )
+        uow.commit()
+    return ImportOutcome(
+        kind=kind,
+        rows=len(report.rows),
+        created=counts["create"],
+        updated=counts["update"],
+        unchanged=counts["unchanged"],
+        audit_entity_id=report.sha256,
+    )
+
+
+# -- market data (outside any transaction) --------------------------------------------------
+
+
+def _ask_market(uow: UnitOfWork, market: MarketData, report: ImportReport) -> _Market:
+    if report.kind != "allocations":
+        return _Market()
+    symbols = sorted({str(row.values["symbol"]) for row in report.rows if row.valid})
+    with uow:
+        stored = set(uow.session.scalars(select(Asset.symbol).where(Asset.symbol.in_(symbols))))
+    quotes, refused = verify_new_symbols(market, [s for s in symbols if s not in stored])
+    return _Market(quotes, refused)
+
+
+# -- checks against stored data -------------------------------------------------------------
+
+
+def _check_stored(uow: UnitOfWork, report: ImportReport, answers: _Market) -> _Plan:
+    if report.kind == "clients":
+        return _check_clients(uow, report)
+    return _check_allocations(uow, report, answers)
+
+
+def _valid(report: ImportReport) -> list[RowResult]:
+    return [row for row in report.rows if row.valid]
+
+
+def _clients_by_keys(uow: UnitOfWork, emails: set[str], documents: set[str]) -> list[Client]:
+    if not emails and not documents:
+        return []
+    stmt = select(Client).where(
+        or_(func.lower(Client.email).in_(sorted(emails)), Client.document.in_(sorted(documents)))
+    )
+    return list(uow.session.scalars(stmt))
+
+
+def _check_clients(uow: UnitOfWork, report: ImportReport) -> _Plan:
+    plan = _Plan()
+    rows = _valid(report)
+    stored = _clients_by_keys(
+        uow,
+        {str(row.values["email"]).lower() for row in rows},
+        {str(row.values["document"]) for row in rows if row.values.get("document")},
+    )
+    by_email = {client.email.lower(): client for client in stored}
+    by_document = {client.document: client for client in stored if client.document}
+    for row in rows:
+        document = row.values.get("document")
+        with_document = by_document.get(document) if document else None
+        with_email = by_email.get(str(row.values["email"]).lower())
+        if with_document and with_email and with_document.id != with_email.id:
+            row.refuse("import.row.email_other_client", "email")
+            continue
+        match = with_document or with_email
+        if match and document and match.document and match.document != document:
+            row.refuse("import.row.document_differs", "document")
+            continue
+        plan.clients[row.row] = match
+        if match is None:
+            row.action = "create"
+            continue
+        changes = {f: v for f, v in row.values.items() if getattr(match, f) != v}
+        plan.changes[row.row] = changes
+        row.action = "update" if changes else "unchanged"
+    return plan
+
+
+def _client_keys(rows: list[RowResult]) -> tuple[set[str], set[str]]:
+    emails, documents = set(), set()
+    for row in rows:
+        ref = str(row.values["client"])
+        if "@" in ref:
+            emails.add(ref.lower())
+        else:
+            documents.add(normalize_document(ref))
+    return emails, documents
+
+
+def _lot_key(client_id: int, symbol: str, lot: dict[str, Any]) -> tuple[Any, ...]:
+    # Decimal equality ignores trailing zeros (100 == 100.00000000), and so does its hash.
+    return (client_id, symbol, lot["buy_date"], Decimal(lot["quantity"]), Decimal(lot["buy_price"]))
+
+
+def _check_allocations(uow: UnitOfWork, report: ImportReport, answers: _Market) -> _Plan:
+    plan = _Plan()
+    rows = _valid(report)
+    emails, documents = _client_keys(rows)
+    stored = _clients_by_keys(uow, emails, documents)
+    by_email = {client.email.lower(): client.id for client in stored}
+    by_document = {client.document: client.id for client in stored if client.document}
+    symbols = sorted({str(row.values["symbol"]) for row in rows})
+    plan.assets = {
+        asset.symbol: asset
+        for asset in uow.session.scalars(select(Asset).where(Asset.symbol.in_(symbols)))
+    }
+    for row in rows:
+        ref = str(row.values["client"])
+        client_id = (
+            by_email.get(ref.lower()) if "@" in ref else by_document.get(normalize_document(ref))
+        )
+        if client_id is None:
+            row.refuse("import.row.client_not_found", "client")
+            continue
+        plan.client_ids[row.row] = client_id
+        symbol = str(row.values["symbol"])
+        asset = plan.assets.get(symbol)
+        quote = answers.quotes.get(symbol)
+        if asset is not None:
+            first_trade = asset.first_trade_date
+        elif quote is not None:
+            first_trade = quote.first_trade_date
+        else:
+            key, params = answers.refused.get(symbol, ("validation.symbol_unknown", {}))
+            row.refuse(key, "symbol", **params)
+            continue
+        try:
+            check_first_trade(first_trade, AllocationIn.model_construct(**_lot(row)))
+        except ValidationFailed as error:
+            for field_name, (key, params) in error.field_errors.items():
+                row.refuse(key, field_name, **params)
+    mark_duplicates(
+        rows,
+        None,
+        lambda r: (
+            _lot_key(plan.client_ids[r.row], str(r.values["symbol"]), r.values)
+            if r.row in plan.client_ids
+            else None
+        ),
+    )
+    existing = _stored_lots(uow, set(plan.client_ids.values()))
+    for row in rows:
+        if row.valid:
+            key = _lot_key(plan.client_ids[row.row], str(row.values["symbol"]), row.values)
+            row.action = "unchanged" if key in existing else "create"
+    return plan
+
+
+def _lot(row: RowResult) -> dict[str, Any]:
+    return {f: row.values[f] for f in LOT_FIELDS}
+
+
+def _stored_lots(uow: UnitOfWork, client_ids: set[int]) -> set[tuple[Any, ...]]:
+    if not client_ids:
+        return set()
+    stmt = (
+        select(
+            Allocation.client_id,
+            Asset.symbol,
+            Allocation.buy_date,
+            Allocation.quantity,
+            Allocation.buy_price,
+        )
+        .join(Asset, Asset.id == Allocation.asset_id)
+        .where(Allocation.client_id.in_(sorted(client_ids)))
+    )
+    return {
+        _lot_key(cid, symbol, {"buy_date": day, "quantity": qty, "buy_price": price})
+        for cid, symbol, day, qty, price in uow.session.execute(stmt)
+    }
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+def _refused_by_database(
+    report: ImportReport, row: RowResult, exc: IntegrityError
+) -> ImportRejected:
+    error = translate_integrity_error(exc)
+    for field_name, (key, params) in getattr(error, "field_errors", {}).items():
+        row.refuse(key, None if field_name == "__root__" else field_name, **params)
+    if row.valid:  # a generic refusal
+        row.refuse(error.key, None, **error.params)
+    return ImportRejected(report)
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _write_clients(
+    uow: UnitOfWork, report: ImportReport, plan: _Plan, answers: _Market
+) -> dict[str, Any]:
+    created: list[int] = []
+    updated: list[dict[str, Any]] = []
+    for row in report.rows:
+        match = plan.clients[row.row]
+        try:
+            if match is None:
+                created.append(uow.clients.add(Client(**row.values)).id)
+            elif row.action == "update":
+                changes = plan.changes[row.row]
+                before = {f: _json(getattr(match, f)) for f in changes}
+                for field_name, value in changes.items():
+                    setattr(match, field_name, value)
+                match.updated_at = func.now()
+                uow.clients.refresh(match)
+                updated.append(
+                    {
+                        "id": match.id,
+                        "before": before,
+                        "after": {f: _json(v) for f, v in changes.items()},
+                    }
+                )
+        except IntegrityError as exc:
+            raise _refused_by_database(report, row, exc) from exc
+    return {"created_ids": created, "updated_clients": updated}
+
+
+def _write_allocations(
+    uow: UnitOfWork, report: ImportReport, plan: _Plan, answers: _Market
+) -> dict[str, Any]:
+    created: list[int] = []
+    since: dict[int, date] = {}
+    for row in report.rows:
+        if row.action != "create":
+            continue
+        symbol = str(row.values["symbol"])
+        client_id = plan.client_ids[row.row]
+        try:
+            asset = plan.assets.get(symbol)
+            if asset is None:
+                values = new_asset_values(AssetIn(symbol=symbol), answers.quotes[symbol])
+                asset = plan.assets[symbol] = uow.assets.get_or_create(values)
+            lot = _lot(row)
+            allocation = uow.allocations.add(
+                Allocation(client_id=client_id, asset_id=asset.id, **lot)
+            )
+        except IntegrityError as exc:
+            raise _refused_by_database(report, row, exc) from exc
+        created.append(allocation.id)
+        since[client_id] = min(since.get(client_id, lot["buy_date"]), lot["buy_date"])
+    # As when a lot is added by hand: the clients' figures from the earliest new buy date
+    # on are dropped, and the scheduler's next run recomputes them.
+    for client_id, day in since.items():
+        invalidate_client_figures(uow.session, client_id, day)
+    return {"created_ids": created, "clients": sorted(since)}
