@@ -1,14 +1,20 @@
 """Anka's operator commands: start the whole app, migrate, create the first admin.
 
     python manage.py demo     zero-config start with demo market data and seeded clients
-    python manage.py run      start with the configured (Yahoo) market data
-    python manage.py migrate  apply database migrations and exit
+    python manage.py run      start with Yahoo market data and the configured services
+    python manage.py migrate  apply database migrations, create the first admin, and exit
     python manage.py stop     stop the embedded PostgreSQL left running by a zero-config start
 
 ``demo``/``run`` resolve the database and Redis (embedded when ``ANKA_DATABASE_URL`` /
 ``ANKA_REDIS_URL`` are unset), apply migrations, create the first admin, then run the
-dashboard (and, once present, the scheduler) as child processes, handing them the resolved
-URLs, and stop them all on Ctrl-C or SIGTERM.
+dashboard and the scheduler as child processes, handing them the resolved URLs, and stop
+them both on Ctrl-C or SIGTERM (and the other one when either exits). ``run`` always uses
+Yahoo market data (``make demo`` is the way to demo data). ``migrate`` is what a deployment
+runs as a separate step (docker-compose's one-shot ``migrate`` service).
+
+Logs go through :mod:`core.logging_setup` (one format, JSON lines with ``ANKA_LOG_JSON=1``,
+secrets redacted); the generated first-start passwords are printed to the terminal, never
+logged, and production refuses to generate one (set ``ANKA_ADMIN_PASSWORD``).
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
+from pydantic import ValidationError
 
 if TYPE_CHECKING:
+    from core.config import Settings
     from core.services.bootstrap import Credentials
 
 ROOT = Path(__file__).resolve().parent
@@ -52,23 +60,38 @@ def _print_credentials(credentials: list[Credentials], port: int) -> None:
         print("  Sign in with the accounts created on the first start.\n")
 
 
-def start(*, demo: bool, port: int) -> int:
-    """Prepare services and data, then supervise the dashboard (and scheduler) until stopped."""
-    if demo:
-        os.environ.setdefault("ANKA_MARKET_DATA", "demo")
-    from core.config import get_settings
+def market_data_for(command: str, environ: dict[str, str]) -> str | None:
+    """The ``ANKA_MARKET_DATA`` a start command imposes: ``run`` is always Yahoo, ``demo``
+    defaults to demo data (an explicit setting wins); None leaves the setting alone."""
+    if command == "run":
+        return "yahoo"
+    if command == "demo":
+        return environ.get("ANKA_MARKET_DATA", "demo")
+    return None
+
+
+def first_admin(database_url: str, settings: Settings) -> list[Credentials]:
+    """Create the first admin on an empty database; the generated credentials, if any."""
+    from core.db import UnitOfWork, engine_for, uow_factory
+    from core.services.bootstrap import ensure_admin
+
+    created = ensure_admin(UnitOfWork(uow_factory(engine_for(database_url))), settings)
+    return [created] if created else []
+
+
+def start(settings: Settings, *, demo: bool, port: int) -> int:
+    """Prepare services and data, then supervise the dashboard and scheduler until stopped."""
     from core.db import UnitOfWork, engine_for, uow_factory
     from core.embedded import resolve_database_url, resolve_redis_url
     from core.market.demo import DemoMarketData
     from core.security import local_secret
-    from core.services.bootstrap import ensure_admin, seed_demo, seed_demo_allocations
+    from core.services.bootstrap import seed_demo, seed_demo_allocations
 
-    settings = get_settings()
     database_url = resolve_database_url(settings)
     redis_url = resolve_redis_url(settings)
     migrate(database_url)
     factory = uow_factory(engine_for(database_url))
-    credentials = [c for c in (ensure_admin(UnitOfWork(factory), settings),) if c]
+    credentials = first_admin(database_url, settings)
     if demo:
         credentials += [c for c in (seed_demo(UnitOfWork(factory)),) if c]
         seed_demo_allocations(UnitOfWork(factory), DemoMarketData(), date.today())
@@ -79,11 +102,12 @@ def start(*, demo: bool, port: int) -> int:
     env = dict(os.environ, ANKA_DATABASE_URL=database_url, ANKA_REDIS_URL=redis_url)
     if settings.cookie_key is None:
         env["ANKA_COOKIE_KEY"] = local_secret(Path(settings.home_dir) / "cookie_key")
-    app = str(ROOT / "dashboard" / "streamlit_app.py")
-    dashboard = [sys.executable, "-m", "streamlit", "run", app, "--server.port", str(port)]
-    children = [subprocess.Popen(dashboard, env=env, cwd=ROOT)]
-    if (ROOT / "jobs" / "__main__.py").exists():
-        children.append(subprocess.Popen([sys.executable, "-m", "jobs"], env=env, cwd=ROOT))
+    dashboard = [sys.executable, "-m", "dashboard", "--server.port", str(port)]
+    log.info("starting the dashboard and the scheduler (%s market data)", settings.market_data)
+    children = [
+        subprocess.Popen(dashboard, env=env, cwd=ROOT),
+        subprocess.Popen([sys.executable, "-m", "jobs"], env=env, cwd=ROOT),
+    ]
     return _supervise(children)
 
 
@@ -122,40 +146,74 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
     return 0 if stopping or not failed else 1
 
 
-def stop_embedded() -> int:
+def migrate_command(settings: Settings) -> int:
+    """Apply migrations, then create the first admin if the database has no users."""
+    from core.embedded import resolve_database_url
+
+    database_url = resolve_database_url(settings)
+    migrate(database_url)
+    log.info("database schema is up to date")
+    credentials = first_admin(database_url, settings)
+    if credentials:
+        _save_first_credentials(Path(settings.home_dir), credentials)
+        for cred in credentials:
+            print(f"  Sign in as {cred.email} ({cred.role}) with password: {cred.password}")
+    return 0
+
+
+def stop_embedded(settings: Settings) -> int:
     """Stop the embedded PostgreSQL that zero-config starts leave running for reuse."""
-    from core.config import get_settings
     from core.embedded import stop_embedded_postgres
 
-    stopped = stop_embedded_postgres(Path(get_settings().home_dir))
+    stopped = stop_embedded_postgres(Path(settings.home_dir))
     print(
         "Stopped the embedded PostgreSQL." if stopped else "The embedded PostgreSQL is not running."
     )
     return 0
 
 
+def port_number(text: str) -> int:
+    """A TCP port (1-65535) for argparse."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("demo", "run", "migrate", "stop"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ANKA_PORT", "8501")))
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=os.environ.get("ANKA_PORT", "8501"),  # argparse converts it with port_number
+        help="the dashboard's port (ANKA_PORT, 8501)",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    from core.config import ConfigError
+    from core.config import ConfigError, get_settings
+    from core.logging_setup import configure, redact, secrets_from
 
+    market_data = market_data_for(args.command, dict(os.environ))
+    overridden = os.environ.get("ANKA_MARKET_DATA", market_data)
+    if market_data is not None:
+        os.environ["ANKA_MARKET_DATA"] = market_data  # the children inherit it
+        get_settings.cache_clear()
     try:
+        settings = get_settings()
+        configure(settings.log_json, secrets=secrets_from(settings))
+        if market_data is not None and market_data != overridden:
+            log.warning("%s uses %s market data, not %s", args.command, market_data, overridden)
         if args.command == "migrate":
-            from core.embedded import resolve_database_url
-
-            migrate(resolve_database_url())
-            return 0
+            return migrate_command(settings)
         if args.command == "stop":
-            return stop_embedded()
-        return start(demo=args.command == "demo", port=args.port)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+            return stop_embedded(settings)
+        return start(settings, demo=args.command == "demo", port=args.port)
+    except (ConfigError, ValidationError) as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
 
 

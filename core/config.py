@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,11 @@ class Settings(BaseSettings):
         problems: list[str] = []
         if self.database_url is None:
             problems.append("ANKA_DATABASE_URL must point at the production PostgreSQL")
+        elif (urlsplit(self.database_url).password or "").lower() in PLACEHOLDER_SECRETS - {""}:
+            problems.append(
+                "ANKA_DATABASE_URL has a placeholder password (POSTGRES_PASSWORD with"
+                " docker-compose); choose a real one"
+            )
         if self.redis_url is None:
             problems.append("ANKA_REDIS_URL must point at the production Redis")
         cookie = self.cookie_key.get_secret_value() if self.cookie_key else ""

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core.config import Settings
+from core.config import ConfigError, Settings
 from core.db import UnitOfWork
 from core.documents import CNPJ_WEIGHTS, CPF_WEIGHTS
 from core.market.demo import DemoMarketData
@@ -66,12 +66,19 @@ def ensure_admin(uow: UnitOfWork, settings: Settings) -> Credentials | None:
     """Create the first admin if there are no users; return the credentials to print once.
 
     Returns None when users already exist or the password came from ``ANKA_ADMIN_PASSWORD``
-    (the operator already knows it).
+    (the operator already knows it). Production never generates one (it would end up in a
+    container's log): there, an empty users table without ``ANKA_ADMIN_PASSWORD`` is a
+    :class:`ConfigError`.
     """
     with uow:
         if uow.session.scalar(select(func.count()).select_from(User)):
             return None
         given = settings.admin_password.get_secret_value() if settings.admin_password else None
+        if given is None and settings.env == "production":
+            raise ConfigError(
+                "Anka refuses to start in production: the database has no users yet; set"
+                " ANKA_ADMIN_PASSWORD for the first start (the admin signs in with it)."
+            )
         password = given or generate_password()
         user = User(
             email=settings.admin_email,

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-import manage
 from core.config import Settings
 from core.db import UnitOfWork
 from core.documents import is_valid_document
@@ -84,10 +83,6 @@ def test_demo_seed_adds_a_reader_and_realistic_clients_once(make_uow: Make) -> N
     with make_uow() as uow:
         again = [c.name for c in uow.session.scalars(select(Client).order_by(Client.id))]
     assert again == names, "the demo data is deterministic"
-
-
-def test_manage_migrate_brings_a_database_to_head(database_url: str) -> None:
-    assert manage.main(["migrate"]) == 0
 
 
 def test_demo_lots_are_b3_at_the_demo_close_and_seeded_once(make_uow: Make) -> None:
