@@ -1,0 +1,248 @@
+"""An advisor's day in a real browser, and what a read-only user can (not) do.
+
+Anka runs as ``make demo`` runs it (see ``conftest.py``). The admin signs in, creates a
+client, finds an asset, adds it to the client's portfolio, watches its live price move,
+opens an admin page by its URL and signs out. The read-only user then finds no control that
+writes on any page, and no admin page answers its URL. Every label comes from the i18n
+catalogue, so the test follows the text the UI shows. Streamlit draws asynchronously: the
+test waits through Playwright's auto-waiting locators and ``expect``, never with sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from core.i18n import Translator
+from tests.e2e.conftest import CHROMIUM, Anka
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's `chromium` package)",
+    ),
+]
+
+t = Translator("pt_BR")
+
+CLIENT_NAME = "Lúcia Navegador Peçanha"
+CLIENT_EMAIL = "lucia.navegador@example.com.br"
+CLIENT_CPF = "529.982.247-25"
+ASSET_QUERY = "IVVB"
+SYMBOL = "IVVB11.SA"  # priced around R$ 330: its demo quote moves by cents every tick
+QUANTITY = "10"
+BUY_PRICE = "300,50"
+PRICE_CHANGE_TIMEOUT_MS = 15_000
+BRL = re.compile(r"^R\$ \d{1,3}(\.\d{3})*,\d{2}$")  # R$ 1.234,56
+
+# Every label of a control that writes, on the pages both roles see.
+WRITE_LABELS = [
+    t(key)
+    for key in (
+        "clients.new",
+        "clients.create",
+        "clients.edit",
+        "clients.save",
+        "clients.delete",
+        "detail.add",
+        "detail.edit",
+        "detail.save",
+        "detail.delete",
+        "assets.add",
+    )
+]
+
+
+# --- Streamlit in a browser -------------------------------------------------------------
+
+
+def heading(page: Page, text: str) -> Locator:
+    return page.get_by_role("heading", name=text, exact=True)
+
+
+def wait_idle(page: Page) -> None:
+    """Until the script run that draws the page has finished (absent things stay absent)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def sign_in(page: Page, url: str, email: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label(t("login.username"), exact=True).fill(email)
+    page.get_by_label(t("login.password"), exact=True).fill(password)
+    page.get_by_role("button", name=t("login.submit"), exact=True).click()
+    expect(page.get_by_role("button", name=t("app.logout"), exact=True)).to_be_visible()
+
+
+def sidebar_links(page: Page) -> dict[str, str]:
+    """Title -> URL of every page in the sidebar navigation (the icon's text left out)."""
+    links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+    expect(links.first).to_be_visible()
+    return {
+        (link.get_by_test_id("stMarkdownContainer").text_content() or "").strip(): (
+            link.get_attribute("href") or ""
+        )
+        for link in links.all()
+    }
+
+
+def go_to(page: Page, title: str) -> None:
+    """Follow the sidebar link to the page titled ``title``."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+
+
+def type_into(scope: Page | Locator, label: str, text: str) -> None:
+    """Type into a text input and commit it (Enter), as a user does."""
+    field = scope.get_by_label(label, exact=True)
+    field.fill(text)
+    field.press("Enter")
+
+
+def open_portfolio(page: Page, client_name: str) -> None:
+    """From the clients page: search for the client and open their portfolio."""
+    go_to(page, t("nav.clients"))
+    expect(heading(page, t("clients.title"))).to_be_visible()
+    type_into(page, t("clients.search"), client_name)
+    expect(page.get_by_text(t("clients.total", total=1, page=1, pages=1))).to_be_visible()
+    page.get_by_role("link", name=t("detail.open"), exact=True).click()
+    expect(heading(page, t("detail.title", name=client_name))).to_be_visible()
+
+
+def live_table(page: Page) -> Locator:
+    """The client's live allocations table (glide-data-grid keeps an accessible copy of
+    the cells it paints on its canvas)."""
+    return (
+        page.get_by_test_id("stDataFrame")
+        .filter(has=page.locator("th", has_text=t("col.price")))
+        .locator("table[role=grid]")
+    )
+
+
+def grid_cell(grid: Locator, row_key: str, column: str) -> Locator:
+    """The cell of ``column`` in the row whose first cell is ``row_key``."""
+    header = grid.locator(f"th:text-is('{column}')")
+    expect(header).to_be_attached()
+    index = header.get_attribute("aria-colindex")
+    key = grid.page.locator(f"td[aria-colindex='1']:text-is('{row_key}')")
+    row = grid.locator("tr").filter(has=key)
+    return row.locator(f"td[aria-colindex='{index}']")
+
+
+def assert_no_write_controls(page: Page) -> None:
+    wait_idle(page)
+    expect(page.get_by_test_id("stForm")).to_have_count(0)
+    for label in WRITE_LABELS:
+        expect(page.get_by_text(label, exact=True)).to_have_count(0)
+
+
+# --- the journeys -----------------------------------------------------------------------
+
+
+def test_admin_creates_a_client_adds_an_allocation_and_watches_its_price(
+    anka: Anka, page: Page
+) -> None:
+    sign_in(page, anka.url, anka.admin_email, anka.admin_password)
+    expect(heading(page, t("overview.title"))).to_be_visible()
+
+    # Create a client.
+    go_to(page, t("nav.clients"))
+    expect(heading(page, t("clients.title"))).to_be_visible()
+    page.get_by_text(t("clients.new"), exact=True).click()
+    form = page.get_by_test_id("stForm").filter(
+        has=page.get_by_role("button", name=t("clients.create"), exact=True)
+    )
+    form.get_by_label(t("field.name"), exact=True).fill(CLIENT_NAME)
+    form.get_by_label(t("field.email"), exact=True).fill(CLIENT_EMAIL)
+    form.get_by_label(t("field.document"), exact=True).fill(CLIENT_CPF)
+    form.get_by_label(t("field.phone"), exact=True).fill("(11) 98765-4321")
+    form.get_by_role("button", name=t("clients.create"), exact=True).click()
+    expect(page.get_by_text(t("clients.created", name=CLIENT_NAME))).to_be_visible()
+
+    # Find an asset and add it to the new client's portfolio.
+    go_to(page, t("nav.assets"))
+    expect(heading(page, t("assets.title"))).to_be_visible()
+    type_into(page, t("assets.search"), ASSET_QUERY)
+    expect(page.get_by_text(t("assets.add"), exact=True)).to_be_visible()
+    picked = page.get_by_role("combobox", name=t("assets.pick"), exact=True)
+    expect(picked).to_have_value(re.compile(re.escape(SYMBOL)))
+    type_into(page, t("assets.client_search"), CLIENT_NAME)
+    form = page.get_by_test_id("stForm")
+    client = form.get_by_role("combobox", name=t("assets.client"), exact=True)
+    expect(client).to_have_value(re.compile(re.escape(CLIENT_NAME)))
+    form.get_by_label(t("field.quantity"), exact=True).fill(QUANTITY)
+    form.get_by_label(t("field.buy_price"), exact=True).fill(BUY_PRICE)
+    form.get_by_role("button", name=t("detail.save"), exact=True).click()
+    added = t("assets.added", quantity=QUANTITY, symbol=SYMBOL, client=CLIENT_NAME)
+    expect(page.get_by_text(added)).to_be_visible()
+
+    # The portfolio shows the lot, and its live price moves within a few seconds.
+    open_portfolio(page, CLIENT_NAME)
+    grid = live_table(page)
+    expect(grid_cell(grid, SYMBOL, t("col.invested"))).to_have_text("R$ 3.005,00")
+    price = grid_cell(grid, SYMBOL, t("col.price"))
+    expect(price).to_have_text(BRL)
+    first = (price.text_content() or "").strip()
+    expect(price).not_to_have_text(first, timeout=PRICE_CHANGE_TIMEOUT_MS)
+    # Admins get the lot editors here (the read-only test checks they are absent).
+    expect(page.get_by_text(t("detail.add"), exact=True)).to_be_visible()
+    expect(page.get_by_text(t("detail.edit"), exact=True)).to_be_visible()
+
+    # Sign out: the sign-in form is back, and a page URL shows only the form.
+    page.get_by_role("button", name=t("app.logout"), exact=True).click()
+    expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
+    page.goto(f"{anka.url}/clients")
+    expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
+    expect(heading(page, t("clients.title"))).to_have_count(0)
+
+
+def test_admin_pages_open_by_url_for_admins_only_and_readers_cannot_write(
+    anka: Anka, page: Page
+) -> None:
+    # The admin's sidebar names the pages only admins get; each answers its URL (a new
+    # page load, signed in again from the cookie).
+    sign_in(page, anka.url, anka.admin_email, anka.admin_password)
+    everyone = {t("nav.overview"), t("nav.clients"), t("nav.client_detail"), t("nav.assets")}
+    admin_pages = {
+        title: href.removeprefix(f"{anka.url}/")
+        for title, href in sidebar_links(page).items()
+        if title not in everyone
+    }
+    assert set(admin_pages.values()) >= {"users", "audit", "jobs"}, admin_pages
+    for path in admin_pages.values():
+        page.goto(f"{anka.url}/{path}")
+        # Each page's title is "<url path>.title" in the catalogue (users, audit, jobs, ...).
+        expect(heading(page, t(f"{path}.title")), f"an admin opening /{path}").to_be_visible()
+        expect(page).to_have_url(f"{anka.url}/{path}")
+    page.get_by_role("button", name=t("app.logout"), exact=True).click()
+    expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
+
+    # The read-only user: no control that writes, on any page.
+    sign_in(page, anka.url, anka.reader_email, anka.reader_password)
+    expect(heading(page, t("overview.title"))).to_be_visible()
+    assert_no_write_controls(page)
+    assert set(sidebar_links(page)) == everyone
+
+    go_to(page, t("nav.clients"))
+    expect(heading(page, t("clients.title"))).to_be_visible()
+    expect(page.get_by_role("link", name=t("detail.open"), exact=True)).to_be_visible()
+    assert_no_write_controls(page)
+
+    page.get_by_role("link", name=t("detail.open"), exact=True).click()  # a seeded client
+    expect(page.get_by_role("heading", name=t("detail.title", name=""))).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_contain_text(t("col.price"))
+    assert_no_write_controls(page)
+
+    go_to(page, t("nav.assets"))
+    type_into(page, t("assets.search"), ASSET_QUERY)
+    expect(page.get_by_test_id("stDataFrame")).to_contain_text(SYMBOL)
+    assert_no_write_controls(page)
+
+    # Admin pages are not registered for this role: their URLs open the overview.
+    for path in admin_pages.values():
+        page.goto(f"{anka.url}/{path}")
+        expect(heading(page, t("overview.title")), f"a reader opening /{path}").to_be_visible()
+        expect(page).to_have_url(f"{anka.url}/")
+        expect(heading(page, t(f"{path}.title"))).to_have_count(0)
+        assert_no_write_controls(page)
