@@ -267,11 +267,12 @@ class JobRun(Base):
 
 
 class AuditEntry(Base):
-    """Who changed what, when, with the row before and after the change."""
+    """Who changed what, when, with the row before and after the change; exports are
+    recorded too (action ``export``: the datasets, filters and row counts in ``after``)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
-        CheckConstraint("action IN ('create', 'update', 'delete')", name="action"),
+        CheckConstraint("action IN ('create', 'update', 'delete', 'export')", name="action"),
         Index("ix_audit_log_at", text("at DESC")),
         Index("ix_audit_log_entity", "entity", "entity_id"),
     )

@@ -48,7 +48,9 @@ class ClientRepository:
         return str(self.session.scalar(select(func.anka_fold(text))))
 
     @staticmethod
-    def _filters(folded_search: str, status: str | None) -> list[ColumnElement[bool]]:
+    def filters(folded_search: str, status: str | None) -> list[ColumnElement[bool]]:
+        """The WHERE conditions of a search (already folded) and status; exports reuse them
+        so a file holds exactly the clients the list shows."""
         # The pattern is a plain bound value (not an expression) so the planner sees it and
         # can use the trigram index; ``folded_search`` comes from :meth:`fold`.
         conditions: list[ColumnElement[bool]] = []
@@ -63,7 +65,7 @@ class ClientRepository:
         """One page of matching clients, ordered by folded name then id (stable)."""
         stmt: Select[tuple[Client]] = (
             select(Client)
-            .where(*self._filters(search, status))
+            .where(*self.filters(search, status))
             .order_by(Client.sort_name, Client.id)
             .offset(offset)
             .limit(limit)
@@ -72,5 +74,5 @@ class ClientRepository:
 
     def count(self, *, search: str, status: str | None) -> int:
         """How many clients contain ``search`` (already folded) and have ``status``."""
-        stmt = select(func.count()).select_from(Client).where(*self._filters(search, status))
+        stmt = select(func.count()).select_from(Client).where(*self.filters(search, status))
         return int(self.session.scalar(stmt) or 0)

@@ -120,6 +120,12 @@ def _search_term(raw: str) -> str:
     return raw
 
 
+def folded_search(uow: UnitOfWork, raw: str) -> str:
+    """What the clients list matches for ``raw`` (inside ``uow``'s block): a CPF/CNPJ
+    typed with punctuation becomes its digits, then accents and case are folded."""
+    return uow.clients.fold(_search_term(raw)) if raw else ""
+
+
 def list_clients(uow: UnitOfWork, query: ClientQuery | dict[str, Any]) -> ClientPage:
     """One page of clients matching a contains-search (name, e-mail, CPF/CNPJ; accents and
     case ignored) and status, with the total count. Only that page is loaded into memory.
@@ -129,7 +135,7 @@ def list_clients(uow: UnitOfWork, query: ClientQuery | dict[str, Any]) -> Client
     """
     q = query if isinstance(query, ClientQuery) else parse(ClientQuery, query)
     with uow:
-        search = uow.clients.fold(_search_term(q.search)) if q.search else ""
+        search = folded_search(uow, q.search)
         total = uow.clients.count(search=search, status=q.status)
         pages = max(1, -(-total // q.page_size))
         if q.page > pages:

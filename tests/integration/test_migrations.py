@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from psycopg import sql
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from core.db import build_engine
 from core.models import Base
@@ -29,6 +30,7 @@ EXPECTED_TABLES = {
     "prices",
     "users",
 }
+HEAD = "0003"
 ANKA_FUNCTIONS = {"anka_fold", "anka_valid_document", "anka_delete_client_figures"}
 
 
@@ -91,7 +93,7 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database(
     migrate(empty_database_url, "head")
     assert tables(fresh_engine) == EXPECTED_TABLES
     assert functions(fresh_engine) == ANKA_FUNCTIONS
-    assert version(fresh_engine) == "0002"
+    assert version(fresh_engine) == HEAD
 
     migrate(empty_database_url, "base")
     assert tables(fresh_engine) == {"alembic_version"}
@@ -101,14 +103,35 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database(
     migrate(empty_database_url, "head")
     assert tables(fresh_engine) == EXPECTED_TABLES
     assert functions(fresh_engine) == ANKA_FUNCTIONS
-    assert version(fresh_engine) == "0002"
+    assert version(fresh_engine) == HEAD
 
 
 def test_upgrade_twice_is_a_no_op(empty_database_url: str, fresh_engine: Engine) -> None:
     migrate(empty_database_url, "head")
     migrate(empty_database_url, "head")
-    assert version(fresh_engine) == "0002"
+    assert version(fresh_engine) == HEAD
     assert tables(fresh_engine) == EXPECTED_TABLES
+
+
+def test_audit_records_exports_from_0003_and_drops_them_going_back(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    insert = text(
+        "INSERT INTO audit_log (actor_email, action, entity, entity_id) "
+        "VALUES ('a@example.com', :action, 'export', 'clients')"
+    )
+    migrate(empty_database_url, "head")
+    with fresh_engine.begin() as conn:
+        conn.execute(insert, {"action": "export"})
+    with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
+        conn.execute(insert, {"action": "download"})
+
+    migrate(empty_database_url, "-1")
+    assert version(fresh_engine) == "0002"
+    with fresh_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 0
+    with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
+        conn.execute(insert, {"action": "export"})
 
 
 def test_migrated_schema_matches_the_models(empty_database_url: str, fresh_engine: Engine) -> None:

@@ -1,0 +1,175 @@
+"""Streaming reads for the exports: rows come off a server-side cursor a chunk at a time.
+
+Each function returns an iterator of plain row tuples; only :data:`CHUNK` rows are in
+memory at once (psycopg's named cursor behind SQLAlchemy's ``yield_per``), so exporting a
+million daily returns costs the same memory as exporting a hundred. The iterators must be
+consumed inside the caller's transaction. Orders are stable: clients by folded name then
+id (as the clients list), then by symbol/buy date or by date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select, true
+from sqlalchemy.orm import Session
+
+from core.models import Allocation, Asset, Client, DailyReturn, PortfolioMetric
+from core.repositories.clients import ClientRepository
+
+CHUNK = 2000
+
+
+def stream(session: Session, statement: Select[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``statement``, fetched :data:`CHUNK` at a time from a server-side cursor."""
+    result = session.execute(statement, execution_options={"yield_per": CHUNK})
+    try:
+        for partition in result.partitions():
+            for row in partition:
+                yield tuple(row)
+    finally:
+        result.close()
+
+
+def clients(session: Session, folded_search: str, status: str | None) -> Iterator[tuple[Any, ...]]:
+    """id, name, e-mail, document, phone, status, notes, created, updated — the clients the
+    list shows for this search (already folded) and status."""
+    statement = (
+        select(
+            Client.id,
+            Client.name,
+            Client.email,
+            Client.document,
+            Client.phone,
+            Client.status,
+            Client.notes,
+            Client.created_at,
+            Client.updated_at,
+        )
+        .where(*ClientRepository.filters(folded_search, status))
+        .order_by(Client.sort_name, Client.id)
+    )
+    return stream(session, statement)
+
+
+def held_symbols(session: Session, client_id: int | None) -> list[str]:
+    """The tickers held by the client (or by anyone), for one batched quote call."""
+    statement = (
+        select(Asset.symbol)
+        .distinct()
+        .join(Allocation, Allocation.asset_id == Asset.id)
+        .order_by(Asset.symbol)
+    )
+    if client_id is not None:
+        statement = statement.where(Allocation.client_id == client_id)
+    return list(session.scalars(statement))
+
+
+def allocations(session: Session, client_id: int | None) -> Iterator[tuple[Any, ...]]:
+    """client id, name, e-mail, allocation id, symbol, asset name, currency, quantity, buy
+    price, buy date — every lot of the client (or of every client), client by client."""
+    statement = (
+        select(
+            Client.id,
+            Client.name,
+            Client.email,
+            Allocation.id,
+            Asset.symbol,
+            Asset.name,
+            Asset.currency,
+            Allocation.quantity,
+            Allocation.buy_price,
+            Allocation.buy_date,
+        )
+        .join(Allocation, Allocation.client_id == Client.id)
+        .join(Asset, Asset.id == Allocation.asset_id)
+        .order_by(Client.sort_name, Client.id, Asset.symbol, Allocation.buy_date, Allocation.id)
+    )
+    if client_id is not None:
+        statement = statement.where(Client.id == client_id)
+    return stream(session, statement)
+
+
+def daily_returns(
+    session: Session, client_id: int | None, start: date | None, end: date | None
+) -> Iterator[tuple[Any, ...]]:
+    """client name, e-mail, date, market value, net flow, invested, daily return, cumulative
+    TWR — the stored series in [start, end] (either bound optional).
+
+    Invested is the running sum of net flows since the client's first day (as on the client
+    page), so it is summed over the days before ``start`` too, then those days are dropped.
+    """
+    invested = func.sum(DailyReturn.net_flow).over(
+        partition_by=DailyReturn.client_id, order_by=DailyReturn.date
+    )
+    inner = select(
+        DailyReturn.client_id,
+        DailyReturn.date,
+        DailyReturn.market_value,
+        DailyReturn.net_flow,
+        invested.label("invested"),
+        DailyReturn.daily_return,
+        DailyReturn.cumulative_twr,
+    )
+    if client_id is not None:
+        inner = inner.where(DailyReturn.client_id == client_id)
+    if end is not None:
+        inner = inner.where(DailyReturn.date <= end)
+    series = inner.subquery("series")
+    statement = (
+        select(
+            Client.name,
+            Client.email,
+            series.c.date,
+            series.c.market_value,
+            series.c.net_flow,
+            series.c.invested,
+            series.c.daily_return,
+            series.c.cumulative_twr,
+        )
+        .join(series, series.c.client_id == Client.id)
+        .order_by(Client.sort_name, Client.id, series.c.date)
+    )
+    if start is not None:
+        statement = statement.where(series.c.date >= start)
+    return stream(session, statement)
+
+
+def portfolio_summary(
+    session: Session, folded_search: str, status: str | None
+) -> Iterator[tuple[Any, ...]]:
+    """client name, e-mail, status, as-of date, invested, market value, accumulated return,
+    TWR, IRR — each matching client's latest stored metrics (empty before the first close)."""
+    latest = (
+        select(
+            PortfolioMetric.as_of,
+            PortfolioMetric.invested,
+            PortfolioMetric.market_value,
+            PortfolioMetric.accumulated_return,
+            PortfolioMetric.twr,
+            PortfolioMetric.irr,
+        )
+        .where(PortfolioMetric.client_id == Client.id)
+        .order_by(PortfolioMetric.as_of.desc())
+        .limit(1)
+        .lateral("latest")
+    )
+    statement = (
+        select(
+            Client.name,
+            Client.email,
+            Client.status,
+            latest.c.as_of,
+            latest.c.invested,
+            latest.c.market_value,
+            latest.c.accumulated_return,
+            latest.c.twr,
+            latest.c.irr,
+        )
+        .outerjoin(latest, true())
+        .where(*ClientRepository.filters(folded_search, status))
+        .order_by(Client.sort_name, Client.id)
+    )
+    return stream(session, statement)
