@@ -9,6 +9,7 @@ network call (nothing is held, so nothing is fetched).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -19,17 +20,21 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 import yaml
 from psycopg import sql
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+import dashboard.__main__ as launcher
 import manage
-from core.config import get_settings
+from core.config import ConfigError, Settings, get_settings
 from core.db import UnitOfWork, build_engine, uow_factory
+from core.services.bootstrap import ensure_admin
 from core.services.users import verify_password
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -300,3 +305,54 @@ def test_run_starts_dashboard_and_scheduler_with_yahoo_and_stops_both_on_sigterm
     for secret in (ADMIN_PASSWORD, COOKIE_KEY):
         assert secret not in printed
         assert secret not in logged
+
+
+def test_production_never_generates_the_first_admin_password(make_uow: Any) -> None:
+    settings = Settings(
+        _env_file=None,
+        env="production",
+        database_url="postgresql://anka:a-real-password-here@db/anka",
+        redis_url="redis://cache:6379/0",
+        cookie_key=SecretStr(COOKIE_KEY),
+    )
+    with pytest.raises(ConfigError, match="set ANKA_ADMIN_PASSWORD for the first start"):
+        ensure_admin(make_uow(), settings)
+
+
+# -- python -m dashboard ---------------------------------------------------------------------
+def test_dashboard_launcher_sets_up_logging_then_hands_over_to_streamlit_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hooks: list[tuple[Callable[[], None], bool]] = []
+    monkeypatch.setattr(
+        launcher.streamlit_config,
+        "on_config_parsed",
+        lambda func, force_connect=False: hooks.append((func, force_connect)),
+    )
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    try:
+        assert launcher.main(["--help"]) == 0
+        ours = [h for h in root.handlers if getattr(h, "_anka_handler", False)]
+        ((hook, force_connect),) = hooks
+        root.handlers[:] = handlers
+        hook()  # what Streamlit calls after each parse of its configuration
+        again = [h for h in root.handlers if getattr(h, "_anka_handler", False)]
+    finally:
+        root.handlers[:] = handlers
+    assert "Usage: streamlit run [OPTIONS]" in capsys.readouterr().out
+    assert len(ours) == len(again) == 1
+    assert force_connect, "re-applied after each of Streamlit's config parses"
+
+
+def test_dashboard_launcher_refuses_a_bad_configuration(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ANKA_ENV", "production")
+    monkeypatch.delenv("ANKA_COOKIE_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert launcher.main([]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "ANKA_COOKIE_KEY must be a random secret" in capsys.readouterr().err
