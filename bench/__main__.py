@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import clients_search, closing, portfolio
+from bench import clients_search, closing, imports, portfolio
 
 
 def main() -> int:
@@ -13,6 +13,7 @@ def main() -> int:
         "clients_search": clients_search.run(),
         "portfolio": portfolio.run(),
         "closing": closing.run(),
+        "imports": imports.run(),
     }
     print("\n" + "\n".join(f"{name}: {'OK' if ok else 'MISSED'}" for name, ok in results.items()))
     return 0 if all(results.values()) else 1

@@ -8,7 +8,7 @@ COPY of 10,000 rows. Everything runs on the caller's session, inside its transac
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -253,11 +253,28 @@ def replace_metrics(session: Session, frame: pd.DataFrame, as_of: date) -> int:
 def invalidate_client_figures(session: Session, client_id: int, since: date) -> None:
     """Drop a client's stored figures from ``since`` on (their lots changed); the next
     scheduler run recomputes them."""
-    params = {"client_id": client_id, "since": since}
+    invalidate_figures(session, {client_id: since})
+
+
+def invalidate_figures(session: Session, since: Mapping[int, date]) -> None:
+    """:func:`invalidate_client_figures` for many clients at once (client id -> from when),
+    one statement per table (an import may touch thousands of clients)."""
+    if not since:
+        return
+    params = {"ids": list(since), "days": list(since.values())}
     session.execute(
-        text("DELETE FROM daily_returns WHERE client_id = :client_id AND date >= :since"), params
+        text(
+            "DELETE FROM daily_returns AS f "
+            "USING unnest(CAST(:ids AS integer[]), CAST(:days AS date[])) AS t(client_id, since) "
+            "WHERE f.client_id = t.client_id AND f.date >= t.since"
+        ),
+        params,
     )
     session.execute(
-        text("DELETE FROM portfolio_metrics WHERE client_id = :client_id AND as_of >= :since"),
+        text(
+            "DELETE FROM portfolio_metrics AS f "
+            "USING unnest(CAST(:ids AS integer[]), CAST(:days AS date[])) AS t(client_id, since) "
+            "WHERE f.client_id = t.client_id AND f.as_of >= t.since"
+        ),
         params,
     )

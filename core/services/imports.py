@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
@@ -38,7 +38,7 @@ from core.imports.report import ImportOutcome, ImportRejected, ImportReport, Kin
 from core.imports.validation import check_file, mark_duplicates
 from core.market.port import MarketData, Quote
 from core.models import Allocation, Asset, Client
-from core.repositories.figures import invalidate_client_figures
+from core.repositories.figures import invalidate_figures
 from core.schemas import AllocationIn, AssetIn
 from core.services.allocations import check_first_trade, new_asset_values, verify_new_symbols
 from core.services.audit import audit_change
@@ -186,6 +186,7 @@ def _check_clients(uow: UnitOfWork, report: ImportReport) -> _Plan:
     )
     by_email = {client.email.lower(): client for client in stored}
     by_document = {client.document: client for client in stored if client.document}
+    claimed: dict[int, int] = {}  # stored client id -> the row that matched it first
     for row in rows:
         document = row.values.get("document")
         with_document = by_document.get(document) if document else None
@@ -197,10 +198,15 @@ def _check_clients(uow: UnitOfWork, report: ImportReport) -> _Plan:
         if match and document and match.document and match.document != document:
             row.refuse("import.row.document_differs", "document")
             continue
+        if match is not None and match.id in claimed:
+            # Two rows, one by CPF and one by e-mail, would both change this client.
+            row.refuse("import.row.duplicate", None, row=claimed[match.id])
+            continue
         plan.clients[row.row] = match
         if match is None:
             row.action = "create"
             continue
+        claimed[match.id] = row.row
         changes = {f: v for f, v in row.values.items() if getattr(match, f) != v}
         plan.changes[row.row] = changes
         row.action = "update" if changes else "unchanged"
@@ -319,60 +325,108 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _insert(
+    uow: UnitOfWork, report: ImportReport, model: Any, rows: list[RowResult], values: list[dict]
+) -> list[int]:
+    """Insert one row per value in batched statements and return the new ids.
+
+    The ids come back in no particular order: ordered RETURNING would make SQLAlchemy send
+    one statement per row here (no usable sentinel column), and the audit needs the set.
+
+    When the database refuses the batch (a constraint only it knows, a concurrent change),
+    the batch's savepoint is rolled back and the rows go in one by one to name the row it
+    refuses; that raises :class:`ImportRejected`, and the caller's transaction rolls back.
+    """
+    if not values:
+        return []
+    # Core (table) insert: the ORM's bulk path sends one statement per row for this mapper.
+    table = model.__table__
+    stmt = insert(table).returning(table.c.id)
+    try:
+        with uow.session.begin_nested():
+            return list(uow.session.scalars(stmt, values))
+    except IntegrityError:
+        pass
+    ids = []
+    for row, value in zip(rows, values, strict=True):
+        try:
+            with uow.session.begin_nested():
+                ids.append(uow.session.scalars(stmt, [value]).one())
+        except IntegrityError as exc:
+            raise _refused_by_database(report, row, exc) from exc
+    return ids
+
+
+def _update(
+    uow: UnitOfWork, report: ImportReport, rows: list[RowResult], values: list[dict]
+) -> None:
+    """Update clients by primary key in one executemany; on a refusal, one by one (as
+    :func:`_insert`) to name the row."""
+    if not values:
+        return
+    try:
+        with uow.session.begin_nested():
+            uow.session.execute(update(Client), values)
+        return
+    except IntegrityError:
+        pass
+    for row, value in zip(rows, values, strict=True):
+        try:
+            with uow.session.begin_nested():
+                uow.session.execute(update(Client), [value])
+        except IntegrityError as exc:
+            raise _refused_by_database(report, row, exc) from exc
+
+
 def _write_clients(
     uow: UnitOfWork, report: ImportReport, plan: _Plan, answers: _Market
 ) -> dict[str, Any]:
-    created: list[int] = []
-    updated: list[dict[str, Any]] = []
-    for row in report.rows:
+    now = uow.session.scalar(select(func.now()))  # the transaction's time, as the forms use
+    updated_rows = [row for row in report.rows if row.action == "update"]
+    changes: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
+    for row in updated_rows:
         match = plan.clients[row.row]
-        try:
-            if match is None:
-                created.append(uow.clients.add(Client(**row.values)).id)
-            elif row.action == "update":
-                changes = plan.changes[row.row]
-                before = {f: _json(getattr(match, f)) for f in changes}
-                for field_name, value in changes.items():
-                    setattr(match, field_name, value)
-                match.updated_at = func.now()
-                uow.clients.refresh(match)
-                updated.append(
-                    {
-                        "id": match.id,
-                        "before": before,
-                        "after": {f: _json(v) for f, v in changes.items()},
-                    }
-                )
-        except IntegrityError as exc:
-            raise _refused_by_database(report, row, exc) from exc
-    return {"created_ids": created, "updated_clients": updated}
+        assert match is not None
+        new = plan.changes[row.row]
+        changes.append({"id": match.id, **new, "updated_at": now})
+        audit.append(
+            {
+                "id": match.id,
+                "before": {f: _json(getattr(match, f)) for f in new},
+                "after": {f: _json(v) for f, v in new.items()},
+            }
+        )
+    _update(uow, report, updated_rows, changes)
+    created_rows = [row for row in report.rows if row.action == "create"]
+    defaults = {"document": None, "phone": None, "status": "active", "notes": None}
+    created = _insert(
+        uow, report, Client, created_rows, [{**defaults, **row.values} for row in created_rows]
+    )
+    return {"created_ids": created, "updated_clients": audit}
 
 
 def _write_allocations(
     uow: UnitOfWork, report: ImportReport, plan: _Plan, answers: _Market
 ) -> dict[str, Any]:
-    created: list[int] = []
-    since: dict[int, date] = {}
-    for row in report.rows:
-        if row.action != "create":
-            continue
-        symbol = str(row.values["symbol"])
-        client_id = plan.client_ids[row.row]
-        try:
-            asset = plan.assets.get(symbol)
-            if asset is None:
-                values = new_asset_values(AssetIn(symbol=symbol), answers.quotes[symbol])
-                asset = plan.assets[symbol] = uow.assets.get_or_create(values)
-            lot = _lot(row)
-            allocation = uow.allocations.add(
-                Allocation(client_id=client_id, asset_id=asset.id, **lot)
-            )
-        except IntegrityError as exc:
-            raise _refused_by_database(report, row, exc) from exc
-        created.append(allocation.id)
-        since[client_id] = min(since.get(client_id, lot["buy_date"]), lot["buy_date"])
+    rows = [row for row in report.rows if row.action == "create"]
+    for symbol in sorted({str(row.values["symbol"]) for row in rows} - set(plan.assets)):
+        values = new_asset_values(AssetIn(symbol=symbol), answers.quotes[symbol])
+        plan.assets[symbol] = uow.assets.get_or_create(values)
+    lots = [
+        {
+            "client_id": plan.client_ids[row.row],
+            "asset_id": plan.assets[str(row.values["symbol"])].id,
+            **_lot(row),
+        }
+        for row in rows
+    ]
+    created = _insert(uow, report, Allocation, rows, lots)
     # As when a lot is added by hand: the clients' figures from the earliest new buy date
     # on are dropped, and the scheduler's next run recomputes them.
-    for client_id, day in since.items():
-        invalidate_client_figures(uow.session, client_id, day)
+    since: dict[int, date] = {}
+    for lot in lots:
+        client_id = lot["client_id"]
+        since[client_id] = min(since.get(client_id, lot["buy_date"]), lot["buy_date"])
+    invalidate_figures(uow.session, since)
     return {"created_ids": created, "clients": sorted(since)}

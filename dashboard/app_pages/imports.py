@@ -98,7 +98,7 @@ def _commit(kind: Kind, file_id: str, name: str, data: bytes, report: ImportRepo
     ):
         return
     try:
-        with st.spinner():
+        with st.spinner(t("import.running")):
             outcome = import_service.commit_import(
                 runtime.uow(), runtime.market(), actor, kind, name, data, t.locale
             )

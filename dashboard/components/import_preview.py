@@ -81,7 +81,7 @@ def preview_frame(
         }
         for field, header in zip(fields, headers, strict=True):
             line[header] = _cell(row, field, t)
-        line[t("import.col.reasons")] = "\n".join(reason_text(r, t) for r in row.reasons)
+        line[t("import.col.reasons")] = "; ".join(reason_text(r, t) for r in row.reasons)
         lines.append(line)
     columns = [
         t("import.col.row"),

@@ -131,7 +131,7 @@ def test_a_file_with_bad_rows_shows_the_reasons_and_cannot_be_imported(app_env: 
     frame = at.dataframe[0].value  # only the rows with errors, at first
     assert list(frame[pt("import.col.row")]) == [3, 4, 5]
     assert list(frame[pt("import.col.reasons")]) == [
-        f"{pt('field.email')}: {pt('validation.email')}\n"
+        f"{pt('field.email')}: {pt('validation.email')}; "
         f"{pt('field.document')}: {pt('validation.document')}",
         f"{pt('field.name')}: {pt('import.row.formula')}",
         f"{pt('field.email')}: {pt('import.row.duplicate', row=2)}",

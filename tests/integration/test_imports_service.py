@@ -275,6 +275,22 @@ def test_keys_pointing_at_two_clients_are_refused_not_guessed(
     assert import_audit(make_uow) == []
 
 
+def test_two_rows_matching_one_stored_client_are_refused(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData
+) -> None:
+    create_client(
+        make_uow(), admin, {"name": "Maria", "email": "maria@example.com", "document": CPF_MARIA}
+    )
+    data = csv_file(
+        CLIENT_HEADER,
+        f"Maria Souza;maria.souza@example.com;{CPF_MARIA};;;",  # by CPF: a new e-mail
+        "Maria S.;maria@example.com;;;;",  # by the old e-mail: the same client again
+    )
+    assert reasons(preview(make_uow, demo, admin, "clients", data)) == {
+        3: [(None, "import.row.duplicate", {"row": 2})]
+    }
+
+
 def test_a_file_with_one_bad_row_stores_nothing(
     make_uow: MakeUow, admin: Principal, demo: DemoMarketData
 ) -> None:
@@ -309,6 +325,29 @@ def test_a_row_the_database_refuses_while_writing_rolls_back_the_whole_import(
 
     assert reasons(report) == {4: [(None, "validation.rejected_by_database", {})]}
     assert stored_clients(make_uow) == [("Maria", "maria@example.com", None, None, "active", None)]
+    assert import_audit(make_uow) == []
+
+
+def test_an_update_the_database_refuses_rolls_back_the_whole_import(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData
+) -> None:
+    create_client(make_uow(), admin, {"name": "Maria", "email": "maria@example.com"})
+    create_client(make_uow(), admin, {"name": "Ana", "email": "ana@example.com"})
+    refuse_at_the_database(make_uow, "clients", "name <> 'Boom'")
+    data = csv_file(
+        CLIENT_HEADER,
+        "Bia;bia@example.com;;;;",
+        "Maria Souza;maria@example.com;;;;",
+        "Boom;ana@example.com;;;;",
+    )
+
+    report = rejected(make_uow, demo, admin, "clients", data)
+
+    assert reasons(report) == {4: [(None, "validation.rejected_by_database", {})]}
+    assert stored_clients(make_uow) == [
+        ("Maria", "maria@example.com", None, None, "active", None),
+        ("Ana", "ana@example.com", None, None, "active", None),
+    ]
     assert import_audit(make_uow) == []
 
 
