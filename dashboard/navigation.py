@@ -67,6 +67,12 @@ def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPa
                 icon=":material/search:",
                 url_path="assets",
             ),
+            st.Page(
+                PAGES / "reports.py",
+                title=t("nav.reports"),
+                icon=":material/download:",
+                url_path="reports",
+            ),
         ]
     }
     if principal.is_admin:

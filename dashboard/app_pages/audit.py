@@ -12,8 +12,8 @@ from dashboard import runtime
 from dashboard.components.feedback import guarded
 from dashboard.components.tables import describe_changes
 
-ENTITIES = ("all", "client", "user", "allocation", "import")
-ACTIONS = ("all", "create", "update", "delete")
+ENTITIES = ("all", "client", "user", "allocation", "import", "export")
+ACTIONS = ("all", "create", "update", "delete", "export")
 
 t = runtime.translator()
 actor = runtime.principal()

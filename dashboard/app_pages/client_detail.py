@@ -28,6 +28,7 @@ from dashboard.components.charts import (
     twr_chart,
     value_chart,
 )
+from dashboard.components.exports import download_button
 from dashboard.components.feedback import (
     field_hint,
     guarded,
@@ -167,6 +168,34 @@ def _live(client_id: int) -> None:
     cache_caption(view.cache.values(), t)
 
 
+def _exports(client_id: int) -> None:
+    """This client's allocations (live figures) and daily returns: a CSV each, or both in
+    one Excel workbook. Generated only when clicked."""
+    st.subheader(t("export.title"))
+    allocations = {"dataset": "allocations", "client_id": client_id}
+    daily = {"dataset": "daily_returns", "client_id": client_id}
+    buttons = (
+        ("export.allocations_csv", [allocations], "csv", "export.help.csv"),
+        ("export.daily_csv", [daily], "csv", "export.help.csv"),
+        ("export.xlsx", [allocations, daily], "xlsx", "export.help.client_xlsx"),
+    )
+    for column, (label, queries, fmt, help_key) in zip(
+        st.columns([1, 1, 1, 1]), buttons, strict=False
+    ):
+        download_button(
+            label,
+            make_uow=runtime.uow,
+            market=market,
+            actor=actor,
+            queries=queries,
+            fmt=fmt,
+            t=t,
+            key=f"detail_{label.replace('.', '_')}",
+            help_key=help_key,
+            container=column,
+        )
+
+
 def _rows_key(client_id: int) -> str:
     return f"detail_rows_{client_id}"
 
@@ -270,6 +299,7 @@ with guarded(t):
         with figures_slot:
             _figures(client_id, rows)
         _charts(client_id, rows)
+        _exports(client_id)
         if actor.is_admin:
             _add(client_id)
             _edit(rows)

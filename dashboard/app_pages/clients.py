@@ -11,6 +11,7 @@ from core.schemas import PAGE_SIZE_MAX, SEARCH_MAX, ClientOut, ClientPage
 from core.services import clients as client_service
 from dashboard import runtime
 from dashboard.components.client_form import client_form, errors_key
+from dashboard.components.exports import download_button
 from dashboard.components.feedback import guarded, translate_field_errors
 from dashboard.components.tables import clients_frame
 
@@ -126,6 +127,25 @@ def _open(items: list[ClientOut]) -> None:
     )
 
 
+def _export(search: str, status: str | None, total: int) -> None:
+    """CSV and Excel downloads of every client of the current filter (not just the page)."""
+    query = {"dataset": "clients", "search": search, "status": status}
+    csv_col, xlsx_col, note_col = st.columns([1, 1, 4], vertical_alignment="center")
+    for fmt, column in (("csv", csv_col), ("xlsx", xlsx_col)):
+        download_button(
+            f"export.{fmt}",
+            make_uow=runtime.uow,
+            actor=actor,
+            queries=[query],
+            fmt=fmt,
+            t=t,
+            key=f"clients_export_{fmt}",
+            help_key=f"export.help.{fmt}",
+            container=column,
+        )
+    note_col.caption(t("export.filtered", total=total))
+
+
 def _create() -> None:
     with st.expander(t("clients.new"), expanded=errors_key("client_new") in st.session_state):
         values = client_form("client_new", t, initial=None, submit_label=t("clients.create"))
@@ -185,6 +205,7 @@ with guarded(t):
     else:
         st.info(t("clients.empty"))
     _pager(result)
+    _export(search, status, result.total)
     _open(result.items)
     if actor.is_admin:
         _create()

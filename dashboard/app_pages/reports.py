@@ -1,0 +1,108 @@
+"""Reports (every role): export clients, allocations with live figures, daily returns or
+the portfolio summary, as CSV or as an Excel workbook with a summary sheet.
+
+The choices are validated while the page is drawn (a bad date range shows its message and
+no buttons); the files are generated only when a download button is clicked (see
+:mod:`dashboard.components.exports`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from core.exports.datasets import DATASET_NAMES
+from core.schemas import SEARCH_MAX
+from core.services import clients as client_service
+from core.services import exports as export_service
+from dashboard import runtime
+from dashboard.components.exports import download_button
+from dashboard.components.feedback import guarded
+from dashboard.components.market import source_banner
+
+STATUS_FILTERS = ("all", "active", "inactive")
+PICK_LIMIT = 50
+DATE_FORMATS = {"pt_BR": "DD/MM/YYYY", "en": "YYYY-MM-DD"}
+
+t = runtime.translator()
+actor = runtime.principal()
+market = runtime.market()
+
+
+def _client_filters() -> dict[str, Any]:
+    search_col, status_col = st.columns([3, 1])
+    search = search_col.text_input(t("clients.search"), max_chars=SEARCH_MAX, key="reports_q")
+    status = status_col.selectbox(
+        t("clients.status_filter"),
+        STATUS_FILTERS,
+        format_func=lambda s: t(f"status.{s}"),
+        key="reports_status",
+    )
+    return {"search": search, "status": None if status == "all" else status}
+
+
+def _client_pick() -> int | None:
+    """One client (found by a contains-search) or every client."""
+    search_col, pick_col = st.columns([2, 3])
+    search = search_col.text_input(
+        t("reports.client_search"), max_chars=SEARCH_MAX, key="reports_client_q"
+    )
+    found = client_service.list_clients(
+        runtime.uow(), {"search": search, "page_size": PICK_LIMIT}
+    ).items
+    by_id = {c.id: c for c in found}
+    options: list[int | None] = [None, *by_id]
+    return pick_col.selectbox(
+        t("reports.client"),
+        options,
+        format_func=lambda cid: (
+            t("reports.all_clients") if cid is None else f"{by_id[cid].name} · {by_id[cid].email}"
+        ),
+        key="reports_client",
+    )
+
+
+def _dates() -> dict[str, date | None]:
+    fmt = DATE_FORMATS.get(t.locale, DATE_FORMATS["en"])
+    start_col, end_col = st.columns(2)
+    start = start_col.date_input(t("reports.start"), value=None, format=fmt, key="reports_start")
+    end = end_col.date_input(t("reports.end"), value=None, format=fmt, key="reports_end")
+    return {"start": start, "end": end}
+
+
+st.title(t("reports.title"))
+st.caption(t("reports.intro"))
+with guarded(t):
+    dataset = st.selectbox(
+        t("reports.dataset"),
+        DATASET_NAMES,
+        format_func=lambda d: t(f"export.dataset.{d}"),
+        key="reports_dataset",
+    )
+    st.caption(t(f"reports.hint.{dataset}"))
+    query: dict[str, Any] = {"dataset": dataset}
+    if dataset in ("clients", "portfolio_summary"):
+        query |= _client_filters()
+    else:
+        query["client_id"] = _client_pick()
+        if dataset == "daily_returns":
+            query |= _dates()
+    if dataset == "allocations":
+        source_banner(market.name, t)
+    export_service.check_queries([query], "csv")  # a refused choice: its message, no buttons
+    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
+    for fmt, column in (("csv", csv_col), ("xlsx", xlsx_col)):
+        download_button(
+            f"export.{fmt}",
+            make_uow=runtime.uow,
+            market=market,
+            actor=actor,
+            queries=[query],
+            fmt=fmt,
+            t=t,
+            key=f"reports_{fmt}",
+            help_key=f"export.help.{fmt}",
+            container=column,
+        )
