@@ -76,11 +76,16 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
     expect(page.get_by_role("button", name=t("app.logout"), exact=True)).to_be_visible()
 
 
-def sidebar_links(page: Page) -> dict[str, str]:
-    """Title -> URL of every page in the sidebar navigation (the icon's text left out)."""
-    links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+def sidebar_links(page: Page, section: str | None = None) -> dict[str, str]:
+    """Title -> URL of the pages in the sidebar navigation, or in one of its sections."""
+    scope = page.get_by_test_id("stSidebarNavItems")
+    if section is not None:
+        header = page.get_by_test_id("stNavSectionHeader").filter(has_text=section)
+        scope = scope.locator(":scope > div").filter(has=header)
+    links = scope.get_by_test_id("stSidebarNavLink")
     expect(links.first).to_be_visible()
     return {
+        # The title without the icon's ligature text.
         (link.get_by_test_id("stMarkdownContainer").text_content() or "").strip(): (
             link.get_attribute("href") or ""
         )
@@ -200,17 +205,15 @@ def test_admin_creates_a_client_adds_an_allocation_and_watches_its_price(
 def test_admin_pages_open_by_url_for_admins_only_and_readers_cannot_write(
     anka: Anka, page: Page
 ) -> None:
-    # The admin's sidebar names the pages only admins get; each answers its URL (a new
-    # page load, signed in again from the cookie).
+    # The admin's sidebar names the administration pages; each answers its URL (a new page
+    # load, signed in again from the cookie).
     sign_in(page, anka.url, anka.admin_email, anka.admin_password)
-    everyone = {t("nav.overview"), t("nav.clients"), t("nav.client_detail"), t("nav.assets")}
     admin_pages = {
-        title: href.removeprefix(f"{anka.url}/")
-        for title, href in sidebar_links(page).items()
-        if title not in everyone
+        href.removeprefix(f"{anka.url}/")
+        for href in sidebar_links(page, t("nav.section.admin")).values()
     }
-    assert set(admin_pages.values()) >= {"users", "audit", "jobs"}, admin_pages
-    for path in admin_pages.values():
+    assert admin_pages >= {"users", "audit", "jobs"}, admin_pages
+    for path in sorted(admin_pages):
         page.goto(f"{anka.url}/{path}")
         # Each page's title is "<url path>.title" in the catalogue (users, audit, jobs, ...).
         expect(heading(page, t(f"{path}.title")), f"an admin opening /{path}").to_be_visible()
@@ -218,29 +221,33 @@ def test_admin_pages_open_by_url_for_admins_only_and_readers_cannot_write(
     page.get_by_role("button", name=t("app.logout"), exact=True).click()
     expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
 
-    # The read-only user: no control that writes, on any page.
+    # The read-only user: no administration section, and no control that writes on any
+    # page of the sidebar, ...
     sign_in(page, anka.url, anka.reader_email, anka.reader_password)
     expect(heading(page, t("overview.title"))).to_be_visible()
-    assert_no_write_controls(page)
-    assert set(sidebar_links(page)) == everyone
+    expect(page.get_by_test_id("stNavSectionHeader")).not_to_contain_text([t("nav.section.admin")])
+    reader_pages = sidebar_links(page)
+    assert not {h.removeprefix(f"{anka.url}/") for h in reader_pages.values()} & admin_pages
+    for title, href in reader_pages.items():
+        go_to(page, title)
+        expect(page).to_have_url(re.compile(re.escape(href) + r"(\?.*)?$"))
+        expect(page.get_by_role("heading", level=1), title).to_be_visible()
+        assert_no_write_controls(page)
 
+    # ... nor on a client's portfolio, nor next to asset search results (where admins add
+    # lots).
     go_to(page, t("nav.clients"))
-    expect(heading(page, t("clients.title"))).to_be_visible()
-    expect(page.get_by_role("link", name=t("detail.open"), exact=True)).to_be_visible()
-    assert_no_write_controls(page)
-
     page.get_by_role("link", name=t("detail.open"), exact=True).click()  # a seeded client
     expect(page.get_by_role("heading", name=t("detail.title", name=""))).to_be_visible()
     expect(page.get_by_test_id("stDataFrame")).to_contain_text(t("col.price"))
     assert_no_write_controls(page)
-
     go_to(page, t("nav.assets"))
     type_into(page, t("assets.search"), ASSET_QUERY)
     expect(page.get_by_test_id("stDataFrame")).to_contain_text(SYMBOL)
     assert_no_write_controls(page)
 
-    # Admin pages are not registered for this role: their URLs open the overview.
-    for path in admin_pages.values():
+    # Administration pages are not registered for this role: their URLs open the overview.
+    for path in sorted(admin_pages):
         page.goto(f"{anka.url}/{path}")
         expect(heading(page, t("overview.title")), f"a reader opening /{path}").to_be_visible()
         expect(page).to_have_url(f"{anka.url}/")
