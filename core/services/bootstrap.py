@@ -165,13 +165,20 @@ def _ascii(text: str) -> str:
     ).lower()
 
 
+US_SHARE = 0.25  # demo clients that also hold a US ticker
+
+
 def seed_demo_allocations(uow: UnitOfWork, market: DemoMarketData, today: date) -> int:
-    """Give each active demo client 2-5 lots of B3 catalogue tickers bought in the last two
-    years at that day's demo close, once (when no allocation exists). Returns lots added."""
+    """Give each active demo client 2-5 lots of B3 catalogue tickers, and about one client in
+    four a US lot too (figures convert it to reais with the demo USD/BRL closes), bought in
+    the last two years at that day's demo close, once (when no allocation exists). Returns
+    the lots added."""
     rng = random.Random(DEMO_SEED + 1)  # noqa: S311 - deterministic demo data, not a secret
-    # B3 listings only: stored figures add values without exchange rates (see closing.py).
-    listings = [
-        x for x in market.listings.values() if x.currency == "BRL" and x.asset_type != "Currency"
+    b3 = [x for x in market.listings.values() if x.currency == "BRL" and x.asset_type != "Currency"]
+    us = [
+        x
+        for x in market.listings.values()
+        if x.currency == "USD" and x.asset_type != "Cryptocurrency"
     ]
     with uow:
         if uow.session.scalar(select(func.count()).select_from(Allocation)):
@@ -181,7 +188,10 @@ def seed_demo_allocations(uow: UnitOfWork, market: DemoMarketData, today: date) 
         ).all()
         added = 0
         for client in clients:
-            for listing in rng.sample(listings, rng.randint(2, 5)):
+            picks = rng.sample(b3, rng.randint(2, 5))
+            if us and rng.random() < US_SHARE:
+                picks.append(rng.choice(us))
+            for listing in picks:
                 day = today - timedelta(days=rng.randint(30, 730))
                 closes = market.history([listing.symbol], day - timedelta(days=7), day).closes
                 series = closes.get(listing.symbol)

@@ -85,7 +85,7 @@ def test_demo_seed_adds_a_reader_and_realistic_clients_once(make_uow: Make) -> N
     assert again == names, "the demo data is deterministic"
 
 
-def test_demo_lots_are_b3_at_the_demo_close_and_seeded_once(make_uow: Make) -> None:
+def test_demo_lots_are_b3_and_some_us_at_the_demo_close_and_seeded_once(make_uow: Make) -> None:
     market = DemoMarketData(clock=lambda: datetime(2026, 11, 27, 22, 0, tzinfo=UTC))
     seed_demo(make_uow())
     added = seed_demo_allocations(make_uow(), market, date(2026, 11, 27))
@@ -97,8 +97,10 @@ def test_demo_lots_are_b3_at_the_demo_close_and_seeded_once(make_uow: Make) -> N
             )
         ).all()
     assert len(lots) == added
-    for buy_date, buy_price, symbol, currency in lots[:10]:
-        assert currency == "BRL"
+    currencies = [currency for _, _, _, currency in lots]
+    assert set(currencies) == {"BRL", "USD"}
+    assert 0 < currencies.count("USD") < DEMO_CLIENT_COUNT / 2  # about one client in four
+    for buy_date, buy_price, symbol, _ in lots:
         closes = market.history([symbol], buy_date, buy_date).closes[symbol]
         assert closes[buy_date] == buy_price
     assert seed_demo_allocations(make_uow(), market, date(2026, 11, 27)) == 0
