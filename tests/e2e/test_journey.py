@@ -1,8 +1,9 @@
 """An advisor's day in a real browser, and what a read-only user can (not) do.
 
 Anka runs as ``make demo`` runs it (see ``conftest.py``). The admin signs in, creates a
-client, finds an asset, adds it to the client's portfolio, watches its live price move,
-opens an admin page by its URL and signs out. The read-only user then finds no control that
+client, downloads the clients of a filter as CSV, finds an asset, adds it to the client's
+portfolio, watches its live price move, downloads the portfolio as CSV and as an Excel
+workbook, and signs out. The read-only user then finds no control that
 writes on any page, and no admin page answers its URL. Every label comes from the i18n
 catalogue, so the test follows the text the UI shows. Streamlit draws asynchronously: the
 test waits through Playwright's auto-waiting locators and ``expect``, never with sleeps.
@@ -10,8 +11,14 @@ test waits through Playwright's auto-waiting locators and ``expect``, never with
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
+from decimal import Decimal
+from pathlib import Path
 
+import openpyxl
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -36,6 +43,7 @@ SYMBOL = "IVVB11.SA"  # priced around R$ 330: its demo quote moves by cents ever
 QUANTITY = "10"
 BUY_PRICE = "300,50"
 PRICE_CHANGE_TIMEOUT_MS = 15_000
+DOWNLOAD_TIMEOUT_MS = 30_000
 BRL = re.compile(r"^R\$ \d{1,3}(\.\d{3})*,\d{2}$")  # R$ 1.234,56
 
 # Every label of a control that writes, on the pages both roles see.
@@ -142,6 +150,34 @@ def assert_no_write_controls(page: Page) -> None:
         expect(page.get_by_text(label, exact=True)).to_have_count(0)
 
 
+def download(page: Page, label: str) -> tuple[str, bytes]:
+    """Click the download button ``label``; the file's suggested name and its bytes."""
+    with page.expect_download(timeout=DOWNLOAD_TIMEOUT_MS) as started:
+        page.get_by_role("button", name=label, exact=True).click()
+    done = started.value
+    assert done.failure() is None, done.failure()
+    return done.suggested_filename, Path(done.path()).read_bytes()
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    """A pt-BR export: UTF-8 with a BOM (so Excel reads the accents), ``;``-separated."""
+    assert data.startswith(codecs.BOM_UTF8), data[:20]
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def sheet_rows(data: bytes, title: str) -> list[dict[str, object]]:
+    """The rows of the workbook's sheet ``title``, keyed by its header row."""
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True)[title]
+    header, *rows = sheet.iter_rows(values_only=True)
+    # Read-only mode ends a row at its last non-empty cell: pad it back to the header.
+    return [dict(zip(header, (*row, *[None] * len(header)), strict=False)) for row in rows]
+
+
+def pt_number(text: str) -> Decimal:
+    """``3.005,00`` (or ``3005,00``) as a Decimal."""
+    return Decimal(text.replace(".", "").replace(",", "."))
+
+
 # --- the journeys -----------------------------------------------------------------------
 
 
@@ -164,6 +200,14 @@ def test_admin_creates_a_client_adds_an_allocation_and_watches_its_price(
     form.get_by_label(t("field.phone"), exact=True).fill("(11) 98765-4321")
     form.get_by_role("button", name=t("clients.create"), exact=True).click()
     expect(page.get_by_text(t("clients.created", name=CLIENT_NAME))).to_be_visible()
+
+    # Download the clients of a filter as CSV: the new client is in it.
+    type_into(page, t("clients.search"), CLIENT_NAME)
+    expect(page.get_by_text(t("clients.total", total=1, page=1, pages=1))).to_be_visible()
+    name, data = download(page, t("export.csv"))
+    assert name.endswith(".csv"), name
+    [row] = csv_rows(data)
+    assert (row[t("field.name")], row[t("field.email")]) == (CLIENT_NAME, CLIENT_EMAIL)
 
     # Find an asset and add it to the new client's portfolio.
     go_to(page, t("nav.assets"))
@@ -190,6 +234,24 @@ def test_admin_creates_a_client_adds_an_allocation_and_watches_its_price(
     expect(price).to_have_text(BRL)
     first = (price.text_content() or "").strip()
     expect(price).not_to_have_text(first, timeout=PRICE_CHANGE_TIMEOUT_MS)
+    # Download the allocations as CSV, and allocations and daily returns as one workbook.
+    name, data = download(page, t("export.allocations_csv"))
+    assert name.endswith(".csv"), name
+    [lot] = csv_rows(data)
+    assert lot[t("export.col.client")] == CLIENT_NAME
+    assert lot[t("col.ticker")] == SYMBOL
+    assert pt_number(lot[t("col.quantity")]) == Decimal(QUANTITY)
+    assert pt_number(lot[t("col.buy_price")]) == pt_number(BUY_PRICE)
+    assert pt_number(lot[t("col.invested")]) == Decimal("3005.00")
+    assert pt_number(lot[t("col.price")]) > 0
+    name, data = download(page, t("export.xlsx"))
+    assert name.endswith(".xlsx"), name
+    [cells] = sheet_rows(data, t("export.dataset.allocations"))
+    assert (cells[t("export.col.client")], cells[t("col.ticker")]) == (CLIENT_NAME, SYMBOL)
+    assert Decimal(str(cells[t("col.quantity")])) == Decimal(QUANTITY)
+    assert Decimal(str(cells[t("col.buy_price")])) == pt_number(BUY_PRICE)
+    assert Decimal(str(cells[t("col.invested")])) == Decimal("3005.00")
+
     # Admins get the lot editors here (the read-only test checks they are absent).
     expect(page.get_by_text(t("detail.add"), exact=True)).to_be_visible()
     expect(page.get_by_text(t("detail.edit"), exact=True)).to_be_visible()
@@ -231,7 +293,8 @@ def test_admin_pages_open_by_url_for_admins_only_and_readers_cannot_write(
     for title, href in reader_pages.items():
         go_to(page, title)
         expect(page).to_have_url(re.compile(re.escape(href) + r"(\?.*)?$"))
-        expect(page.get_by_role("heading", level=1), title).to_be_visible()
+        # (.first: while Streamlit swaps pages, the old title can linger for a moment)
+        expect(page.get_by_role("heading", level=1).first, title).to_be_visible()
         assert_no_write_controls(page)
 
     # ... nor on a client's portfolio, nor next to asset search results (where admins add
