@@ -241,4 +241,4 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.sections.append(("e2e screenshot", f"not saved: {error}"))
     server = getattr(item, "funcargs", {}).get("anka")
     if isinstance(server, Anka):
-        report.sections.append(("Anka log (tail)", _tail(server.log)))
+        report.sections.append((f"Anka log (end of {server.log})", _tail(server.log, 80)))
