@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import clients_search, closing, imports, portfolio
+from bench import clients_search, closing, exports, imports, portfolio
 
 
 def main() -> int:
@@ -14,6 +14,7 @@ def main() -> int:
         "portfolio": portfolio.run(),
         "closing": closing.run(),
         "imports": imports.run(),
+        "exports": exports.run(),
     }
     print("\n" + "\n".join(f"{name}: {'OK' if ok else 'MISSED'}" for name, ok in results.items()))
     return 0 if all(results.values()) else 1

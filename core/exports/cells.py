@@ -36,12 +36,16 @@ def neutralise(text: str) -> str:
 
 
 def rounded(value: Decimal, quantum: Decimal) -> Decimal:
-    """``value`` rounded half-even to ``quantum``, with enough digits for any stored value
-    (an IRR over a few days can be astronomically large; 28 digits would not hold it)."""
-    with localcontext() as ctx:
-        ctx.prec = max(28, value.adjusted() - quantum.as_tuple().exponent + 2)
+    """``value`` rounded half-even to ``quantum`` (0.01 or 0.0001), with enough digits for
+    any stored value (an IRR over a few days can be astronomically large; the default
+    28-digit context would refuse it), and never a negative zero."""
+    if value.adjusted() < 20:  # fits the default context: the common, fast case
         result = value.quantize(quantum, ROUND_HALF_EVEN)
-    return result.copy_abs() if result.is_zero() else result  # no "-0.00"
+    else:
+        with localcontext() as ctx:
+            ctx.prec = value.adjusted() - quantum.as_tuple().exponent + 2
+            result = value.quantize(quantum, ROUND_HALF_EVEN)
+    return result if result else result.copy_abs()  # no "-0.00"
 
 
 def _plain(value: Decimal, decimal_mark: str) -> str:

@@ -137,6 +137,20 @@ def daily_returns(
     return stream(session, statement)
 
 
+def daily_returns_count(
+    session: Session, client_id: int | None, start: date | None, end: date | None
+) -> int:
+    """How many rows :func:`daily_returns` would stream (an index-only count)."""
+    statement = select(func.count()).select_from(DailyReturn)
+    if client_id is not None:
+        statement = statement.where(DailyReturn.client_id == client_id)
+    if start is not None:
+        statement = statement.where(DailyReturn.date >= start)
+    if end is not None:
+        statement = statement.where(DailyReturn.date <= end)
+    return int(session.scalar(statement) or 0)
+
+
 def portfolio_summary(
     session: Session, folded_search: str, status: str | None
 ) -> Iterator[tuple[Any, ...]]:

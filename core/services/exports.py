@@ -47,6 +47,9 @@ ExportFormat = Literal["csv", "xlsx"]
 FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx")
 MIME: dict[str, str] = {"csv": "text/csv", "xlsx": XLSX_MIME}
 ACTION = ENTITY = "export"
+# Downloads through the browser are served from memory by Streamlit: past this many rows a
+# page asks for a client or a shorter range instead (scripts call export() with no limit).
+DASHBOARD_MAX_ROWS = 500_000
 
 # The filters each dataset takes; any other one given is refused.
 FILTERS: dict[str, tuple[str, ...]] = {
@@ -117,6 +120,14 @@ def check_queries(
     if not parsed or len(set(names)) != len(names) or (fmt == "csv" and len(parsed) != 1):
         raise ValidationFailed.single("dataset", "validation.invalid")
     return parsed
+
+
+def daily_rows(uow: UnitOfWork, query: ExportQuery | Mapping[str, Any]) -> int:
+    """How many rows a daily-returns export would hold (pages check it against
+    :data:`DASHBOARD_MAX_ROWS` before offering the download)."""
+    q = query if isinstance(query, ExportQuery) else parse(ExportQuery, query)
+    with uow:
+        return rows_of.daily_returns_count(uow.session, q.client_id, q.start, q.end)
 
 
 def file_name(

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from core.exports.datasets import DATASET_NAMES
+from core.formatting import format_number
 from core.schemas import SEARCH_MAX
 from core.services import clients as client_service
 from core.services import exports as export_service
@@ -92,17 +93,26 @@ with guarded(t):
     if dataset == "allocations":
         source_banner(market.name, t)
     export_service.check_queries([query], "csv")  # a refused choice: its message, no buttons
-    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
-    for fmt, column in (("csv", csv_col), ("xlsx", xlsx_col)):
-        download_button(
-            f"export.{fmt}",
-            make_uow=runtime.uow,
-            market=market,
-            actor=actor,
-            queries=[query],
-            fmt=fmt,
-            t=t,
-            key=f"reports_{fmt}",
-            help_key=f"export.help.{fmt}",
-            container=column,
-        )
+    rows = (
+        export_service.daily_rows(runtime.uow(), query)
+        if dataset == "daily_returns" and query["client_id"] is None
+        else 0
+    )
+    if rows > export_service.DASHBOARD_MAX_ROWS:
+        limit = format_number(export_service.DASHBOARD_MAX_ROWS, t.locale, 0)
+        st.warning(t("export.too_large", rows=format_number(rows, t.locale, 0), max=limit))
+    else:
+        csv_col, xlsx_col, _ = st.columns([1, 1, 3])
+        for fmt, column in (("csv", csv_col), ("xlsx", xlsx_col)):
+            download_button(
+                f"export.{fmt}",
+                make_uow=runtime.uow,
+                market=market,
+                actor=actor,
+                queries=[query],
+                fmt=fmt,
+                t=t,
+                key=f"reports_{fmt}",
+                help_key=f"export.help.{fmt}",
+                container=column,
+            )

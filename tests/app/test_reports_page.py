@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -20,8 +21,9 @@ from streamlit.util import calc_hash
 from core.config import get_settings
 from core.db import UnitOfWork
 from core.i18n import translate
-from core.models import AuditEntry
+from core.models import AuditEntry, DailyReturn
 from core.schemas import ClientOut
+from core.services import exports as export_service
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -211,6 +213,32 @@ def test_a_reversed_date_range_is_refused_without_buttons(demo_env: Make, people
     assert_no_exception(at)
     assert pt("validation.date_range") in " ".join(values(at.error))
     assert len(at.download_button) == 0
+
+
+def test_too_many_daily_rows_for_a_browser_download(
+    demo_env: Make, people: dict[str, ClientOut], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with demo_env() as uow:
+        for client in people.values():
+            uow.session.add(
+                DailyReturn(
+                    client_id=client.id,
+                    date=date(2026, 1, 5),
+                    market_value=Decimal(1),
+                    net_flow=Decimal(1),
+                    daily_return=Decimal(0),
+                    cumulative_twr=Decimal(0),
+                )
+            )
+        uow.commit()
+    monkeypatch.setattr(export_service, "DASHBOARD_MAX_ROWS", 1)
+    at = open_reports(ADMIN_EMAIL)
+    at.selectbox(key="reports_dataset").select("daily_returns").run()
+
+    assert values(at.warning) == [pt("export.too_large", rows="2", max="1")]
+    assert len(at.download_button) == 0
+    selectbox(at, "reports.client").select(people["ana"].id).run()  # one client: allowed
+    assert len(at.download_button) == 2
 
 
 def test_daily_returns_for_a_client_found_by_search(

@@ -26,7 +26,7 @@ from core.models import Allocation, Asset, AuditEntry, DailyReturn, PortfolioMet
 from core.repositories import exports as export_rows
 from core.schemas import ClientOut
 from core.services.clients import create_client
-from core.services.exports import ExportResult, check_queries, export, file_name
+from core.services.exports import ExportResult, check_queries, daily_rows, export, file_name
 from core.services.principal import Principal
 
 MakeUow = Callable[[], UnitOfWork]
@@ -627,6 +627,14 @@ def test_rows_come_from_a_server_side_cursor_a_chunk_at_a_time(
         date(2026, 2, 2),
         date(2026, 3, 2),
     ]
+
+
+def test_daily_rows_counts_what_the_export_would_hold(make_uow: MakeUow, book: Book) -> None:
+    ana = book["ana"].id
+    assert daily_rows(make_uow(), {"dataset": "daily_returns"}) == 5
+    assert daily_rows(make_uow(), {"dataset": "daily_returns", "client_id": ana}) == 4
+    bounded = {"dataset": "daily_returns", "start": date(2026, 1, 6), "end": date(2026, 2, 2)}
+    assert daily_rows(make_uow(), bounded) == 3
 
 
 def test_file_names_say_demo_prices() -> None:
