@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from core.i18n import Translator
+from dashboard.auth import COOKIE_NAME
 from tests.e2e.conftest import CHROMIUM, Anka
 
 pytestmark = [
@@ -76,12 +77,32 @@ def wait_idle(page: Page) -> None:
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
+def has_session_cookie(page: Page, present: bool) -> None:
+    """Wait until the browser holds (or no longer holds) the re-authentication cookie."""
+    page.wait_for_function(
+        "([name, present]) => "
+        "document.cookie.split('; ').some(c => c.startsWith(name + '=')) === present",
+        arg=[COOKIE_NAME, present],
+    )
+
+
 def sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.goto(url)
     page.get_by_label(t("login.username"), exact=True).fill(email)
     page.get_by_label(t("login.password"), exact=True).fill(password)
     page.get_by_role("button", name=t("login.submit"), exact=True).click()
     expect(page.get_by_role("button", name=t("app.logout"), exact=True)).to_be_visible()
+    # The cookie component stores the cookie, then reruns the script: let that settle.
+    has_session_cookie(page, present=True)
+    wait_idle(page)
+
+
+def sign_out(page: Page) -> None:
+    """Sign out: the form is back, and the browser drops the re-authentication cookie (a
+    component does that in the page, a moment after the form shows)."""
+    page.get_by_role("button", name=t("app.logout"), exact=True).click()
+    expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
+    has_session_cookie(page, present=False)
 
 
 def sidebar_links(page: Page, section: str | None = None) -> dict[str, str]:
@@ -102,8 +123,19 @@ def sidebar_links(page: Page, section: str | None = None) -> dict[str, str]:
 
 
 def go_to(page: Page, title: str) -> None:
-    """Follow the sidebar link to the page titled ``title``."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    """Follow the sidebar link to the page titled ``title``.
+
+    A click that lands while a component's rerun is under way can be lost (Streamlit then
+    reruns the page it was on), so the click is repeated once if the URL did not change.
+    """
+    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+    target = re.compile(re.escape(link.get_attribute("href") or "") + r"(\?.*)?$")
+    link.click()
+    try:
+        expect(page).to_have_url(target)
+    except AssertionError:
+        link.click()
+        expect(page).to_have_url(target)
 
 
 def type_into(scope: Page | Locator, label: str, text: str) -> None:
@@ -256,9 +288,8 @@ def test_admin_creates_a_client_adds_an_allocation_and_watches_its_price(
     expect(page.get_by_text(t("detail.add"), exact=True)).to_be_visible()
     expect(page.get_by_text(t("detail.edit"), exact=True)).to_be_visible()
 
-    # Sign out: the sign-in form is back, and a page URL shows only the form.
-    page.get_by_role("button", name=t("app.logout"), exact=True).click()
-    expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
+    # Sign out; then a page URL (a new page load) shows only the sign-in form.
+    sign_out(page)
     page.goto(f"{anka.url}/clients")
     expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
     expect(heading(page, t("clients.title"))).to_have_count(0)
@@ -280,8 +311,7 @@ def test_admin_pages_open_by_url_for_admins_only_and_readers_cannot_write(
         # Each page's title is "<url path>.title" in the catalogue (users, audit, jobs, ...).
         expect(heading(page, t(f"{path}.title")), f"an admin opening /{path}").to_be_visible()
         expect(page).to_have_url(f"{anka.url}/{path}")
-    page.get_by_role("button", name=t("app.logout"), exact=True).click()
-    expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
+    sign_out(page)
 
     # The read-only user: no administration section, and no control that writes on any
     # page of the sidebar, ...
@@ -290,9 +320,8 @@ def test_admin_pages_open_by_url_for_admins_only_and_readers_cannot_write(
     expect(page.get_by_test_id("stNavSectionHeader")).not_to_contain_text([t("nav.section.admin")])
     reader_pages = sidebar_links(page)
     assert not {h.removeprefix(f"{anka.url}/") for h in reader_pages.values()} & admin_pages
-    for title, href in reader_pages.items():
+    for title in reader_pages:
         go_to(page, title)
-        expect(page).to_have_url(re.compile(re.escape(href) + r"(\?.*)?$"))
         # (.first: while Streamlit swaps pages, the old title can linger for a moment)
         expect(page.get_by_role("heading", level=1).first, title).to_be_visible()
         assert_no_write_controls(page)
