@@ -111,19 +111,22 @@ def asset_ids_for(session: Session, symbols: Sequence[str]) -> dict[str, int]:
     return {str(symbol): int(asset_id) for symbol, asset_id in rows}
 
 
-def lots_frame(session: Session) -> pd.DataFrame:
-    """All lots: client_id, asset_id, quantity, buy_price, buy_date (floats for the math)."""
+def lots_frame(session: Session) -> tuple[pd.DataFrame, tuple[int, int, object]]:
+    """All lots: client_id, asset_id, quantity, buy_price, buy_date (floats for the math),
+    and the :func:`lots_version` they were read at (same statement, same snapshot)."""
     # Five arrays in one row, loaded by psycopg's binary loaders: 100,000 lots in about a
     # tenth of a second (a Python row object per lot took half a second).
     statement = (
         "SELECT array_agg(client_id), array_agg(asset_id), array_agg(quantity::float8), "
-        "array_agg(buy_price::float8), array_agg(buy_date - DATE '1970-01-01') FROM allocations"
+        "array_agg(buy_price::float8), array_agg(buy_date - DATE '1970-01-01'), "
+        "count(*), coalesce(max(id), 0), max(updated_at) FROM allocations"  # lots_version's
     )
     raw = session.connection().connection.driver_connection
     with raw.cursor(binary=True) as cursor:
         row = cursor.execute(statement).fetchone()
-    client_ids, asset_ids, quantities, prices, days = (value or [] for value in row or ())
-    return pd.DataFrame(
+    assert row is not None  # an aggregate always returns one row
+    client_ids, asset_ids, quantities, prices, days = (value or [] for value in row[:5])
+    frame = pd.DataFrame(
         {
             "client_id": np.asarray(client_ids, dtype=np.int64),
             "asset_id": np.asarray(asset_ids, dtype=np.int64),
@@ -132,12 +135,7 @@ def lots_frame(session: Session) -> pd.DataFrame:
             "buy_date": np.asarray(days, dtype=np.int64).astype("datetime64[D]"),
         }
     )
-
-
-def first_buy_days(session: Session) -> dict[int, date]:
-    """Each client's earliest buy date."""
-    rows = session.execute(text("SELECT client_id, min(buy_date) FROM allocations GROUP BY 1"))
-    return {int(client_id): day for client_id, day in rows}
+    return frame, (int(row[5]), int(row[6]), row[7])
 
 
 def lots_version(session: Session) -> tuple[int, int, object]:

@@ -46,7 +46,7 @@ from core.db import UnitOfWork, uow_factory
 from core.market.port import MarketData
 from core.models import JobStatus
 from core.repositories import figures
-from core.services.job_runs import RunReport, exclusive, finish_run, start_run
+from core.services.job_runs import RunReport, finish_run, locked, start_run
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ def run_job(
 ) -> RunReport:
     """Run ``body`` under the figures lock, recorded in job_runs; never raises."""
     report = RunReport(job_name=job_name, target_from=target_from, target_to=target_to)
-    with exclusive(engine) as got:
-        start_run(engine, report, triggered_by)
+    with locked(engine) as (got, conn):
+        start_run(conn, report, triggered_by)
         if not got:
             report.status = JobStatus.SKIPPED
             report.error = "another run holds the lock"
@@ -99,7 +99,7 @@ def run_job(
                 log.exception("%s failed", job_name)
                 report.status = JobStatus.FAILED
                 report.error = f"{type(exc).__name__}: {exc}"[:2000]
-        finish_run(engine, report)
+        finish_run(conn, report)
     return report
 
 
@@ -197,13 +197,14 @@ def _in_reais(
 
 
 # -- recomputing --------------------------------------------------------------------------
-def _start_day(
-    session_last: dict[int, date], first_buys: dict[int, date], floor: date | None
-) -> date:
-    starts = []
-    for client_id, first_buy in first_buys.items():
-        last = session_last.get(client_id)
-        starts.append(last + timedelta(days=1) if last else first_buy)
+def _start_day(last_days: dict[int, date], book: Book, floor: date | None) -> date:
+    """The first day some client lacks: the day after its last stored day, or its first
+    buy; never after ``floor`` (the earliest newly fetched close, or a backfill's start)."""
+    first_buys = book.buy_date[book.group_starts]  # lots are sorted by date in a client
+    starts = [
+        last + timedelta(days=1) if (last := last_days.get(client)) else first.item()
+        for client, first in zip(book.client_ids.tolist(), first_buys, strict=True)
+    ]
     start = min(starts)
     return min(start, floor) if floor else start
 
@@ -242,16 +243,14 @@ def recompute(
     fetched_days = sorted({day for _, day in fetched})
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
     with UnitOfWork(factory) as uow:  # every read in one transaction, one snapshot
-        version = figures.lots_version(uow.session)  # before the lots: a change in between
-        lots = figures.lots_frame(uow.session)  # is then caught by the check below
+        lots, version = figures.lots_frame(uow.session)  # a later change fails the check
         if lots.empty:
             days = []
         else:
             lots, rates_on = _in_reais(uow.session, lots, fetched, through)
             book = book_from_lots(lots)
             last_days = figures.last_stored_days(uow.session)
-            first_buys = figures.first_buy_days(uow.session)
-            days = calendars.sessions(_start_day(last_days, first_buys, floor), through)
+            days = calendars.sessions(_start_day(last_days, book, floor), through)
         if days:
             state = _state(figures.series_state(uow.session, days[0]), book, days[0])
             stored = figures.closes_frame(uow.session, list(book.asset_ids), days[0], days[-1])

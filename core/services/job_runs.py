@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 
 from core.db import UnitOfWork, uow_factory
 from core.models import JobRun, JobStatus
@@ -70,10 +70,20 @@ class RunOut(BaseModel):
 
 @contextmanager
 def exclusive(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[bool]:
-    """Hold the advisory lock ``name`` for the block; yields False if another run holds it.
+    """Hold the advisory lock ``name`` for the block; yields False if another run holds it."""
+    with locked(engine, name) as (got, _conn):
+        yield got
+
+
+@contextmanager
+def locked(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[tuple[bool, Connection]]:
+    """Try the advisory lock ``name``; yields whether it was taken and the connection that
+    holds it.
 
     The lock lives on its own connection, so the run's units of work commit freely while
-    it is held, and it is released even if the run fails (or the process dies).
+    it is held, and it is released even if the run fails (or the process dies). The run's
+    own record is written on that connection too (it commits there without releasing a
+    session-level lock), which saves a connection checkout per record.
     """
     with engine.connect() as conn:
         got = bool(
@@ -81,46 +91,44 @@ def exclusive(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[bool]:
         )
         conn.commit()
         try:
-            yield got
+            yield got, conn
         finally:
             if got:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
                 conn.commit()
 
 
-def start_run(engine: Engine, report: RunReport, triggered_by: str) -> None:
-    """Record that a run started (its own small transaction, visible at once)."""
-    with UnitOfWork(uow_factory(engine)) as uow:
-        report.run_id = uow.session.execute(
-            insert(JobRun)
-            .values(
-                job_name=report.job_name,
-                target_from=report.target_from,
-                target_to=report.target_to,
-                triggered_by=triggered_by,
-            )
-            .returning(JobRun.id)
-        ).scalar_one()
-        uow.commit()
-
-
-def finish_run(engine: Engine, report: RunReport) -> None:
-    """Store the run's outcome and counts."""
-    with UnitOfWork(uow_factory(engine)) as uow:
-        uow.session.execute(
-            update(JobRun)
-            .where(JobRun.id == report.run_id)
-            .values(
-                finished_at=func.now(),
-                status=report.status,
-                tickers_ok=report.tickers_ok,
-                tickers_failed=len(report.failed),
-                failed_tickers=sorted(report.failed) or None,
-                rows_written=report.rows_written,
-                error=report.error,
-            )
+def start_run(conn: Connection, report: RunReport, triggered_by: str) -> None:
+    """Record that a run started (committed at once on ``conn``, so it is visible)."""
+    report.run_id = conn.execute(
+        insert(JobRun)
+        .values(
+            job_name=report.job_name,
+            target_from=report.target_from,
+            target_to=report.target_to,
+            triggered_by=triggered_by,
         )
-        uow.commit()
+        .returning(JobRun.id)
+    ).scalar_one()
+    conn.commit()
+
+
+def finish_run(conn: Connection, report: RunReport) -> None:
+    """Store the run's outcome and counts (committed on ``conn``)."""
+    conn.execute(
+        update(JobRun)
+        .where(JobRun.id == report.run_id)
+        .values(
+            finished_at=func.now(),
+            status=report.status,
+            tickers_ok=report.tickers_ok,
+            tickers_failed=len(report.failed),
+            failed_tickers=sorted(report.failed) or None,
+            rows_written=report.rows_written,
+            error=report.error,
+        )
+    )
+    conn.commit()
 
 
 def latest_runs(engine: Engine, *, job_name: str | None = None, limit: int = 20) -> list[RunOut]:
