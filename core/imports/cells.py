@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from core.exports.cells import FORMULA_STARTS
 from core.formatting import ungroup_number
 from core.i18n import CATALOGUE, translate
 from core.imports.reading import Cell
@@ -37,6 +38,16 @@ class CellError(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+
+
+def unquoted(cell: Cell) -> Cell:
+    """A text cell without the ``'`` that marks formula-like text as plain text — what
+    Anka's CSV export writes (``'+55 11 ...``) and the spreadsheet convention — so an
+    exported file imports back as it was. The rest is checked as usual: ``'=HYPERLINK(...)``
+    is still refused as a formula."""
+    if isinstance(cell, str) and cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
 
 
 def is_formula(cell: Cell) -> bool:

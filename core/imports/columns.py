@@ -94,6 +94,20 @@ ALIASES: dict[Kind, dict[str, str]] = {
 }
 
 
+# Columns that Anka's own export writes but an import does not take: a clients file
+# exported from the Reports page can be edited and imported back (its ID and timestamps
+# are skipped; clients are matched by CPF/CNPJ, then e-mail, as always).
+IGNORED = "_ignored"
+EXPORT_ONLY: dict[Kind, tuple[str, ...]] = {
+    "clients": ("export.col.id", "field.created_at", "field.updated_at"),
+    "allocations": (),
+}
+_SKIPPED: dict[Kind, set[str]] = {
+    kind: {fold_header(translate(key, locale)) for key in keys for locale in CATALOGUE}
+    for kind, keys in EXPORT_ONLY.items()
+}
+
+
 def template_headers(kind: Kind, locale: str) -> list[str]:
     """The header row of the template in ``locale``."""
     return [translate(column.label_key, locale) for column in COLUMNS[kind]]
@@ -103,7 +117,9 @@ def template_headers(kind: Kind, locale: str) -> list[str]:
 class Mapping:
     """Which file column holds which field (by position), or what is wrong with the header."""
 
-    fields: list[str | None]  # per file column; None for a blank header over empty cells
+    # Per file column: its field, IGNORED for a column of our export that imports skip,
+    # None for a blank header over empty cells.
+    fields: list[str | None]
     errors: list[Reason]
 
 
@@ -120,6 +136,9 @@ def map_header(kind: Kind, header: list[str], locale: str) -> Mapping:
     seen: set[str] = set()
     for name in header:
         target = aliases.get(fold_header(name)) if name.strip() else None
+        if target is None and fold_header(name) in _SKIPPED[kind]:
+            fields.append(IGNORED)
+            continue
         if name.strip() and target is None:
             unknown.append(name)
         elif target in seen:

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import ValidationFailed
 from core.imports import cells
-from core.imports.columns import Mapping, map_header
+from core.imports.columns import IGNORED, Mapping, map_header
 from core.imports.reading import Cell, ImportFileError, Table, read_table
 from core.imports.report import ImportReport, Kind, Reason, RowResult
 from core.schemas import AllocationIn, AssetIn, ClientCreate, parse
@@ -43,6 +43,9 @@ def _cells(number: int, row: list[Cell], mapping: Mapping) -> tuple[RowResult, d
     by_field: dict[str, Cell] = {}
     for position, cell in enumerate(row):
         field = mapping.fields[position] if position < len(mapping.fields) else None
+        if field == IGNORED:
+            continue
+        cell = cells.unquoted(cell)
         if field is None:
             if not cells.is_blank(cell):
                 result.refuse("import.row.extra_cells")
@@ -146,5 +149,5 @@ def check_file(kind: Kind, file_name: str, data: bytes, locale: str) -> ImportRe
     report.delimiter = table.delimiter
     mapping, report.rows = validate_table(kind, table, locale)
     report.file_errors = mapping.errors
-    report.columns = [field for field in mapping.fields if field]
+    report.columns = [field for field in mapping.fields if field and field != IGNORED]
     return report

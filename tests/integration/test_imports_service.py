@@ -7,6 +7,7 @@ the small port-only adapter of the allocation tests.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -23,6 +24,7 @@ from core.market.demo import DemoMarketData
 from core.models import Allocation, Asset, AuditEntry, Client, DailyReturn
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
+from core.services.exports import export
 from core.services.imports import commit_import, preview_import
 from core.services.principal import Principal
 from tests.integration.test_allocations_service import FakeMarket, fixed_clock
@@ -602,3 +604,45 @@ def test_the_same_file_imported_twice_at_once_is_stored_once(
     with committed_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM clients")).scalar() == 3
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == 2
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+def test_an_exported_clients_csv_edited_and_imported_back(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, locale: str
+) -> None:
+    create_client(
+        make_uow(),
+        admin,
+        {"name": "Maria Lima", "email": "maria@example.com", "document": CPF_MARIA},
+    )
+    create_client(
+        make_uow(),
+        admin,
+        {"name": "João Souza", "email": "joao@example.com", "phone": "+55 11 98765-4321"},
+    )
+    out = io.BytesIO()
+    export(make_uow(), None, admin, [{"dataset": "clients"}], "csv", out, locale)
+    exported = out.getvalue()
+    assert "'+55 11 98765-4321" in exported.decode("utf-8-sig")  # neutralised on the way out
+
+    # As exported: ID and timestamps skipped, the quote dropped, nothing to change.
+    again = commit_import(make_uow(), demo, admin, "clients", "c.csv", exported, locale)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert ("João Souza", "joao@example.com", None, "+55 11 98765-4321") in [
+        row[:4] for row in stored_clients(make_uow)
+    ]
+
+    # Edited in a spreadsheet: Maria's name corrected, a formula typed into a note.
+    text = exported.decode("utf-8-sig").replace("Maria Lima", "Maria Lima Costa")
+    edited = commit_import(
+        make_uow(), demo, admin, "clients", "c.csv", text.encode("utf-8-sig"), locale
+    )
+    assert (edited.created, edited.updated, edited.unchanged) == (0, 1, 1)
+    assert stored_clients(make_uow)[0][0] == "Maria Lima Costa"
+    separator = ";" if locale == "pt_BR" else ","
+    header, *rows = text.splitlines()
+    tainted = rows[0].split(separator)
+    tainted[1] = '\'=HYPERLINK("http://x")'
+    bad = "\r\n".join([header, separator.join(tainted), *rows[1:]]).encode("utf-8-sig")
+    report = preview_import(make_uow(), demo, admin, "clients", "c.csv", bad, locale)
+    assert [r.key for row in report.rows for r in row.reasons] == ["import.row.formula"]

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from core.imports import cells
-from core.imports.columns import fold_header, map_header, template_headers
+from core.imports.columns import IGNORED, fold_header, map_header, template_headers
 from core.imports.report import ImportReport, Reason
 from core.imports.templates import template_csv, template_xlsx
 from core.imports.validation import check_file
@@ -407,3 +407,49 @@ def test_xlsx_template_has_typed_cells() -> None:
     )
     assert example == ("maria.souza@example.com", "PETR4.SA", 100, 1234.56, datetime(2025, 3, 10))
     assert sheet["E2"].number_format == "dd/mm/yyyy"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("'+55 11 98765-4321", "+55 11 98765-4321"),
+        ("'=1+1", "=1+1"),
+        ("'-5", "-5"),
+        ("'@home", "@home"),
+        ("'plain", "'plain"),  # a quote before ordinary text is the user's
+        ("d'Ávila", "d'Ávila"),
+        (12, 12),
+        (None, None),
+    ],
+)
+def test_the_export_quote_is_dropped_only_before_formula_like_text(
+    cell: object, expected: object
+) -> None:
+    assert cells.unquoted(cell) == expected
+
+
+def test_an_exported_clients_header_maps_with_its_extra_columns_skipped() -> None:
+    header = [
+        "Código",
+        "Nome",
+        "E-mail",
+        "CPF/CNPJ",
+        "Telefone",
+        "Situação",
+        "Observações",
+        "Criado em",
+        "Atualizado em",
+    ]
+    mapping = map_header("clients", header, "pt_BR")
+    assert mapping.errors == []
+    assert mapping.fields == [
+        IGNORED,
+        "name",
+        "email",
+        "document",
+        "phone",
+        "status",
+        "notes",
+        IGNORED,
+        IGNORED,
+    ]
