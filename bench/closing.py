@@ -196,6 +196,16 @@ def copy_rate(url: str, day: date) -> tuple[int, float]:
     return len(rows), len(rows) / elapsed
 
 
+def _settle(url: str) -> None:
+    """Flush what earlier phases left dirty in the server (a backfill writes gigabytes), so
+    the server's background writes are not charged to the next measurement."""
+    try:
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+    except psycopg.Error as exc:  # needs superuser or pg_checkpoint: measure anyway
+        print(f"(no CHECKPOINT before measuring: {exc})")
+
+
 def _forget_day(engine: Engine, day: date) -> None:
     """Remove the day's closes and figures, so a run starts as if the day had not closed."""
     with engine.begin() as conn:
@@ -231,6 +241,7 @@ def run() -> bool:
         # The scheduler process builds its exchange calendars when it starts; a job run
         # inside it does not pay that (about 0.25 s), so neither does this measurement.
         calendars.is_session(CLOSE_DAY)
+        _settle(url)
         runs = []
         for _ in range(DAY_RUNS):  # each run from the same state: the day's rows removed
             _forget_day(engine, CLOSE_DAY)
@@ -252,6 +263,7 @@ def run() -> bool:
         engine.dispose()
     with throwaway_database() as url:
         seed(url, SMALL_CLIENTS, SMALL_LOTS, SMALL_TICKERS, CLOSE_DAY - timedelta(days=60))
+        _settle(url)
         # In a fresh process, like the backfill: what the large runs left in this one
         # (objects the garbage collector walks, cached series) must not weigh on ~30 ms runs.
         out = subprocess.run(

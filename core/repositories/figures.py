@@ -224,16 +224,17 @@ def series_state(session: Session, day: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["client_id", "date", "market_value", "cumulative_twr"])
 
 
-def last_stored_days(session: Session) -> dict[int, date]:
-    """The last day with a stored daily return, per client."""
-    # One primary-key probe per client instead of grouping every stored row.
+def last_stored_rows(session: Session) -> pd.DataFrame:
+    """Each client's last stored day: client_id, date, market_value, cumulative_twr."""
+    # One primary-key probe per client (client_id, date DESC), not a scan of every row.
     rows = session.execute(
         text(
-            "SELECT c.id, (SELECT max(date) FROM daily_returns d WHERE d.client_id = c.id) "
-            "FROM clients c"
+            "SELECT c.id, d.date, d.market_value::float8, d.cumulative_twr::float8 "
+            "FROM clients c CROSS JOIN LATERAL (SELECT date, market_value, cumulative_twr "
+            "FROM daily_returns WHERE client_id = c.id ORDER BY date DESC LIMIT 1) d"
         )
-    )
-    return {int(client_id): day for client_id, day in rows if day is not None}
+    ).all()
+    return pd.DataFrame(rows, columns=["client_id", "date", "market_value", "cumulative_twr"])
 
 
 def replace_daily_returns(session: Session, frame: pd.DataFrame, days: Sequence[date]) -> int:

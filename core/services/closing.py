@@ -249,10 +249,17 @@ def recompute(
         else:
             lots, rates_on = _in_reais(uow.session, lots, fetched, through)
             book = book_from_lots(lots)
-            last_days = figures.last_stored_days(uow.session)
+            last_rows = figures.last_stored_rows(uow.session)
+            last_days = dict(zip(last_rows["client_id"], last_rows["date"], strict=True))
             days = calendars.sessions(_start_day(last_days, book, floor), through)
         if days:
-            state = _state(figures.series_state(uow.session, days[0]), book, days[0])
+            # Usually every client's last stored day is before the first day to compute (the
+            # next close): those rows are the state. Otherwise ask for the rows before it.
+            if all(last < days[0] for last in last_days.values()):
+                before = last_rows
+            else:
+                before = figures.series_state(uow.session, days[0])
+            state = _state(before, book, days[0])
             stored = figures.closes_frame(uow.session, list(book.asset_ids), days[0], days[-1])
     outside = set(days)
     _write_prices_only(factory, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
