@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
 from core.exports.cells import FORMULA_STARTS
 from core.formatting import ungroup_number
 from core.i18n import CATALOGUE, translate
@@ -21,7 +23,8 @@ from core.imports.reading import Cell
 # A cell starting with one of these (after any leading spaces, tabs or line breaks, which
 # some spreadsheets skip) is a formula or a spreadsheet injection attempt ("=HYPERLINK(...)",
 # "@SUM(...)", "+cmd|..."), never data to store ...
-FORMULA_START = ("=", "@", "+", "-")
+FORMULA_START = ("=", "@", "+", "-", "＝", "＠", "＋", "－")  # full-width forms too
+CALL_START = ("=", "@", "＝", "＠")
 # ... except a sign followed only by digits and number/phone punctuation, or a lone sign:
 # "-5" is a negative number (refused as such) and "+55 (11) 98765-4321" a phone number.
 _SIGNED_NUMBER_OR_PHONE = re.compile(r"^[+-]([0-9][0-9 ().,/-]*)?$")
@@ -40,21 +43,29 @@ class CellError(ValueError):
         self.key = key
 
 
-def unquoted(cell: Cell) -> Cell:
+def unquoted(cell: Cell) -> tuple[Cell, bool]:
     """A text cell without the ``'`` that marks formula-like text as plain text — what
-    Anka's CSV export writes (``'+55 11 ...``) and the spreadsheet convention — so an
-    exported file imports back as it was. The rest is checked as usual: ``'=HYPERLINK(...)``
-    is still refused as a formula."""
+    Anka's CSV export writes (``'+55 11 ...``, ``'- ligar na segunda``) and the spreadsheet
+    convention — and whether it had one, so an exported file imports back as it was."""
     if isinstance(cell, str) and cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
+        return cell[1:], True
+    return cell, False
 
 
-def is_formula(cell: Cell) -> bool:
-    """True for text that a spreadsheet would run as a formula (see :data:`FORMULA_START`)."""
+def is_formula(cell: Cell, *, quoted: bool = False) -> bool:
+    """True for a cell that a spreadsheet would run as a formula (see :data:`FORMULA_START`):
+    formula text, or an Excel formula object (an array or data-table formula is not text).
+
+    ``quoted`` text (see :func:`unquoted`) was marked as text by its author: a leading sign
+    is then just text (``- ligar na segunda``), but ``=`` and ``@`` are still refused.
+    """
+    if isinstance(cell, ArrayFormula | DataTableFormula):
+        return True
     if not isinstance(cell, str):
         return False
     text = cell.strip(" \t\r\n")
+    if quoted:
+        return text.startswith(CALL_START)
     return text.startswith(FORMULA_START) and not _SIGNED_NUMBER_OR_PHONE.match(text)
 
 
@@ -75,6 +86,8 @@ def cell_text(cell: Cell) -> str:
         return cell.date().isoformat() if cell.time() == datetime.min.time() else cell.isoformat()
     if isinstance(cell, date):
         return cell.isoformat()
+    if isinstance(cell, ArrayFormula | DataTableFormula):
+        return str(cell.text if isinstance(cell, ArrayFormula) else "=TABLE()")
     return str(cell).strip()
 
 

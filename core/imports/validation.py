@@ -45,13 +45,13 @@ def _cells(number: int, row: list[Cell], mapping: Mapping) -> tuple[RowResult, d
         field = mapping.fields[position] if position < len(mapping.fields) else None
         if field == IGNORED:
             continue
-        cell = cells.unquoted(cell)
+        cell, quoted = cells.unquoted(cell)
         if field is None:
             if not cells.is_blank(cell):
                 result.refuse("import.row.extra_cells")
             continue
         result.raw[field] = cells.cell_text(cell)
-        if cells.is_formula(cell):
+        if cells.is_formula(cell, quoted=quoted):
             result.refuse("import.row.formula", field)
         elif not cells.is_blank(cell):
             by_field[field] = cell
@@ -89,6 +89,8 @@ def _client_row(parts: tuple[RowResult, dict[str, Cell]], locale: str) -> RowRes
 def _allocation_row(parts: tuple[RowResult, dict[str, Cell]], locale: str) -> RowResult:
     result, by_field = parts
     client = cells.text_value(by_field["client"]) if "client" in by_field else ""
+    if client and "@" not in client:  # a CPF/CNPJ, maybe a number that lost its zeros
+        client = cells.document_value(by_field["client"])
     if not client:
         result.refuse("validation.required", "client")
     symbol: str | None = None

@@ -21,6 +21,7 @@ from core.services import imports as import_service
 from dashboard import runtime
 from dashboard.components.feedback import guarded
 from dashboard.components.import_preview import (
+    escape_markdown,
     preview_frame,
     read_as,
     reason_text,
@@ -75,7 +76,10 @@ def _show(report: ImportReport) -> None:
     if report.file_errors:
         st.error(
             "\n\n".join(
-                [t("import.file_refused"), *(reason_text(r, t) for r in report.file_errors)]
+                [
+                    t("import.file_refused"),
+                    *(reason_text(r, t, markdown=True) for r in report.file_errors),
+                ]
             )
         )
         return
@@ -111,7 +115,7 @@ def _commit(kind: Kind, file_id: str, name: str, data: bytes, report: ImportRepo
     runtime.flash(
         t(
             "import.done",
-            file=name,
+            file=escape_markdown(name),
             created=outcome.created,
             updated=outcome.updated,
             unchanged=outcome.unchanged,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,10 +16,22 @@ from core.imports.columns import COLUMNS
 from core.imports.reading import ENCODING_LABELS
 from core.imports.report import ImportReport, Reason, RowResult
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~|$])")  # emphasis, links, HTML, tables, LaTeX
 
-def reason_text(reason: Reason, t: Translator) -> str:
-    """One reason in the user's language, prefixed with its column when it has one."""
-    message = t(reason.key, **reason.params)
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally where Streamlit renders Markdown (a header cell such as
+    ``[Clique aqui](https://...)`` from an uploaded file must not become a link)."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def reason_text(reason: Reason, t: Translator, *, markdown: bool = False) -> str:
+    """One reason in the user's language, prefixed with its column when it has one; with
+    ``markdown``, what came from the file (the params) is escaped for a Markdown element."""
+    params = reason.params
+    if markdown:
+        params = {k: escape_markdown(v) if isinstance(v, str) else v for k, v in params.items()}
+    message = t(reason.key, **params)
     if reason.field is None:
         return message
     return f"{field_label(reason.field, t)}: {message}"

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import Engine, func, select, text
 
 from core.db import UnitOfWork, uow_factory
@@ -646,3 +647,27 @@ def test_an_exported_clients_csv_edited_and_imported_back(
     bad = "\r\n".join([header, separator.join(tainted), *rows[1:]]).encode("utf-8-sig")
     report = preview_import(make_uow(), demo, admin, "clients", "c.csv", bad, locale)
     assert [r.key for row in report.rows for r in row.reasons] == ["import.row.formula"]
+
+
+def test_an_allocations_workbook_whose_cpf_lost_its_leading_zero_finds_the_client(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData
+) -> None:
+    ana = create_client(
+        make_uow(), admin, {"name": "Ana", "email": "ana@example.com", "document": "01000000028"}
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(LOT_HEADER.split(";"))
+    sheet.append([1000000028, "PETR4.SA", 100, 30.5, date(2025, 3, 10)])  # Excel dropped the 0
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    outcome = commit_import(
+        make_uow(), demo, admin, "allocations", "lots.xlsx", buffer.getvalue(), "pt_BR"
+    )
+
+    assert outcome.created == 1
+    assert stored_lots(make_uow) == [
+        ("ana@example.com", "PETR4.SA", D("100"), D("30.5"), date(2025, 3, 10))
+    ]
+    assert ana.id

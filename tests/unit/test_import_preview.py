@@ -7,7 +7,13 @@ from decimal import Decimal
 
 from core.i18n import Translator
 from core.imports.report import ImportReport, Reason, RowResult
-from dashboard.components.import_preview import preview_frame, read_as, reason_text, summary_lines
+from dashboard.components.import_preview import (
+    escape_markdown,
+    preview_frame,
+    read_as,
+    reason_text,
+    summary_lines,
+)
 
 PT = Translator("pt_BR")
 EN = Translator("en")
@@ -140,3 +146,12 @@ def test_file_reasons_have_no_column_prefix() -> None:
     assert (
         reason_text(reason, EN) == "The file is over the 5 MB limit: split it into smaller files."
     )
+
+
+def test_text_from_the_file_is_escaped_for_markdown() -> None:
+    link = "[Clique aqui](https://evil.example)"
+    assert escape_markdown(link) == r"\[Clique aqui\](https://evil.example)"
+    reason = Reason("import.file.unknown_columns", {"columns": link, "expected": "Nome"})
+    shown = reason_text(reason, PT, markdown=True)
+    assert r"\[Clique aqui\](" in shown  # the brackets cannot make a link
+    assert link in reason_text(reason, PT)  # a table cell shows it as is

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
 
 from core.imports import cells
 from core.imports.columns import IGNORED, fold_header, map_header, template_headers
@@ -412,20 +413,56 @@ def test_xlsx_template_has_typed_cells() -> None:
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ("'+55 11 98765-4321", "+55 11 98765-4321"),
-        ("'=1+1", "=1+1"),
-        ("'-5", "-5"),
-        ("'@home", "@home"),
-        ("'plain", "'plain"),  # a quote before ordinary text is the user's
-        ("d'Ávila", "d'Ávila"),
-        (12, 12),
-        (None, None),
+        ("'+55 11 98765-4321", ("+55 11 98765-4321", True)),
+        ("'=1+1", ("=1+1", True)),
+        ("'-5", ("-5", True)),
+        ("'@home", ("@home", True)),
+        ("'plain", ("'plain", False)),  # a quote before ordinary text is the user's
+        ("d'Ávila", ("d'Ávila", False)),
+        (12, (12, False)),
+        (None, (None, False)),
     ],
 )
 def test_the_export_quote_is_dropped_only_before_formula_like_text(
     cell: object, expected: object
 ) -> None:
     assert cells.unquoted(cell) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "quoted", "refused"),
+    [
+        ("- ligar na segunda", True, False),  # the export wrote '- ligar na segunda
+        ("+ VIP", True, False),
+        ('=HYPERLINK("http://x")', True, True),
+        ("@SUM(1)", True, True),
+        ("- ligar na segunda", False, True),  # unquoted: a spreadsheet would run it
+        ('＝HYPERLINK("http://x")', False, True),  # full-width forms
+        ("＠SUM(1)", False, True),
+        ("＋cmd", False, True),
+        ("-5", False, False),  # a number (refused later as negative)
+        ("+55 11 98765-4321", False, False),  # a phone
+    ],
+)
+def test_formula_text(cell: str, quoted: bool, refused: bool) -> None:
+    assert cells.is_formula(cell, quoted=quoted) is refused
+
+
+def test_an_excel_array_formula_is_refused_not_stored_as_its_repr() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Nome", "E-mail", "Observações"])
+    sheet.append(["Maria", "maria@example.com", None])
+    sheet["C2"] = ArrayFormula("C2", '=HYPERLINK("http://evil","x")')
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    report = check_file("clients", "c.xlsx", buffer.getvalue(), "pt_BR")
+
+    (row,) = report.rows
+    assert not row.valid
+    assert [(r.field, r.key) for r in row.reasons] == [("notes", "import.row.formula")]
+    assert row.raw["notes"] == '=HYPERLINK("http://evil","x")'
 
 
 def test_an_exported_clients_header_maps_with_its_extra_columns_skipped() -> None:
