@@ -173,9 +173,9 @@ def _in_reais(
     series_ids = np.array([ids.get(pair.symbol, -1) for pair in pairs], dtype=np.int64)
     factors = np.array([pair.factor for pair in pairs])
     first_buy = pd.Timestamp(lots["buy_date"].min()).date()
-    present = [i for i in series_ids.tolist() if i >= 0]
-    stored = figures.closes_frame(session, present, first_buy, through)
-    rate_closes = _merge(stored, {k: v for k, v in fetched.items() if k[0] in set(present)})
+    present = {i for i in series_ids.tolist() if i >= 0}
+    stored = figures.closes_frame(session, sorted(present), first_buy, through)
+    rate_closes = _merge(stored, {k: v for k, v in fetched.items() if k[0] in present})
     column_of = {pair.currency: k for k, pair in enumerate(pairs)}
     lot_currency = lots["asset_id"].map(currencies)
     columns = lot_currency.map(lambda c: column_of.get(c, -1)).to_numpy(dtype=np.int64)

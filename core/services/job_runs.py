@@ -69,13 +69,6 @@ class RunOut(BaseModel):
 
 
 @contextmanager
-def exclusive(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[bool]:
-    """Hold the advisory lock ``name`` for the block; yields False if another run holds it."""
-    with locked(engine, name) as (got, _conn):
-        yield got
-
-
-@contextmanager
 def locked(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[tuple[bool, Connection]]:
     """Try the advisory lock ``name``; yields whether it was taken and the connection that
     holds it.

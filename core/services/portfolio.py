@@ -102,7 +102,7 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
     view.rows, view.totals = price_rows(bases, batch)
     view.cache = dict(batch.cache) if batch else {}
     if pairs and batch:
-        view.rates, view.market_value_brl = _in_reais(view.totals, pairs, batch.quotes)
+        view.rates, view.market_value_brl = _value_in_reais(view.totals, pairs, batch.quotes)
     return view
 
 
@@ -148,7 +148,7 @@ def price_rows(
     return rows, totals
 
 
-def _in_reais(
+def _value_in_reais(
     totals: list[CurrencyTotals], pairs: list[fx.Pair], quotes: Mapping[str, Quote]
 ) -> tuple[dict[str, Decimal], Decimal | None]:
     """Live rate per currency, and the priced market value of every currency in reais."""

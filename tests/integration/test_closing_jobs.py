@@ -35,7 +35,7 @@ from core.redis_client import redis_for
 from core.services import closing
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
-from core.services.job_runs import RunOut, RunReport, exclusive, latest_runs
+from core.services.job_runs import RunOut, RunReport, latest_runs, locked
 from core.services.principal import Principal
 
 D = Decimal
@@ -595,9 +595,9 @@ def test_an_adapter_that_raises_fails_the_run(
 def test_while_the_lock_is_held_a_run_is_skipped_and_writes_nothing(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
-    with exclusive(committed_engine) as got:
+    with locked(committed_engine) as (got, _):
         assert got
-        with exclusive(committed_engine) as again:
+        with locked(committed_engine) as (again, _):
             assert not again  # another connection cannot take it
         report = closing.daily_close(committed_engine, demo, FRIDAY)
 
