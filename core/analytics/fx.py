@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
 
-from core.analytics.returns import carried_closes
+from core.analytics.returns import Table, carried_closes, day_array
 
 BASE = "BRL"
 # Minor units quoted by Yahoo: (major currency, units per major unit).
@@ -58,7 +57,7 @@ def pairs_for(currencies: Iterable[str | None]) -> list[Pair]:
 
 
 def rates_on(
-    closes: pd.DataFrame, days: Sequence[date], asset_ids: np.ndarray, factors: np.ndarray
+    closes: Table, days: Sequence[date], asset_ids: np.ndarray, factors: np.ndarray
 ) -> np.ndarray:
     """A days x K matrix of reais per unit of K currencies: column k is the carried close of
     the rate series ``asset_ids[k]`` times ``factors[k]``.
@@ -71,12 +70,18 @@ def rates_on(
     column = np.searchsorted(unique, asset_ids)
     carried = carried_closes(closes, days, unique)[:, column]
     first = np.full(len(unique), np.nan)
-    if not closes.empty:
-        earliest = closes.sort_values("date", kind="stable").drop_duplicates("asset_id")
-        ids = earliest["asset_id"].to_numpy(dtype=np.int64)
+    ids = np.asarray(closes["asset_id"], dtype=np.int64)
+    if len(ids):
+        # Each series' earliest close: sorted by series then date (stable), first of each.
+        stamps, values = day_array(closes["date"]), np.asarray(closes["close"], dtype=float)
+        order = np.lexsort((stamps, ids))
+        ids, values = ids[order], values[order]
+        earliest = np.ones(len(ids), dtype=bool)
+        earliest[1:] = ids[1:] != ids[:-1]
+        ids, values = ids[earliest], values[earliest]
         position = np.searchsorted(unique, ids)
         inside = position < len(unique)
         inside[inside] = unique[position[inside]] == ids[inside]
-        first[position[inside]] = earliest["close"].to_numpy(dtype=float)[inside]
+        first[position[inside]] = values[inside]
     filled = np.where(np.isnan(carried), first[column][None, :], carried)
     return filled * np.asarray(factors, dtype=float)[None, :]

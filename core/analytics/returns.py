@@ -15,8 +15,11 @@ Definitions (DESIGN.md), for a client on day t with lots (q, p0, d0) and closes 
 * Everything is in reais: a lot in another currency has C_t multiplied by that day's rate
   and p0 by its buy date's rate (:mod:`core.analytics.fx`); a BRL lot's rate is 1.
 
-Everything is vectorised over the book (numpy/pandas arrays of lots and a days x assets
-matrix of closes); nothing loops per lot per day. Figures are float64 here and become
+Everything is vectorised over the book (numpy arrays of lots and a days x assets matrix
+of closes); nothing loops per lot per day. Tables go in and out as :data:`Columns`, a dict
+of equal-length numpy arrays (a data frame is accepted wherever columns are read): the
+scheduler's daily close on a small book is mostly fixed overhead, and building and
+indexing a pandas frame costs about a millisecond each time. Figures are float64 here and become
 ``Numeric`` when stored; cents of a billion-real portfolio are well inside float64. What one
 day hands to the next (MV and cumulative growth) is rounded to the stored scales, so a run
 that resumes from stored rows continues exactly like one computed in one go: a rerun
@@ -25,14 +28,22 @@ rewrites identical rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pyxirr import InvalidPaymentsError, xirr
 
+Columns = dict[str, np.ndarray]
+"""A table as equal-length numpy arrays by column name (``pd.DataFrame(columns)`` shows it)."""
+Table = Mapping[str, Any] | pd.DataFrame
+"""Where a table is read: :data:`Columns` or a data frame with the same column names."""
+
+# The figures of each client and day, after client_id and date.
+SERIES_COLUMNS = ("market_value", "net_flow", "daily_return", "cumulative_twr")
 # Decimal places of the stored figures (core.models: Money for values, Ratio for returns).
 VALUE_PLACES = 8
 RATIO_PLACES = 12
@@ -77,18 +88,18 @@ class SeriesState:
         return cls(np.zeros(clients), np.ones(clients), None)
 
 
-def book_from_lots(lots: pd.DataFrame) -> Book:
+def book_from_lots(lots: Table) -> Book:
     """Arrays of a book from lots with columns client_id, asset_id, quantity, buy_price,
     buy_date (one row per lot), and optionally fx_column and buy_rate for lots in another
     currency than reais (absent: every lot is in reais). Inputs are not mutated."""
     # numpy's stable lexsort on the columns: a pandas sort has a fixed cost that shows on
     # the daily close of a small book.
-    client = lots["client_id"].to_numpy(dtype=np.int64)
-    bought = pd.to_datetime(lots["buy_date"]).to_numpy().astype("datetime64[D]")
+    client = np.asarray(lots["client_id"], dtype=np.int64)
+    bought = day_array(lots["buy_date"])
     order = np.lexsort((bought, client))  # by client, then buy date; ties keep input order
     client_ids, lot_group = np.unique(client[order], return_inverse=True)
     asset_ids, lot_asset = np.unique(
-        lots["asset_id"].to_numpy(dtype=np.int64)[order], return_inverse=True
+        np.asarray(lots["asset_id"], dtype=np.int64)[order], return_inverse=True
     )
     size = len(order)
     return Book(
@@ -96,22 +107,32 @@ def book_from_lots(lots: pd.DataFrame) -> Book:
         group_starts=np.searchsorted(lot_group, np.arange(len(client_ids))),
         lot_group=lot_group,
         lot_asset=lot_asset,
-        quantity=lots["quantity"].to_numpy(dtype=float)[order],
-        buy_price=lots["buy_price"].to_numpy(dtype=float)[order],
+        quantity=np.asarray(lots["quantity"], dtype=float)[order],
+        buy_price=np.asarray(lots["buy_price"], dtype=float)[order],
         buy_date=bought[order],
         asset_ids=asset_ids,
         lot_fx=(
-            lots["fx_column"].to_numpy(dtype=np.int64)[order]
+            np.asarray(lots["fx_column"], dtype=np.int64)[order]
             if "fx_column" in lots
             else np.full(size, -1, dtype=np.int64)
         ),
         buy_rate=(
-            lots["buy_rate"].to_numpy(dtype=float)[order] if "buy_rate" in lots else np.ones(size)
+            np.asarray(lots["buy_rate"], dtype=float)[order]
+            if "buy_rate" in lots
+            else np.ones(size)
         ),
     )
 
 
-def carried_closes(closes: pd.DataFrame, days: Sequence[date], asset_ids: np.ndarray) -> np.ndarray:
+def day_array(column: object) -> np.ndarray:
+    """Dates (datetime64, ``datetime.date`` or ISO strings) as a datetime64[D] array."""
+    values = np.asarray(column)
+    if np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[D]")
+    return pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[D]")
+
+
+def carried_closes(closes: Table, days: Sequence[date], asset_ids: np.ndarray) -> np.ndarray:
     """A days x assets matrix of closes carried forward (never backward).
 
     ``closes`` has columns asset_id, date, close and should include each asset's last close
@@ -119,19 +140,26 @@ def carried_closes(closes: pd.DataFrame, days: Sequence[date], asset_ids: np.nda
     """
     wanted = np.array([np.datetime64(d, "D") for d in days], dtype="datetime64[D]")
     result = np.full((len(wanted), len(asset_ids)), np.nan)
-    if closes.empty or len(wanted) == 0 or len(asset_ids) == 0:
+    ids = np.asarray(closes["asset_id"], dtype=np.int64)
+    if len(ids) == 0 or len(wanted) == 0 or len(asset_ids) == 0:
         return result
     # Plain numpy rather than a pandas pivot: the daily close on a small book is mostly
     # fixed overhead, and this is exact (one row per close date, carried with an index).
-    latest = closes.drop_duplicates(subset=["asset_id", "date"], keep="last")
-    ids = latest["asset_id"].to_numpy(dtype=np.int64)
+    stamps = day_array(closes["date"])
+    values = np.asarray(closes["close"], dtype=float)
+    # Where an (asset, date) repeats, the last row wins: sort stably by asset and date and
+    # keep each run's last row.
+    order = np.lexsort((stamps, ids))
+    ids, stamps, values = ids[order], stamps[order], values[order]
+    last = np.ones(len(ids), dtype=bool)
+    last[:-1] = (ids[1:] != ids[:-1]) | (stamps[1:] != stamps[:-1])
+    ids, stamps, values = ids[last], stamps[last], values[last]
     column = np.searchsorted(asset_ids, ids)
     known = column < len(asset_ids)
     known[known] = asset_ids[column[known]] == ids[known]
-    stamps = pd.to_datetime(latest["date"]).to_numpy().astype("datetime64[D]")[known]
-    close_days, row = np.unique(stamps, return_inverse=True)
+    close_days, row = np.unique(stamps[known], return_inverse=True)
     wide = np.full((len(close_days), len(asset_ids)), np.nan)
-    wide[row, column[known]] = latest["close"].to_numpy(dtype=float)[known]
+    wide[row, column[known]] = values[known]
     # Forward fill down each column: index of the last row with a value, per cell.
     filled_at = np.where(~np.isnan(wide), np.arange(len(close_days))[:, None], 0)
     np.maximum.accumulate(filled_at, axis=0, out=filled_at)
@@ -155,7 +183,7 @@ def portfolio_series(
     days: Sequence[date],
     state: SeriesState,
     rates: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, SeriesState]:
+) -> tuple[Columns, SeriesState]:
     """Every client's MV, net flow, daily return and cumulative TWR on each of ``days``.
 
     ``closes`` is :func:`carried_closes` for ``days``; ``state`` says where the series stood
@@ -202,16 +230,14 @@ def portfolio_series(
     # Client-major order (each client's days together): rows then land in the primary key
     # (client_id, date) in index order, so PostgreSQL touches each leaf page once.
     cols, rows = np.nonzero(active.T)
-    frame = pd.DataFrame(
-        {
-            "client_id": book.client_ids[cols],
-            "date": np.array(list(days), dtype=object)[rows],
-            "market_value": market_value[rows, cols],
-            "net_flow": flows[rows, cols],
-            "daily_return": daily[rows, cols],
-            "cumulative_twr": growth[rows, cols] - 1.0,
-        }
-    )
+    frame = {
+        "client_id": book.client_ids[cols],
+        "date": np.array(list(days), dtype=object)[rows],
+        "market_value": market_value[rows, cols],
+        "net_flow": flows[rows, cols],
+        "daily_return": daily[rows, cols],
+        "cumulative_twr": growth[rows, cols] - 1.0,
+    }
     return frame, SeriesState(carried_value[-1], growth[-1], days[-1])
 
 
@@ -226,10 +252,12 @@ def _lot_rates(book: Book, rates: np.ndarray | None, days: int) -> np.ndarray:
     return per_lot
 
 
-def _empty_frame() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=["client_id", "date", "market_value", "net_flow", "daily_return", "cumulative_twr"]
-    )
+def _empty_frame() -> Columns:
+    return {
+        "client_id": np.zeros(0, dtype=np.int64),
+        "date": np.zeros(0, dtype=object),
+        **{name: np.zeros(0) for name in SERIES_COLUMNS},
+    }
 
 
 def irr(dates: Sequence[date], amounts: Sequence[float]) -> float | None:
@@ -243,55 +271,62 @@ def irr(dates: Sequence[date], amounts: Sequence[float]) -> float | None:
     signs = {np.sign(a) for a in amounts if a}
     if signs != {1.0, -1.0}:
         return None
-    try:
-        result = xirr(list(dates), list(amounts))
-    except (InvalidPaymentsError, ValueError, ArithmeticError):
-        return None
-    if result is None or not np.isfinite(result):
-        return None
-    return float(result)
+    return _xirr(list(dates), list(amounts))
 
 
-def client_metrics(book: Book, state: SeriesState, as_of: date) -> pd.DataFrame:
+def client_metrics(book: Book, state: SeriesState, as_of: date) -> Columns:
     """Per-client figures as of ``as_of`` (the state's last day): market value, invested,
     accumulated return (MV / invested - 1), TWR, and IRR (None where undefined)."""
     as_of_64 = np.datetime64(as_of, "D")
     held = book.buy_date <= as_of_64
     invested_lot = np.where(held, book.quantity * book.buy_price * book.buy_rate, 0.0)
-    invested = np.add.reduceat(invested_lot, book.group_starts) if book.size else np.zeros(0)
-    # Whole-book columns at once; only the IRR needs a loop over clients.
-    dates = book.buy_date.astype(object).tolist()  # datetime.date per lot, converted once
-    outflows = (-invested_lot).tolist()
-    held_list = held.tolist()
-    market_values = state.market_value.tolist()
-    rates: list[float | None] = []
-    # Each client's lots are [group_starts[i], group_starts[i + 1]); an empty book has none.
-    bounds = [*book.group_starts[1:].tolist(), book.size] if book.size else []
-    for group, (start, stop) in enumerate(zip(book.group_starts.tolist(), bounds, strict=True)):
-        picked = [i for i in range(start, stop) if held_list[i]]
-        if not picked:
-            rates.append(None)
-            continue
-        rates.append(
-            irr(
-                [*(dates[i] for i in picked), as_of],
-                [*(outflows[i] for i in picked), market_values[group]],
+    if book.size:
+        invested = np.add.reduceat(invested_lot, book.group_starts)
+        held_lots = np.add.reduceat(held.astype(np.int64), book.group_starts)
+        first_buy = book.buy_date[book.group_starts]
+    else:
+        invested, held_lots = np.zeros(0), np.zeros(0, dtype=np.int64)
+        first_buy = np.zeros(0, dtype="datetime64[D]")
+    rates = np.full(len(book.client_ids), None, dtype=object)
+    # The IRR is defined only with money in (outflows), a positive value out and two
+    # distinct dates (a first buy before as_of): decided for the whole book at once, so
+    # the loop below only calls XIRR. Lots are sorted by date within a client, so a
+    # client's held lots are the first ``held_lots`` of its group.
+    solvable = (held_lots > 0) & (invested > 0) & (state.market_value > 0) & (first_buy < as_of_64)
+    if solvable.any():
+        dates = book.buy_date.astype(object).tolist()  # datetime.date per lot, converted once
+        outflows = (-invested_lot).tolist()
+        starts, counts = book.group_starts.tolist(), held_lots.tolist()
+        values = state.market_value.tolist()
+        for group in np.flatnonzero(solvable).tolist():
+            start, stop = starts[group], starts[group] + counts[group]
+            rates[group] = _xirr(
+                [*dates[start:stop], as_of], [*outflows[start:stop], values[group]]
             )
-        )
     has_capital = invested > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         accumulated = state.market_value / invested - 1.0
     # Undefined figures are None (stored as NULL), never NaN or 0.
-    return pd.DataFrame(
-        {
-            "client_id": book.client_ids.astype(np.int64),
-            "market_value": state.market_value.astype(float),
-            "invested": invested.astype(float),
-            "accumulated_return": _or_none(accumulated, has_capital),
-            "twr": _or_none(state.growth - 1.0, has_capital),
-            "irr": np.array(rates, dtype=object),
-        }
-    )
+    return {
+        "client_id": book.client_ids.astype(np.int64),
+        "market_value": state.market_value.astype(float),
+        "invested": invested.astype(float),
+        "accumulated_return": _or_none(accumulated, has_capital),
+        "twr": _or_none(state.growth - 1.0, has_capital),
+        "irr": rates,
+    }
+
+
+def _xirr(dates: list[date], amounts: list[float]) -> float | None:
+    """XIRR of flows already known to change sign over two dates or more; None when it
+    has no solution."""
+    try:
+        result = xirr(dates, amounts)
+    except (InvalidPaymentsError, ValueError, ArithmeticError):
+        return None
+    if result is None or not np.isfinite(result):
+        return None
+    return float(result)
 
 
 def _or_none(values: np.ndarray, defined: np.ndarray) -> np.ndarray:

@@ -28,7 +28,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +35,7 @@ from core import calendars
 from core.analytics import fx
 from core.analytics.returns import (
     Book,
+    Columns,
     SeriesState,
     book_from_lots,
     carried_closes,
@@ -160,11 +160,15 @@ def with_rates(session: Session, held: Sequence[figures.HeldAsset]) -> list[figu
 
 
 def _in_reais(
-    session: Session, lots: pd.DataFrame, fetched: Closes, through: date
-) -> tuple[pd.DataFrame, Callable[[Sequence[date]], np.ndarray | None]]:
+    session: Session,
+    lots: Columns,
+    currencies: dict[int, str | None],
+    fetched: Closes,
+    through: date,
+) -> tuple[Columns, Callable[[Sequence[date]], np.ndarray | None]]:
     """Lots with the column of their currency and their buy date's rate, and a function
-    giving the rates matrix for a list of days (None when every lot is in reais)."""
-    currencies = figures.asset_currencies(session)
+    giving the rates matrix for a list of days (None when every lot is in reais).
+    ``currencies`` maps the held assets to their currency."""
     pairs = fx.pairs_for(currencies.values())
     if not pairs:
         return lots, lambda _days: None
@@ -172,55 +176,57 @@ def _in_reais(
     missing = sorted({pair.symbol for pair in pairs if pair.symbol not in ids})
     series_ids = np.array([ids.get(pair.symbol, -1) for pair in pairs], dtype=np.int64)
     factors = np.array([pair.factor for pair in pairs])
-    first_buy = pd.Timestamp(lots["buy_date"].min()).date()
+    buy_dates = lots["buy_date"]  # datetime64[D]
     present = {i for i in series_ids.tolist() if i >= 0}
-    stored = figures.closes_frame(session, sorted(present), first_buy, through)
+    stored = figures.closes_frame(session, sorted(present), buy_dates.min().item(), through)
     rate_closes = _merge(stored, {k: v for k, v in fetched.items() if k[0] in present})
     column_of = {pair.currency: k for k, pair in enumerate(pairs)}
-    lot_currency = lots["asset_id"].map(currencies)
-    columns = lot_currency.map(lambda c: column_of.get(c, -1)).to_numpy(dtype=np.int64)
+    assets, asset_of_lot = np.unique(lots["asset_id"], return_inverse=True)
+    columns = np.array(
+        [column_of.get(currencies.get(a), -1) for a in assets.tolist()], dtype=np.int64
+    )[asset_of_lot]
 
     def rates(days: Sequence[date]) -> np.ndarray:
         return fx.rates_on(rate_closes, days, series_ids, factors)
 
-    buy_days = sorted(set(pd.to_datetime(lots["buy_date"]).dt.date))
-    on_buy = rates(buy_days)
+    buy_days = np.unique(buy_dates)
+    on_buy = rates(buy_days.astype(object).tolist())
     unknown = np.isnan(on_buy).all(axis=0)
     missing += [pairs[k].symbol for k in np.flatnonzero(unknown) if (columns == k).any()]
     if missing:
         raise RatesMissing(f"no exchange rate known for {', '.join(sorted(set(missing)))}")
-    row = np.searchsorted(
-        np.array(buy_days, dtype="datetime64[D]"), lots["buy_date"].to_numpy("datetime64[D]")
-    )
+    row = np.searchsorted(buy_days, buy_dates)
     buy_rate = np.where(columns >= 0, on_buy[row, np.maximum(columns, 0)], 1.0)
-    return lots.assign(fx_column=columns, buy_rate=buy_rate), rates
+    return {**lots, "fx_column": columns, "buy_rate": buy_rate}, rates
 
 
 # -- recomputing --------------------------------------------------------------------------
-def _start_day(last_days: dict[int, date], book: Book, floor: date | None) -> date:
+def _start_day(last: figures.StoredDays, book: Book, floor: date | None) -> date:
     """The first day some client lacks: the day after its last stored day, or its first
     buy; never after ``floor`` (the earliest newly fetched close, or a backfill's start)."""
-    first_buys = book.buy_date[book.group_starts]  # lots are sorted by date in a client
-    starts = [
-        last + timedelta(days=1) if (last := last_days.get(client)) else first.item()
-        for client, first in zip(book.client_ids.tolist(), first_buys, strict=True)
-    ]
-    start = min(starts)
+    starts = book.buy_date[book.group_starts].copy()  # lots are sorted by date in a client
+    position, known = _positions(book, last.client_ids)
+    starts[position[known]] = last.dates[known] + np.timedelta64(1, "D")
+    start: date = starts.min().item()
     return min(start, floor) if floor else start
 
 
-def _state(session_rows: pd.DataFrame, book: Book, before: date) -> SeriesState:
-    state = SeriesState.empty(book)
-    if session_rows.empty:
-        return SeriesState(state.market_value, state.growth, calendars.previous_session(before))
-    market_value, growth = state.market_value.copy(), state.growth.copy()
-    ids = session_rows["client_id"].to_numpy(dtype=np.int64)
-    position = np.searchsorted(book.client_ids, ids)  # client_ids is sorted and unique
+def _positions(book: Book, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``client_ids`` is in the book's clients, and which of them are there."""
+    position = np.searchsorted(book.client_ids, client_ids)  # client_ids is sorted, unique
     known = (position < len(book.client_ids)) & (
-        book.client_ids[np.minimum(position, len(book.client_ids) - 1)] == ids
+        book.client_ids[np.minimum(position, len(book.client_ids) - 1)] == client_ids
     )
-    market_value[position[known]] = session_rows["market_value"].to_numpy(dtype=float)[known]
-    growth[position[known]] = 1.0 + session_rows["cumulative_twr"].to_numpy(dtype=float)[known]
+    return position, known
+
+
+def _state(stored: figures.StoredDays, book: Book, before: date) -> SeriesState:
+    """Each client's market value and growth as stored on its last day before ``before``."""
+    state = SeriesState.empty(book)
+    market_value, growth = state.market_value.copy(), state.growth.copy()
+    position, known = _positions(book, stored.client_ids)
+    market_value[position[known]] = stored.market_value[known]
+    growth[position[known]] = 1.0 + stored.cumulative_twr[known]
     return SeriesState(market_value, growth, calendars.previous_session(before))
 
 
@@ -242,21 +248,24 @@ def recompute(
     factory = uow_factory(engine)
     fetched_days = sorted({day for _, day in fetched})
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
-    with UnitOfWork(factory) as uow:  # every read in one transaction, one snapshot
-        lots, version = figures.lots_frame(uow.session)  # a later change fails the check
-        if lots.empty:
+    with UnitOfWork(factory) as uow:
+        # Lots, their version, currencies and last stored days come from one statement: a
+        # lot change after it fails the version check before anything is written.
+        snapshot = figures.book_snapshot(uow.session)
+        version, last = snapshot.version, snapshot.last
+        if not len(snapshot.lots["client_id"]):
             days = []
         else:
-            lots, rates_on = _in_reais(uow.session, lots, fetched, through)
+            lots, rates_on = _in_reais(
+                uow.session, snapshot.lots, snapshot.currencies, fetched, through
+            )
             book = book_from_lots(lots)
-            last_rows = figures.last_stored_rows(uow.session)
-            last_days = dict(zip(last_rows["client_id"], last_rows["date"], strict=True))
-            days = calendars.sessions(_start_day(last_days, book, floor), through)
+            days = calendars.sessions(_start_day(last, book, floor), through)
         if days:
             # Usually every client's last stored day is before the first day to compute (the
             # next close): those rows are the state. Otherwise ask for the rows before it.
-            if all(last < days[0] for last in last_days.values()):
-                before = last_rows
+            if not (last.dates >= np.datetime64(days[0], "D")).any():
+                before = last
             else:
                 before = figures.series_state(uow.session, days[0])
             state = _state(before, book, days[0])
@@ -282,8 +291,7 @@ def recompute(
             # A lot change deletes its client's figures from its buy date on; rows computed
             # from the old lots must not be written after that. Lot changes wait while this
             # chunk is written; one already made stops the run (the next run recomputes).
-            figures.lock_lots(uow.session)
-            if figures.lots_version(uow.session) != version:
+            if figures.lock_lots(uow.session) != version:
                 raise LotsChanged("lots changed during the run; the next run recomputes")
             rows = [row for day in chunk for row in fetched_by_day.get(day, [])]
             report.rows_written += figures.upsert_prices(uow.session, rows)
@@ -295,14 +303,19 @@ def recompute(
         progress(min(offset + CHUNK_DAYS, len(days)), len(days))
 
 
-def _merge(stored: pd.DataFrame, fetched: Closes) -> pd.DataFrame:
-    extra = pd.DataFrame(
-        [(a, d, float(p)) for (a, d), p in fetched.items()], columns=["asset_id", "date", "close"]
-    )
-    if extra.empty:
+def _merge(stored: Columns, fetched: Closes) -> Columns:
+    """Stored closes followed by the fetched ones (asset_id, date, close columns)."""
+    if not fetched:
         return stored
+    keys = list(fetched)
     # A fetched close replaces a stored one of the same day: carried_closes keeps the last.
-    return pd.concat([stored, extra], ignore_index=True)
+    return {
+        "asset_id": np.concatenate([stored["asset_id"], [a for a, _ in keys]]).astype(np.int64),
+        "date": np.concatenate(
+            [stored["date"], np.array([d for _, d in keys], dtype="datetime64[D]")]
+        ),
+        "close": np.concatenate([stored["close"], [float(fetched[k]) for k in keys]]),
+    }
 
 
 def _write_prices_only(factory: sessionmaker[Session], fetched: Closes, report: RunReport) -> None:

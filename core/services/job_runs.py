@@ -75,20 +75,21 @@ def locked(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[tuple[bool, Con
 
     The lock lives on its own connection, so the run's units of work commit freely while
     it is held, and it is released even if the run fails (or the process dies). The run's
-    own record is written on that connection too (it commits there without releasing a
-    session-level lock), which saves a connection checkout per record.
+    own record is written on that connection too, which saves a connection checkout per
+    record. The connection is in autocommit: each statement on it stands alone (no BEGIN
+    and COMMIT round trips), and a failed statement cannot leave an aborted transaction
+    that would stop the unlock.
     """
     with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
         got = bool(
             conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)}).scalar()
         )
-        conn.commit()
         try:
             yield got, conn
         finally:
             if got:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
-                conn.commit()
 
 
 def start_run(conn: Connection, report: RunReport, triggered_by: str) -> None:

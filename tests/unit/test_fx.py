@@ -99,7 +99,7 @@ def test_a_mixed_book_is_in_reais() -> None:
     np.testing.assert_allclose(
         frame["daily_return"], [3100 / 3000 - 1, 13700 / 13100 - 1, 15400 / 13700 - 1]
     )
-    metrics = client_metrics(book, state, nov(25)).iloc[0]
+    metrics = pd.DataFrame(client_metrics(book, state, nov(25))).iloc[0]
     assert metrics["invested"] == 13000.0  # 3,000 + 10,000: dollars at the buy date's rate
     assert metrics["accumulated_return"] == pytest.approx(15400 / 13000 - 1)
 

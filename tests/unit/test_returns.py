@@ -55,8 +55,8 @@ def series(
     """The one-shot series of a book over ``days``, from nothing."""
     book = book_from_lots(lot_rows)
     matrix = carried_closes(close_rows, days, book.asset_ids)
-    frame, state = portfolio_series(book, matrix, days, SeriesState.empty(book))
-    return frame, state, book
+    columns, state = portfolio_series(book, matrix, days, SeriesState.empty(book))
+    return pd.DataFrame(columns), state, book
 
 
 def rows_of(frame: pd.DataFrame, client_id: int) -> list[tuple[date, float, float, float, float]]:
@@ -151,7 +151,7 @@ def test_several_lots_of_one_ticker_bought_on_different_dates() -> None:
             (nov(26), 360.0, 0.0, -1 / 13, 0.2),
         ],
     )
-    metrics = client_metrics(book, state, nov(26)).iloc[0]
+    metrics = pd.DataFrame(client_metrics(book, state, nov(26))).iloc[0]
     # invested = 100 + 240 = 340; accumulated = 360/340 - 1 = 1/17; TWR = 0.2
     assert metrics["client_id"] == 7
     assert metrics["market_value"] == pytest.approx(360.0, abs=EXACT)
@@ -171,7 +171,7 @@ def test_a_lot_bought_on_the_as_of_day() -> None:
     )
     # 27: MV = 10*55 = 550, F = 500, r = 550/500 - 1 = 0.1
     assert_rows(rows_of(frame, 3), [(nov(27), 550.0, 500.0, 0.1, 0.1)])
-    metrics = client_metrics(book, state, nov(27)).iloc[0]
+    metrics = pd.DataFrame(client_metrics(book, state, nov(27))).iloc[0]
     assert metrics["invested"] == pytest.approx(500.0, abs=EXACT)
     assert metrics["accumulated_return"] == pytest.approx(0.1, abs=EXACT)
     assert metrics["twr"] == pytest.approx(0.1, abs=EXACT)
@@ -182,10 +182,11 @@ def test_a_lot_bought_on_the_as_of_day() -> None:
 def test_a_lot_bought_after_the_as_of_day_is_not_held_yet() -> None:
     book = book_from_lots(lots((3, 1, 10, 50.0, nov(23)), (3, 1, 99, 1.0, nov(27))))
     matrix = carried_closes(closes((1, nov(23), 55.0)), [nov(23)], book.asset_ids)
-    frame, state = portfolio_series(book, matrix, [nov(23)], SeriesState.empty(book))
+    columns, state = portfolio_series(book, matrix, [nov(23)], SeriesState.empty(book))
+    frame = pd.DataFrame(columns)
     # Only the first lot is held on 23: MV = 550, F = 500.
     assert_rows(rows_of(frame, 3), [(nov(23), 550.0, 500.0, 0.1, 0.1)])
-    metrics = client_metrics(book, state, nov(23)).iloc[0]
+    metrics = pd.DataFrame(client_metrics(book, state, nov(23))).iloc[0]
     assert metrics["invested"] == pytest.approx(500.0, abs=EXACT)
 
 
@@ -196,7 +197,7 @@ def test_a_book_without_allocations_has_no_rows() -> None:
     assert frame.empty
     assert list(frame.columns) == ["client_id", "date", *SERIES_COLUMNS]
     assert state.last_day is None
-    assert client_metrics(book, state, nov(24)).empty
+    assert pd.DataFrame(client_metrics(book, state, nov(24))).empty
 
 
 def test_a_client_without_allocations_gets_no_rows_and_others_are_unaffected() -> None:
@@ -300,7 +301,7 @@ def test_a_portfolio_that_only_loses() -> None:
         ],
     )
     assert (frame["daily_return"] < 0).all()
-    metrics = client_metrics(book, state, days[2]).iloc[0]
+    metrics = pd.DataFrame(client_metrics(book, state, days[2])).iloc[0]
     # -1000 on 2025-11-27, +700 365 days later: (1 + r) = 0.7 -> IRR = -0.3
     assert metrics["accumulated_return"] == pytest.approx(-0.3, abs=EXACT)
     assert metrics["twr"] == pytest.approx(-0.3, abs=EXACT)
@@ -316,7 +317,7 @@ def test_a_zero_denominator_gives_a_zero_daily_return() -> None:
         [nov(23), nov(24)],
     )
     assert_rows(rows_of(frame, 1), [(nov(23), 0.0, 0.0, 0.0, 0.0), (nov(24), 0.0, 0.0, 0.0, 0.0)])
-    metrics = client_metrics(book, state, nov(24)).iloc[0]
+    metrics = pd.DataFrame(client_metrics(book, state, nov(24))).iloc[0]
     # Nothing invested: returns are undefined (None), IRR too.
     assert metrics["accumulated_return"] is None
     assert metrics["twr"] is None
@@ -386,7 +387,7 @@ def test_chunked_computation_carries_the_state_and_equals_one_shot() -> None:
             chunk = days[start : start + size]
             matrix = carried_closes(close_rows, chunk, book.asset_ids)
             part, state = portfolio_series(book, matrix, chunk, state)
-            parts.append(part)
+            parts.append(pd.DataFrame(part))
         # Each part is client-major; compare the rows in one (client, date) order.
         chunked = pd.concat(parts, ignore_index=True).sort_values(["client_id", "date"])
         chunked = chunked.reset_index(drop=True)
@@ -515,8 +516,8 @@ def test_adding_a_second_client_never_changes_the_first_clients_series(
         rtol=1e-12,
         atol=1e-9,
     )
-    alone_metrics = client_metrics(alone_book, alone_state, days[-1]).set_index("client_id")
-    both_metrics = client_metrics(both_book, both_state, days[-1]).set_index("client_id")
+    alone_metrics = pd.DataFrame(client_metrics(alone_book, alone_state, days[-1])).set_index("client_id")
+    both_metrics = pd.DataFrame(client_metrics(both_book, both_state, days[-1])).set_index("client_id")
     mine_alone, mine_both = alone_metrics.loc[1].to_dict(), both_metrics.loc[1].to_dict()
     assert mine_alone.keys() == mine_both.keys()
     for name, value in mine_alone.items():
