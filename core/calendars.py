@@ -46,8 +46,10 @@ def sessions(start: date, end: date, calendar: str = B3) -> list[date]:
     return [ts.date() for ts in cal.sessions_in_range(first, last)]
 
 
+@lru_cache(maxsize=8192)
 def is_session(day: date, calendar: str = B3) -> bool:
-    """True when ``calendar`` trades on ``day``."""
+    """True when ``calendar`` trades on ``day`` (remembered: a job asks it for every held
+    ticker, and calendars do not change while the process runs)."""
     return bool(_calendar(calendar).is_session(pd.Timestamp(day)))
 
 

@@ -8,7 +8,8 @@ COPY of 10,000 rows. Everything runs on the caller's session, inside its transac
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -207,20 +208,56 @@ def _fetch_one(
     return tuple(row)
 
 
-def lock_lots(session: Session) -> tuple[int, int, object]:
-    """Hold lot changes back until this transaction ends (they wait; readers do not), and
-    return the lots' version (how many, newest id, latest change: it differs as soon as a
-    lot is added, edited or deleted), in one round trip."""
-    with _driver(session).cursor() as cursor:
-        # Two statements in one simple-protocol message; the version is the second result.
-        cursor.execute(
-            "LOCK TABLE allocations IN SHARE MODE; "
-            "SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM allocations"
-        )
-        cursor.nextset()
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), row[2]
+class LotsChanged(RuntimeError):
+    """Lots were added, edited or deleted while a run was computing figures from them."""
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[None]:
+    """A transaction block on the session's connection: committed at the end, rolled back
+    on an exception. For a session in autocommit, like a job's (``closing.run_job``)."""
+    with _driver(session).transaction():
+        yield
+
+
+_LOTS_VERSION = "SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM allocations"
+
+
+def write_days(
+    session: Session,
+    version: tuple[int, int, object],
+    *,
+    prices: Sequence[tuple[int, date, Decimal, str]],
+    daily: Table,
+    days: Sequence[date],
+    metrics: Table | None = None,
+) -> int:
+    """Store a chunk of days in the caller's transaction: the fetched closes (upserted),
+    every client's daily returns for ``days`` and, for the run's last day (``days[-1]``),
+    the metrics, replacing what was stored (idempotent); returns rows written.
+
+    First it holds lot changes back until the transaction ends and checks the lots are
+    still at ``version`` (what the figures were computed from): if not it raises
+    :class:`LotsChanged`, and the caller's rollback undoes everything. The statements
+    before the two COPYs travel in one pipeline, one round trip.
+    """
+    conn = _driver(session)
+    with conn.pipeline():
+        conn.execute("LOCK TABLE allocations IN SHARE MODE")
+        current = conn.execute(_LOTS_VERSION)
+        if prices:
+            _upsert_prices(conn, prices)
+        conn.execute("DELETE FROM daily_returns WHERE date = ANY(%s)", (list(days),))
+        if metrics is not None:
+            conn.execute("DELETE FROM portfolio_metrics WHERE as_of = %s", (days[-1],))
+    row = current.fetchone()
+    if row is None or (int(row[0]), int(row[1]), row[2]) != version:
+        raise LotsChanged("lots changed during the run; the next run recomputes")
+    written = len(prices) + copy_csv(session, "daily_returns", DAILY_COLUMNS, daily)
+    if metrics is not None:
+        columns = [column for column in METRIC_COLUMNS if column != "as_of"]
+        written += copy_csv(session, "portfolio_metrics", columns, metrics, {"as_of": days[-1]})
+    return written
 
 
 def closes_frame(session: Session, asset_ids: Sequence[int], start: date, end: date) -> Columns:
@@ -266,23 +303,26 @@ def price_dates(session: Session, asset_ids: Sequence[int], start: date) -> dict
 
 
 def upsert_prices(session: Session, rows: Iterable[tuple[int, date, Decimal, str]]) -> int:
-    """Insert or update closes (asset_id, date, close, source) in one statement.
-
-    The rows travel as four arrays unnested server-side: one round trip whatever the
-    number of closes (a day of 500 tickers or a backfill chunk of 10,000), no staging table.
-    """
+    """Insert or update closes (asset_id, date, close, source) in one statement."""
     batch = list(rows)
-    if not batch:
-        return 0
-    asset_ids, days, closes, sources = (list(column) for column in zip(*batch, strict=True))
-    _driver(session).execute(
+    if batch:
+        _upsert_prices(_driver(session), batch)
+    return len(batch)
+
+
+def _upsert_prices(
+    conn: psycopg.Connection, rows: Sequence[tuple[int, date, Decimal, str]]
+) -> None:
+    # The rows travel as four arrays unnested server-side: one statement whatever the number
+    # of closes (a day of 500 tickers or a backfill chunk of 10,000), no staging table.
+    asset_ids, days, closes, sources = (list(column) for column in zip(*rows, strict=True))
+    conn.execute(
         "INSERT INTO prices (asset_id, date, close, source) "
         "SELECT * FROM unnest(%s::int[], %s::date[], %s::numeric[], %s::text[]) "
         "ON CONFLICT (asset_id, date) DO UPDATE SET close = EXCLUDED.close, "
         "source = EXCLUDED.source, fetched_at = now()",
         (asset_ids, days, closes, sources),
     )
-    return len(batch)
 
 
 def series_state(session: Session, day: date) -> StoredDays:
@@ -290,19 +330,6 @@ def series_state(session: Session, day: date) -> StoredDays:
     statement = sql.SQL(_LAST_DAYS).format(before=sql.SQL("AND date < %(day)s "))
     row = _fetch_one(session, statement, {"day": day})
     return StoredDays.from_arrays(*row)
-
-
-def replace_daily_returns(session: Session, frame: Table, days: Sequence[date]) -> int:
-    """Replace every client's rows for ``days`` with ``frame`` (idempotent)."""
-    _driver(session).execute("DELETE FROM daily_returns WHERE date = ANY(%s)", (list(days),))
-    return copy_csv(session, "daily_returns", DAILY_COLUMNS, frame)
-
-
-def replace_metrics(session: Session, frame: Table, as_of: date) -> int:
-    """Replace the per-client metrics as of ``as_of`` with ``frame`` (idempotent)."""
-    _driver(session).execute("DELETE FROM portfolio_metrics WHERE as_of = %s", (as_of,))
-    columns = [column for column in METRIC_COLUMNS if column != "as_of"]
-    return copy_csv(session, "portfolio_metrics", columns, frame, {"as_of": as_of})
 
 
 def invalidate_client_figures(session: Session, client_id: int, since: date) -> None:

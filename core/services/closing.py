@@ -29,7 +29,7 @@ from decimal import Decimal
 
 import numpy as np
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from core import calendars
 from core.analytics import fx
@@ -59,10 +59,6 @@ RECENT_DAYS = 7  # the daily close also re-asks the last week, to catch late clo
 Progress = Callable[[int, int], None]
 
 
-class LotsChanged(RuntimeError):
-    """Lots were added, edited or deleted while a run was computing figures from them."""
-
-
 class RatesMissing(RuntimeError):
     """Somebody holds an asset in a currency whose exchange rate has no close at all."""
 
@@ -77,13 +73,19 @@ def _noop(_done: int, _total: int) -> None:
 def run_job(
     engine: Engine,
     job_name: str,
-    body: Callable[[RunReport], None],
+    body: Callable[[RunReport, Session], None],
     *,
     target_from: date | None,
     target_to: date | None,
     triggered_by: str,
 ) -> RunReport:
-    """Run ``body`` under the figures lock, recorded in job_runs; never raises."""
+    """Run ``body`` under the figures lock, recorded in job_runs; never raises.
+
+    ``body`` gets the report to fill in and a session for its reads on the lock's own
+    connection (autocommit: each statement sees the latest committed data, as in a READ
+    COMMITTED transaction, without BEGIN and COMMIT round trips or another connection).
+    Its writes go through units of work of their own.
+    """
     report = RunReport(job_name=job_name, target_from=target_from, target_to=target_to)
     with locked(engine) as (got, conn):
         start_run(conn, report, triggered_by)
@@ -92,7 +94,8 @@ def run_job(
             report.error = "another run holds the lock"
         else:
             try:
-                body(report)
+                with Session(bind=conn, autoflush=False, expire_on_commit=False) as reads:
+                    body(report, reads)
                 if report.status == JobStatus.RUNNING:
                     report.status = JobStatus.PARTIAL if report.failed else JobStatus.SUCCESS
             except Exception as exc:  # recorded, not raised: the scheduler keeps going
@@ -143,7 +146,7 @@ def _missing_on(held: Sequence[figures.HeldAsset], closes: Closes, day: date) ->
 def with_rates(session: Session, held: Sequence[figures.HeldAsset]) -> list[figures.HeldAsset]:
     """``held`` plus the exchange-rate series its currencies need, from the first day any
     asset in that currency was held (the rate rows are created on first use; the caller
-    commits)."""
+    commits, unless ``session`` is in autocommit like a job's reads)."""
     firsts: dict[str, date] = {}
     for asset in held:
         pair = fx.pair_for(asset.currency)
@@ -231,7 +234,7 @@ def _state(stored: figures.StoredDays, book: Book, before: date) -> SeriesState:
 
 
 def recompute(
-    engine: Engine,
+    reads: Session,
     report: RunReport,
     *,
     through: date,
@@ -243,35 +246,32 @@ def recompute(
 
     Days run from the earliest day any client lacks (or ``since``) to ``through``, over B3
     sessions; each date is one unit of work with its closes and its daily returns; the
-    last one also stores the metrics as of ``through``.
+    last one also stores the metrics as of ``through``. Everything runs on ``reads``, the
+    run's own connection (see :func:`run_job`), each write in a transaction of its own.
     """
-    factory = uow_factory(engine)
     fetched_days = sorted({day for _, day in fetched})
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
-    with UnitOfWork(factory) as uow:
-        # Lots, their version, currencies and last stored days come from one statement: a
-        # lot change after it fails the version check before anything is written.
-        snapshot = figures.book_snapshot(uow.session)
-        version, last = snapshot.version, snapshot.last
-        if not len(snapshot.lots["client_id"]):
-            days = []
+    # Lots, their version, currencies and last stored days come from one statement: a lot
+    # change after it fails the version check before anything is written.
+    snapshot = figures.book_snapshot(reads)
+    version, last = snapshot.version, snapshot.last
+    if not len(snapshot.lots["client_id"]):
+        days = []
+    else:
+        lots, rates_on = _in_reais(reads, snapshot.lots, snapshot.currencies, fetched, through)
+        book = book_from_lots(lots)
+        days = calendars.sessions(_start_day(last, book, floor), through)
+    if days:
+        # Usually every client's last stored day is before the first day to compute (the
+        # next close): those rows are the state. Otherwise ask for the rows before it.
+        if not (last.dates >= np.datetime64(days[0], "D")).any():
+            before = last
         else:
-            lots, rates_on = _in_reais(
-                uow.session, snapshot.lots, snapshot.currencies, fetched, through
-            )
-            book = book_from_lots(lots)
-            days = calendars.sessions(_start_day(last, book, floor), through)
-        if days:
-            # Usually every client's last stored day is before the first day to compute (the
-            # next close): those rows are the state. Otherwise ask for the rows before it.
-            if not (last.dates >= np.datetime64(days[0], "D")).any():
-                before = last
-            else:
-                before = figures.series_state(uow.session, days[0])
-            state = _state(before, book, days[0])
-            stored = figures.closes_frame(uow.session, list(book.asset_ids), days[0], days[-1])
+            before = figures.series_state(reads, days[0])
+        state = _state(before, book, days[0])
+        stored = figures.closes_frame(reads, list(book.asset_ids), days[0], days[-1])
     outside = set(days)
-    _write_prices_only(factory, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
+    _write_prices_only(reads, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
     if not days:
         return
     all_closes = _merge(stored, fetched)
@@ -286,20 +286,16 @@ def recompute(
         frame, state = portfolio_series(
             book, matrix[window], chunk, state, None if rates is None else rates[window]
         )
-        # One unit of work per chunk of dates: a date's closes and returns are never split.
-        with UnitOfWork(factory) as uow:
-            # A lot change deletes its client's figures from its buy date on; rows computed
-            # from the old lots must not be written after that. Lot changes wait while this
-            # chunk is written; one already made stops the run (the next run recomputes).
-            if figures.lock_lots(uow.session) != version:
-                raise LotsChanged("lots changed during the run; the next run recomputes")
-            rows = [row for day in chunk for row in fetched_by_day.get(day, [])]
-            report.rows_written += figures.upsert_prices(uow.session, rows)
-            report.rows_written += figures.replace_daily_returns(uow.session, frame, chunk)
-            if chunk[-1] == days[-1]:
-                metrics = client_metrics(book, state, chunk[-1])
-                report.rows_written += figures.replace_metrics(uow.session, metrics, chunk[-1])
-            uow.commit()
+        metrics = client_metrics(book, state, chunk[-1]) if chunk[-1] == days[-1] else None
+        rows = [row for day in chunk for row in fetched_by_day.get(day, [])]
+        # One transaction per chunk of dates: a date's closes and returns are never split.
+        # A lot change deletes its client's figures from its buy date on; rows computed from
+        # the old lots must not be written after that. Lot changes wait while this chunk is
+        # written; one already made stops the run (the next run recomputes).
+        with figures.transaction(reads):
+            report.rows_written += figures.write_days(
+                reads, version, prices=rows, daily=frame, days=chunk, metrics=metrics
+            )
         progress(min(offset + CHUNK_DAYS, len(days)), len(days))
 
 
@@ -318,13 +314,12 @@ def _merge(stored: Columns, fetched: Closes) -> Columns:
     }
 
 
-def _write_prices_only(factory: sessionmaker[Session], fetched: Closes, report: RunReport) -> None:
+def _write_prices_only(reads: Session, fetched: Closes, report: RunReport) -> None:
     if not fetched:
         return
-    with UnitOfWork(factory) as uow:
+    with figures.transaction(reads):
         rows = [(a, d, p, "market") for (a, d), p in fetched.items()]
-        report.rows_written += figures.upsert_prices(uow.session, rows)
-        uow.commit()
+        report.rows_written += figures.upsert_prices(reads, rows)
 
 
 # -- the jobs -----------------------------------------------------------------------------
@@ -333,23 +328,21 @@ def daily_close(
 ) -> RunReport:
     """Closes of ``day`` for every held ticker, then every affected client's figures."""
 
-    def body(report: RunReport) -> None:
+    def body(report: RunReport, reads: Session) -> None:
         if not calendars.is_session(day):
             report.status = JobStatus.SKIPPED
             report.error = f"{day.isoformat()} is not a B3 trading day"
             return
         week_start = day - timedelta(days=RECENT_DAYS)
-        with UnitOfWork(uow_factory(engine)) as uow:
-            held = with_rates(uow.session, figures.held_assets(uow.session))
-            stored = figures.price_dates(uow.session, [h.asset_id for h in held], week_start)
-            uow.commit()
+        held = with_rates(reads, figures.held_assets(reads))
+        stored = figures.price_dates(reads, [h.asset_id for h in held], week_start)
         fetched = _fetch(market, held, week_start, day, report)
         # Earlier days only matter when a close arrived that we did not have (late data).
         fetched = {k: v for k, v in fetched.items() if k[1] == day or k[1] not in stored[k[0]]}
         for symbol, reason in _missing_on(held, fetched, day).items():
             report.failed.setdefault(symbol, reason)
         report.tickers_ok = len(held) - len(report.failed)
-        recompute(engine, report, through=day, fetched=fetched)
+        recompute(reads, report, through=day, fetched=fetched)
 
     return run_job(
         engine, DAILY_CLOSE, body, target_from=day, target_to=day, triggered_by=triggered_by
@@ -367,12 +360,10 @@ def backfill(
 ) -> RunReport:
     """Fetch closes for [start, end] and recompute every client's figures from ``start``."""
 
-    def body(report: RunReport) -> None:
-        with UnitOfWork(uow_factory(engine)) as uow:
-            held = with_rates(uow.session, figures.held_assets(uow.session))
-            uow.commit()
+    def body(report: RunReport, reads: Session) -> None:
+        held = with_rates(reads, figures.held_assets(reads))
         fetched = _fetch(market, held, start, end, report)
-        recompute(engine, report, through=end, fetched=fetched, since=start, progress=progress)
+        recompute(reads, report, through=end, fetched=fetched, since=start, progress=progress)
 
     return run_job(
         engine, BACKFILL, body, target_from=start, target_to=end, triggered_by=triggered_by
@@ -399,12 +390,10 @@ def repair_gaps(
 ) -> RunReport:
     """Backfill closes missing since each lot's buy date, and any figures not yet stored."""
 
-    def body(report: RunReport) -> None:
-        with UnitOfWork(uow_factory(engine)) as uow:
-            held = with_rates(uow.session, figures.held_assets(uow.session))
-            first = min((h.first_buy for h in held), default=through)
-            existing = figures.price_dates(uow.session, [h.asset_id for h in held], first)
-            uow.commit()
+    def body(report: RunReport, reads: Session) -> None:
+        held = with_rates(reads, figures.held_assets(reads))
+        first = min((h.first_buy for h in held), default=through)
+        existing = figures.price_dates(reads, [h.asset_id for h in held], first)
         gaps = missing_closes(held, existing, through)
         fetched: Closes = {}
         if gaps:
@@ -414,7 +403,7 @@ def repair_gaps(
             known = {(a, d) for a, days in existing.items() for d in days}
             fetched = {k: v for k, v in fetched.items() if k not in known}
         report.tickers_ok = len(held) - len(report.failed)
-        recompute(engine, report, through=through, fetched=fetched)
+        recompute(reads, report, through=through, fetched=fetched)
 
     return run_job(
         engine, GAP_REPAIR, body, target_from=None, target_to=through, triggered_by=triggered_by
