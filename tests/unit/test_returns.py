@@ -516,8 +516,12 @@ def test_adding_a_second_client_never_changes_the_first_clients_series(
         rtol=1e-12,
         atol=1e-9,
     )
-    alone_metrics = pd.DataFrame(client_metrics(alone_book, alone_state, days[-1])).set_index("client_id")
-    both_metrics = pd.DataFrame(client_metrics(both_book, both_state, days[-1])).set_index("client_id")
+    alone_metrics = pd.DataFrame(client_metrics(alone_book, alone_state, days[-1])).set_index(
+        "client_id"
+    )
+    both_metrics = pd.DataFrame(client_metrics(both_book, both_state, days[-1])).set_index(
+        "client_id"
+    )
     mine_alone, mine_both = alone_metrics.loc[1].to_dict(), both_metrics.loc[1].to_dict()
     assert mine_alone.keys() == mine_both.keys()
     for name, value in mine_alone.items():
