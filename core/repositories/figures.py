@@ -1,8 +1,10 @@
 """Bulk reads and writes for the scheduler: lots, closes, daily returns and metrics.
 
-Writes go through PostgreSQL's COPY (into the table or a temporary staging table that is
-then upserted), never row by row through the ORM: a day of a 10,000-client book is one
-COPY of 10,000 rows. Everything runs on the caller's session, inside its transaction.
+Writes go through PostgreSQL's COPY or one multi-row statement, never row by row through
+the ORM: a day of a 10,000-client book is one COPY of 10,000 rows. Everything runs on the
+caller's session, inside its transaction, straight on the psycopg connection under it:
+tables come back as numpy columns from binary arrays (no ORM rows, no data frames), since
+a small book's daily close is mostly such fixed costs.
 """
 
 from __future__ import annotations
@@ -146,8 +148,9 @@ class BookSnapshot:
     """What a recomputation reads about the book, all from one statement (one snapshot).
 
     ``lots`` has the columns client_id, asset_id, quantity, buy_price (floats for the
-    math) and buy_date (datetime64[D]); ``version`` is :func:`lots_version` at that snapshot;
-    ``currencies`` maps each held asset to its currency (None where the source did not
+    math) and buy_date (datetime64[D]); ``version`` fingerprints the lots at that snapshot
+    (how many, newest id, latest change: it differs as soon as a lot is added, edited or
+    deleted); ``currencies`` maps each held asset to its currency (None where the source did not
     say); ``last`` is each client's last stored daily return.
     """
 

@@ -3,9 +3,10 @@
 Each run takes the figures advisory lock (a second scheduler or a manual run at the same
 time is skipped, never double-writes), records itself in ``job_runs``, fetches closes for
 every held ticker in batches, and writes each date's closes and every client's daily return
-in one unit of work — all or nothing, idempotent (a rerun replaces the same rows). The daily
-close is one date; a backfill commits up to 20 dates per unit of work, never splitting one.
+in one transaction — all or nothing, idempotent (a rerun replaces the same rows). The daily
+close is one date; a backfill commits up to 20 dates per transaction, never splitting one.
 The run's last date also gets every client's metrics (value, invested, return, TWR, IRR).
+A run uses one connection, the lock's: its record, its reads and its write transactions.
 
 Where stored figures start is decided per client: the day after its last stored daily
 return, or its first buy date; changing a lot deletes the figures from its buy date on

@@ -73,12 +73,13 @@ def locked(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[tuple[bool, Con
     """Try the advisory lock ``name``; yields whether it was taken and the connection that
     holds it.
 
-    The lock lives on its own connection, so the run's units of work commit freely while
-    it is held, and it is released even if the run fails (or the process dies). The run's
-    own record is written on that connection too, which saves a connection checkout per
-    record. The connection is in autocommit: each statement on it stands alone (no BEGIN
-    and COMMIT round trips), and a failed statement cannot leave an aborted transaction
-    that would stop the unlock.
+    The lock is session-level, so the run's transactions commit freely while it is held,
+    and it is released even if the run fails (or the process dies). The run's own record
+    is written on that connection too, and a job's reads and writes use it as well
+    (``closing.run_job``), which saves a connection checkout each. The connection is in
+    autocommit: each statement on it stands alone (no BEGIN and COMMIT round trips) unless
+    the caller opens a transaction block, and a failed statement cannot leave an aborted
+    transaction that would stop the unlock.
     """
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
