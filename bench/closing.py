@@ -216,7 +216,7 @@ def _forget_day(engine: Engine, day: date) -> None:
         conn.exec_driver_sql("DELETE FROM portfolio_metrics WHERE as_of = %s", (day,))
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.exec_driver_sql("VACUUM prices, daily_returns, portfolio_metrics")
+        conn.exec_driver_sql("VACUUM ANALYZE prices, daily_returns, portfolio_metrics")
 
 
 def run() -> bool:
