@@ -6,7 +6,7 @@ every held ticker in batches, and writes each date's closes and every client's d
 in one transaction — all or nothing, idempotent (a rerun replaces the same rows). The daily
 close is one date; a backfill commits up to 20 dates per transaction, never splitting one.
 The run's last date also gets every client's metrics (value, invested, return, TWR, IRR).
-A run uses one connection, the lock's: its record, its reads and its write transactions.
+A run uses one connection, the lock's: its record, its session and its write transactions.
 
 Where stored figures start is decided per client: the day after its last stored daily
 return, or its first buy date; changing a lot deletes the figures from its buy date on
@@ -82,10 +82,10 @@ def run_job(
 ) -> RunReport:
     """Run ``body`` under the figures lock, recorded in job_runs; never raises.
 
-    ``body`` gets the report to fill in and a session for its reads on the lock's own
-    connection (autocommit: each statement sees the latest committed data, as in a READ
-    COMMITTED transaction, without BEGIN and COMMIT round trips or another connection).
-    Its writes go through units of work of their own.
+    ``body`` gets the report to fill in and a session on the lock's own connection, in
+    autocommit: each read sees the latest committed data, as in a READ COMMITTED
+    transaction, without BEGIN and COMMIT round trips or another connection; writes go in
+    transaction blocks on it (:func:`core.repositories.figures.transaction`).
     """
     report = RunReport(job_name=job_name, target_from=target_from, target_to=target_to)
     with locked(engine) as (got, conn):
@@ -95,8 +95,8 @@ def run_job(
             report.error = "another run holds the lock"
         else:
             try:
-                with Session(bind=conn, autoflush=False, expire_on_commit=False) as reads:
-                    body(report, reads)
+                with Session(bind=conn, autoflush=False, expire_on_commit=False) as session:
+                    body(report, session)
                 if report.status == JobStatus.RUNNING:
                     report.status = JobStatus.PARTIAL if report.failed else JobStatus.SUCCESS
             except Exception as exc:  # recorded, not raised: the scheduler keeps going
@@ -147,7 +147,7 @@ def _missing_on(held: Sequence[figures.HeldAsset], closes: Closes, day: date) ->
 def with_rates(session: Session, held: Sequence[figures.HeldAsset]) -> list[figures.HeldAsset]:
     """``held`` plus the exchange-rate series its currencies need, from the first day any
     asset in that currency was held (the rate rows are created on first use; the caller
-    commits, unless ``session`` is in autocommit like a job's reads)."""
+    commits, unless ``session`` is in autocommit like a job's session)."""
     firsts: dict[str, date] = {}
     for asset in held:
         pair = fx.pair_for(asset.currency)
@@ -235,7 +235,7 @@ def _state(stored: figures.StoredDays, book: Book, before: date) -> SeriesState:
 
 
 def recompute(
-    reads: Session,
+    session: Session,
     report: RunReport,
     *,
     through: date,
@@ -246,20 +246,20 @@ def recompute(
     """Write fetched closes and recompute every client's figures up to ``through``.
 
     Days run from the earliest day any client lacks (or ``since``) to ``through``, over B3
-    sessions; each date is one unit of work with its closes and its daily returns; the
-    last one also stores the metrics as of ``through``. Everything runs on ``reads``, the
-    run's own connection (see :func:`run_job`), each write in a transaction of its own.
+    sessions; each chunk of dates is one transaction with its closes and its daily returns;
+    the last one also stores the metrics as of ``through``. Everything runs on ``session``,
+    the run's own connection in autocommit (see :func:`run_job`).
     """
     fetched_days = sorted({day for _, day in fetched})
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
     # Lots, their version, currencies and last stored days come from one statement: a lot
     # change after it fails the version check before anything is written.
-    snapshot = figures.book_snapshot(reads)
+    snapshot = figures.book_snapshot(session)
     version, last = snapshot.version, snapshot.last
     if not len(snapshot.lots["client_id"]):
         days = []
     else:
-        lots, rates_on = _in_reais(reads, snapshot.lots, snapshot.currencies, fetched, through)
+        lots, rates_on = _in_reais(session, snapshot.lots, snapshot.currencies, fetched, through)
         book = book_from_lots(lots)
         days = calendars.sessions(_start_day(last, book, floor), through)
     if days:
@@ -268,11 +268,11 @@ def recompute(
         if not (last.dates >= np.datetime64(days[0], "D")).any():
             before = last
         else:
-            before = figures.series_state(reads, days[0])
+            before = figures.series_state(session, days[0])
         state = _state(before, book, days[0])
-        stored = figures.closes_frame(reads, list(book.asset_ids), days[0], days[-1])
+        stored = figures.closes_frame(session, list(book.asset_ids), days[0], days[-1])
     outside = set(days)
-    _write_prices_only(reads, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
+    _write_prices_only(session, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
     if not days:
         return
     all_closes = _merge(stored, fetched)
@@ -293,9 +293,9 @@ def recompute(
         # A lot change deletes its client's figures from its buy date on; rows computed from
         # the old lots must not be written after that. Lot changes wait while this chunk is
         # written; one already made stops the run (the next run recomputes).
-        with figures.transaction(reads):
+        with figures.transaction(session):
             report.rows_written += figures.write_days(
-                reads, version, prices=rows, daily=frame, days=chunk, metrics=metrics
+                session, version, prices=rows, daily=frame, days=chunk, metrics=metrics
             )
         progress(min(offset + CHUNK_DAYS, len(days)), len(days))
 
@@ -315,12 +315,12 @@ def _merge(stored: Columns, fetched: Closes) -> Columns:
     }
 
 
-def _write_prices_only(reads: Session, fetched: Closes, report: RunReport) -> None:
+def _write_prices_only(session: Session, fetched: Closes, report: RunReport) -> None:
     if not fetched:
         return
-    with figures.transaction(reads):
+    with figures.transaction(session):
         rows = [(a, d, p, "market") for (a, d), p in fetched.items()]
-        report.rows_written += figures.upsert_prices(reads, rows)
+        report.rows_written += figures.upsert_prices(session, rows)
 
 
 # -- the jobs -----------------------------------------------------------------------------
@@ -329,21 +329,21 @@ def daily_close(
 ) -> RunReport:
     """Closes of ``day`` for every held ticker, then every affected client's figures."""
 
-    def body(report: RunReport, reads: Session) -> None:
+    def body(report: RunReport, session: Session) -> None:
         if not calendars.is_session(day):
             report.status = JobStatus.SKIPPED
             report.error = f"{day.isoformat()} is not a B3 trading day"
             return
         week_start = day - timedelta(days=RECENT_DAYS)
-        held = with_rates(reads, figures.held_assets(reads))
-        stored = figures.price_dates(reads, [h.asset_id for h in held], week_start)
+        held = with_rates(session, figures.held_assets(session))
+        stored = figures.price_dates(session, [h.asset_id for h in held], week_start)
         fetched = _fetch(market, held, week_start, day, report)
         # Earlier days only matter when a close arrived that we did not have (late data).
         fetched = {k: v for k, v in fetched.items() if k[1] == day or k[1] not in stored[k[0]]}
         for symbol, reason in _missing_on(held, fetched, day).items():
             report.failed.setdefault(symbol, reason)
         report.tickers_ok = len(held) - len(report.failed)
-        recompute(reads, report, through=day, fetched=fetched)
+        recompute(session, report, through=day, fetched=fetched)
 
     return run_job(
         engine, DAILY_CLOSE, body, target_from=day, target_to=day, triggered_by=triggered_by
@@ -361,10 +361,10 @@ def backfill(
 ) -> RunReport:
     """Fetch closes for [start, end] and recompute every client's figures from ``start``."""
 
-    def body(report: RunReport, reads: Session) -> None:
-        held = with_rates(reads, figures.held_assets(reads))
+    def body(report: RunReport, session: Session) -> None:
+        held = with_rates(session, figures.held_assets(session))
         fetched = _fetch(market, held, start, end, report)
-        recompute(reads, report, through=end, fetched=fetched, since=start, progress=progress)
+        recompute(session, report, through=end, fetched=fetched, since=start, progress=progress)
 
     return run_job(
         engine, BACKFILL, body, target_from=start, target_to=end, triggered_by=triggered_by
@@ -391,10 +391,10 @@ def repair_gaps(
 ) -> RunReport:
     """Backfill closes missing since each lot's buy date, and any figures not yet stored."""
 
-    def body(report: RunReport, reads: Session) -> None:
-        held = with_rates(reads, figures.held_assets(reads))
+    def body(report: RunReport, session: Session) -> None:
+        held = with_rates(session, figures.held_assets(session))
         first = min((h.first_buy for h in held), default=through)
-        existing = figures.price_dates(reads, [h.asset_id for h in held], first)
+        existing = figures.price_dates(session, [h.asset_id for h in held], first)
         gaps = missing_closes(held, existing, through)
         fetched: Closes = {}
         if gaps:
@@ -404,7 +404,7 @@ def repair_gaps(
             known = {(a, d) for a, days in existing.items() for d in days}
             fetched = {k: v for k, v in fetched.items() if k not in known}
         report.tickers_ok = len(held) - len(report.failed)
-        recompute(reads, report, through=through, fetched=fetched)
+        recompute(session, report, through=through, fetched=fetched)
 
     return run_job(
         engine, GAP_REPAIR, body, target_from=None, target_to=through, triggered_by=triggered_by
