@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 import redis
@@ -32,6 +33,7 @@ from core.market.demo import DemoMarketData
 from core.market.port import HistoryBatch, QuoteBatch, SearchResult
 from core.models import JobStatus
 from core.redis_client import redis_for
+from core.repositories import figures
 from core.services import closing
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
@@ -561,7 +563,7 @@ def test_an_exception_fails_the_run_with_its_text_and_writes_nothing_of_that_dat
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("metrics exploded")
 
-    # The metrics are the last thing written for the date, after its closes and returns.
+    # The metrics are computed last, once the date's returns are.
     monkeypatch.setattr(closing, "client_metrics", explode)
     report = closing.daily_close(committed_engine, demo, FRIDAY)
 
@@ -575,6 +577,40 @@ def test_an_exception_fails_the_run_with_its_text_and_writes_nothing_of_that_dat
         before
     )
     assert prices(committed_engine, since=FRIDAY) == []
+
+
+def test_a_database_error_in_the_days_write_rolls_all_of_it_back_and_the_next_run_succeeds(
+    committed_engine: Engine,
+    demo: DemoMarketData,
+    book: Book,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY)
+    before = (prices(committed_engine), daily(committed_engine), metrics(committed_engine))
+    real_copy = figures.copy_csv
+
+    def copy_metrics_twice(session: Any, table: str, columns: Any, frame: Any, *rest: Any) -> int:
+        if table == "portfolio_metrics":  # every client twice: the primary key refuses it
+            frame = {name: np.concatenate([values, values]) for name, values in frame.items()}
+        return real_copy(session, table, columns, frame, *rest)
+
+    # The metrics are the last COPY of the date's transaction, after its closes were upserted
+    # and its returns copied, all on the run's own connection (in autocommit outside it).
+    monkeypatch.setattr(figures, "copy_csv", copy_metrics_twice)
+    report = closing.daily_close(committed_engine, demo, FRIDAY)
+
+    assert report.status == JobStatus.FAILED
+    assert str(report.error).startswith("UniqueViolation")
+    assert runs(committed_engine)[-1].status == JobStatus.FAILED
+    assert (prices(committed_engine), daily(committed_engine), metrics(committed_engine)) == (
+        before
+    )
+
+    # The connection and the lock came back clean: the next run writes the date.
+    monkeypatch.undo()
+    assert closing.daily_close(committed_engine, demo, FRIDAY).status == JobStatus.SUCCESS
+    assert {r[0] for r in daily(committed_engine, day=FRIDAY)} == {book.ana, book.bruno}
+    assert [r[0] for r in metrics(committed_engine, as_of=FRIDAY)] != []
 
 
 def test_an_adapter_that_raises_fails_the_run(

@@ -556,3 +556,47 @@ def test_market_value_is_the_sum_of_quantity_times_close(
     assert list(got) == list(expected)
     for day, value in expected.items():
         assert got[day] == pytest.approx(value, rel=1e-12, abs=1e-9)
+
+
+def test_carried_closes_read_numpy_columns_and_a_repeated_close_keeps_the_last_row() -> None:
+    # The scheduler passes plain numpy columns (stored closes, then the fetched ones): a
+    # close fetched for a day already stored comes later and replaces it.
+    columns = {
+        "asset_id": np.array([2, 1, 1, 2]),
+        "date": np.array(["2026-11-23", "2026-11-23", "2026-11-23", "2026-11-24"], "datetime64[D]"),
+        "close": np.array([5.0, 10.0, 10.5, 6.0]),
+    }
+    matrix = carried_closes(columns, [nov(23), nov(24)], np.array([1, 2]))
+    np.testing.assert_array_equal(matrix, np.array([[10.5, 5.0], [10.5, 6.0]]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    books=st.lists(st.lists(LOT, min_size=1, max_size=5), min_size=1, max_size=5),
+    prices=st.lists(st.one_of(st.none(), PRICE), min_size=1, max_size=40),
+    as_of=st.integers(min_value=0, max_value=14),
+)
+def test_client_metrics_irr_is_the_xirr_of_each_clients_own_flows(
+    books: list[list[tuple[int, float, float, int]]],
+    prices: list[float | None],
+    as_of: int,
+) -> None:
+    # client_metrics decides for the whole book which IRRs exist before calling XIRR; the
+    # result must be what irr() gives each client's flows: -q * p0 at each held lot's buy
+    # date and +MV at the as-of date (None where undefined).
+    days = _days(as_of + 1)
+    rows = [row for index, drawn in enumerate(books) for row in _lot_rows(index + 1, drawn)]
+    _, state, book = series(lots(*rows), _closes_for(prices, days), days)
+    got = client_metrics(book, state, days[-1])
+    value_of = dict(zip(got["client_id"].tolist(), got["market_value"].tolist(), strict=True))
+    for client_id, rate in zip(got["client_id"].tolist(), got["irr"].tolist(), strict=True):
+        held = [(d, q * p) for c, _, q, p, d in rows if c == client_id and d <= days[-1]]
+        expected = (
+            irr([*(d for d, _ in held), days[-1]], [*(-m for _, m in held), value_of[client_id]])
+            if held
+            else None
+        )
+        if expected is None:
+            assert rate is None
+        else:
+            assert rate == pytest.approx(expected, rel=1e-9)
