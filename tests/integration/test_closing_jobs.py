@@ -551,14 +551,20 @@ def test_a_failing_ticker_does_not_replace_a_close_already_stored_for_the_day(
     assert metrics(committed_engine) == figures_before[1]
 
 
+@pytest.fixture
+def through_thursday(committed_engine: Engine, demo: DemoMarketData, book: Book) -> tuple:
+    """The book backfilled through Thursday: its closes, daily returns and metrics."""
+    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY)
+    return prices(committed_engine), daily(committed_engine), metrics(committed_engine)
+
+
 def test_an_exception_fails_the_run_with_its_text_and_writes_nothing_of_that_date(
     committed_engine: Engine,
     demo: DemoMarketData,
-    book: Book,
+    through_thursday: tuple,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY)
-    before = (prices(committed_engine), daily(committed_engine), metrics(committed_engine))
+    before = through_thursday
 
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("metrics exploded")
@@ -583,10 +589,10 @@ def test_a_database_error_in_the_days_write_rolls_all_of_it_back_and_the_next_ru
     committed_engine: Engine,
     demo: DemoMarketData,
     book: Book,
+    through_thursday: tuple,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY)
-    before = (prices(committed_engine), daily(committed_engine), metrics(committed_engine))
+    before = through_thursday
     real_copy = figures.copy_csv
 
     def copy_metrics_twice(session: Any, table: str, columns: Any, frame: Any, *rest: Any) -> int:
