@@ -161,8 +161,11 @@ class DemoMarketData:
                 if hi <= lo:
                     batch.failed[symbol] = port.NO_DATA
                     continue
+                # Closes already carry two decimals: formatting them so is the exact
+                # Decimal, and lists beat numpy scalars one by one (a backfill asks for
+                # hundreds of thousands of closes).
                 batch.closes[symbol] = {
-                    day.item(): Decimal(str(value)).quantize(CENTS)
-                    for day, value in zip(days[lo:hi], prices[lo:hi], strict=True)
+                    day: Decimal(f"{value:.2f}")
+                    for day, value in zip(days[lo:hi].tolist(), prices[lo:hi].tolist(), strict=True)
                 }
         return batch

@@ -230,7 +230,7 @@ def write_days(
     session: Session,
     version: tuple[int, int, object],
     *,
-    prices: Sequence[tuple[int, date, Decimal, str]],
+    prices: Sequence[tuple[int, date, Decimal]],
     daily: Table,
     days: Sequence[date],
     metrics: Table | None = None,
@@ -305,27 +305,32 @@ def price_dates(session: Session, asset_ids: Sequence[int], start: date) -> dict
     return found
 
 
-def upsert_prices(session: Session, rows: Iterable[tuple[int, date, Decimal, str]]) -> int:
-    """Insert or update closes (asset_id, date, close, source) in one statement."""
+def upsert_prices(session: Session, rows: Iterable[tuple[int, date, Decimal]]) -> int:
+    """Insert or update market closes (asset_id, date, close) in one statement."""
     batch = list(rows)
     if batch:
         _upsert_prices(_driver(session), batch)
     return len(batch)
 
 
-def _upsert_prices(
-    conn: psycopg.Connection, rows: Sequence[tuple[int, date, Decimal, str]]
-) -> None:
-    # The rows travel as four arrays unnested server-side: one statement whatever the number
-    # of closes (a day of 500 tickers or a backfill chunk of 10,000), no staging table.
-    asset_ids, days, closes, sources = (list(column) for column in zip(*rows, strict=True))
+def _upsert_prices(conn: psycopg.Connection, rows: Sequence[tuple[int, date, Decimal]]) -> None:
+    # The rows travel as three arrays unnested server-side: one statement whatever the
+    # number of closes (a day of 500 tickers or a backfill chunk of 10,000), no staging table.
+    asset_ids, days, closes = zip(*rows, strict=True)
     conn.execute(
         "INSERT INTO prices (asset_id, date, close, source) "
-        "SELECT * FROM unnest(%s::int[], %s::date[], %s::numeric[], %s::text[]) "
+        "SELECT *, 'market' FROM unnest(%s::int[], %s::date[], %s::numeric[]) "
         "ON CONFLICT (asset_id, date) DO UPDATE SET close = EXCLUDED.close, "
         "source = EXCLUDED.source, fetched_at = now()",
-        (asset_ids, days, closes, sources),
+        (_array_literal(asset_ids), _array_literal(days), _array_literal(closes)),
     )
+
+
+def _array_literal(values: Iterable[object]) -> str:
+    """A PostgreSQL array literal of values whose text never needs quoting (integers,
+    decimals, ISO dates). psycopg dumps a Python list element by element, about 3 µs each:
+    a five-year backfill upserts 630,000 closes of three columns."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def series_state(session: Session, day: date) -> StoredDays:
