@@ -198,9 +198,9 @@ class Price(Base):
     __tablename__ = "prices"
     __table_args__ = (CheckConstraint("close > 0", name="close_positive"),)
 
-    asset_id: Mapped[int] = mapped_column(
-        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key (migration 0004): bulk upserts would check and lock the asset row per
+    # close; a trigger on assets deletes these rows with their asset.
+    asset_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     close: Mapped[Decimal] = mapped_column(Money, nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False)

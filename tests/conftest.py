@@ -109,6 +109,11 @@ def migrate(url: str, revision: str) -> None:
         command.upgrade(config, revision)
 
 
+def migrate_down(url: str, revision: str) -> None:
+    """Downgrade the database at ``url`` to ``revision`` (whatever the head is)."""
+    command.downgrade(alembic_config(url), revision)
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     eng = build_engine(database_url)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import build_engine
 from core.models import Base
-from tests.conftest import migrate
+from tests.conftest import migrate, migrate_down
 
 EXPECTED_TABLES = {
     "alembic_version",
@@ -30,8 +30,13 @@ EXPECTED_TABLES = {
     "prices",
     "users",
 }
-HEAD = "0003"
-ANKA_FUNCTIONS = {"anka_fold", "anka_valid_document", "anka_delete_client_figures"}
+HEAD = "0004"
+ANKA_FUNCTIONS = {
+    "anka_fold",
+    "anka_valid_document",
+    "anka_delete_client_figures",
+    "anka_delete_asset_prices",
+}
 
 
 def libpq(url: str) -> str:
@@ -126,12 +131,51 @@ def test_audit_records_exports_from_0003_and_drops_them_going_back(
     with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
         conn.execute(insert, {"action": "download"})
 
-    migrate(empty_database_url, "-1")
+    migrate_down(empty_database_url, "0002")
     assert version(fresh_engine) == "0002"
     with fresh_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 0
     with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
         conn.execute(insert, {"action": "export"})
+
+
+def test_closes_go_with_their_asset_from_0004_and_the_foreign_key_returns_going_back(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    migrate(empty_database_url, "head")
+    with fresh_engine.begin() as conn:
+        kept, dropped = conn.execute(
+            text(
+                "INSERT INTO assets (symbol, name, currency) VALUES "
+                "('PETR4.SA', 'Petrobras', 'BRL'), ('VALE3.SA', 'Vale', 'BRL') RETURNING id"
+            )
+        ).scalars()
+        conn.execute(
+            text(
+                "INSERT INTO prices (asset_id, date, close, source) VALUES "
+                "(:kept, '2026-11-27', 30.5, 'market'), (:dropped, '2026-11-27', 60.1, 'market'), "
+                "(:orphan, '2026-11-27', 1.0, 'market')"
+            ),
+            {"kept": kept, "dropped": dropped, "orphan": dropped + 100},
+        )
+        # No per-row key: the scheduler's bulk upserts do not lock asset rows. Deleting an
+        # asset deletes its closes (the trigger).
+        conn.execute(text("DELETE FROM assets WHERE id = :id"), {"id": dropped})
+
+    def closes() -> list[int]:
+        with fresh_engine.connect() as conn:
+            return list(
+                conn.execute(text("SELECT asset_id FROM prices ORDER BY asset_id")).scalars()
+            )
+
+    assert closes() == [kept, dropped + 100]
+
+    migrate_down(empty_database_url, "0003")  # the key comes back; closes of no asset go first
+    assert closes() == [kept]
+    with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO prices (asset_id, date, close, source) VALUES (999, now(), 1, 'x')")
+        )
 
 
 def test_migrated_schema_matches_the_models(empty_database_url: str, fresh_engine: Engine) -> None:
