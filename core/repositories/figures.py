@@ -2,9 +2,10 @@
 
 Writes go through PostgreSQL's COPY or one multi-row statement, never row by row through
 the ORM: a day of a 10,000-client book is one COPY of 10,000 rows. Everything runs on the
-caller's session, inside its transaction, straight on the psycopg connection under it:
-tables come back as numpy columns from binary arrays (no ORM rows, no data frames), since
-a small book's daily close is mostly such fixed costs.
+caller's session, straight on the psycopg connection under it: the scheduler's is in
+autocommit (reads stand alone, writes go in :func:`transaction` blocks). Tables come back
+as numpy columns from binary arrays (no ORM rows, no data frames), since a small book's
+daily close is mostly such fixed costs.
 """
 
 from __future__ import annotations
@@ -81,9 +82,9 @@ def copy_csv(
 
 
 def _driver(session: Session) -> psycopg.Connection:
-    """The psycopg connection under the session's, inside its transaction: the scheduler's
-    statements run on it directly (no ORM rows, binary arrays), about a fifth of a
-    millisecond less per statement than through SQLAlchemy."""
+    """The psycopg connection under the session's: the scheduler's statements run on it
+    directly (no ORM rows, binary arrays), about a fifth of a millisecond less per
+    statement than through SQLAlchemy."""
     return session.connection().connection.driver_connection  # type: ignore[return-value]
 
 
@@ -149,9 +150,9 @@ class BookSnapshot:
 
     ``lots`` has the columns client_id, asset_id, quantity, buy_price (floats for the
     math) and buy_date (datetime64[D]); ``version`` fingerprints the lots at that snapshot
-    (how many, newest id, latest change: it differs as soon as a lot is added, edited or
-    deleted); ``currencies`` maps each held asset to its currency (None where the source did not
-    say); ``last`` is each client's last stored daily return.
+    (it differs as soon as a lot is added, edited or deleted); ``currencies`` maps each
+    held asset to its currency (None where the source did not say); ``last`` is each
+    client's last stored daily return.
     """
 
     lots: Columns
@@ -159,6 +160,13 @@ class BookSnapshot:
     currencies: dict[int, str | None]
     last: StoredDays
 
+
+# The lots' version: how many, the newest id, and the sum of their change times. Any insert,
+# edit or delete changes it; the sum (not the latest change) also catches an edit whose
+# transaction began before another edit that committed first, so its time is earlier.
+_VERSION_COLUMNS = (
+    "count(*), coalesce(max(id), 0), coalesce(sum(extract(epoch FROM updated_at)), 0)"
+)
 
 # The last stored row of each client: one primary-key probe per client (client_id, date
 # DESC), not a scan of every row. ``{before}`` optionally bounds the date.
@@ -180,11 +188,14 @@ def book_snapshot(session: Session) -> BookSnapshot:
         "SELECT * FROM (SELECT array_agg(client_id), array_agg(asset_id), "
         "array_agg(quantity::float8), array_agg(buy_price::float8), "
         "array_agg(buy_date - DATE '1970-01-01'), "
-        "count(*), coalesce(max(id), 0), max(updated_at) FROM allocations) AS lots, "  # version
+        "{version} FROM allocations) AS lots, "
         "(SELECT array_agg(id), array_agg(currency) FROM assets "
         "WHERE id IN (SELECT asset_id FROM allocations)) AS held, "
         "({last}) AS last"
-    ).format(last=sql.SQL(_LAST_DAYS).format(before=sql.SQL("")))
+    ).format(
+        version=sql.SQL(_VERSION_COLUMNS),
+        last=sql.SQL(_LAST_DAYS).format(before=sql.SQL("")),
+    )
     row = _fetch_one(session, statement, {})
     client_ids, asset_ids, quantities, prices, days = (value or [] for value in row[:5])
     lots = {
@@ -218,12 +229,16 @@ class LotsChanged(RuntimeError):
 @contextmanager
 def transaction(session: Session) -> Iterator[None]:
     """A transaction block on the session's connection: committed at the end, rolled back
-    on an exception. For a session in autocommit, like a job's (``closing.run_job``)."""
-    with _driver(session).transaction():
+    on an exception. Only for a session in autocommit, like a job's (``closing.run_job``):
+    inside a unit of work it would be a savepoint its caller might never commit."""
+    conn = _driver(session)
+    if not conn.autocommit:
+        raise RuntimeError("figures.transaction needs a session in autocommit")
+    with conn.transaction():
         yield
 
 
-_LOTS_VERSION = "SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM allocations"
+_LOTS_VERSION = sql.SQL("SELECT {} FROM allocations").format(sql.SQL(_VERSION_COLUMNS))
 
 
 def write_days(

@@ -66,6 +66,7 @@ class RatesMissing(RuntimeError):
 
 Closes = dict[tuple[int, date], Decimal]
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()  # datetime64[D] counts days from here
+CLOSE_PLACES, CLOSE_LIMIT = Decimal("1E-8"), Decimal(10) ** 12  # prices.close: numeric(20, 8)
 
 
 def _noop(_done: int, _total: int) -> None:
@@ -127,11 +128,18 @@ def _fetch(
         if asset_id is None:
             continue
         for day, price in series.items():
-            if start <= day <= end and price > 0:
+            if start <= day <= end and _storable(price):
                 closes[(asset_id, day)] = price
     report.failed.update(batch.failed)
     report.tickers_ok = len(set(by_symbol) - set(report.failed))
     return closes
+
+
+def _storable(price: Decimal) -> bool:
+    """Whether ``prices.close`` (numeric(20, 8), positive) can hold ``price``. Anything else
+    (NaN, zero, 1E-9, absurdly large) is bad data from the source: that ticker's close is
+    missing, which must not fail every client's figures with a database error."""
+    return price.is_finite() and 0 < price < CLOSE_LIMIT and price.quantize(CLOSE_PLACES) > 0
 
 
 def _missing_on(held: Sequence[figures.HeldAsset], closes: Closes, day: date) -> dict[str, str]:

@@ -7,7 +7,9 @@ two-year backfill of 3,000 clients and 500 tickers, 27 s with the key and 19 s w
 Only the scheduler writes closes, for assets it has just read, and the application never
 deletes an asset, so the key guards nothing the writer does not already guarantee.
 Deleting an asset (by hand) still deletes its closes: an AFTER DELETE trigger on
-``assets`` does it in the same statement, as migration 0002 does for a client's figures.
+``assets`` does it in the same statement, as migration 0002 does for a client's figures
+(a row trigger: ``TRUNCATE assets`` needs ``prices`` truncated with it, as before it
+needed CASCADE).
 
 Revision ID: 0004
 Revises: 0003

@@ -24,6 +24,7 @@ import orjson
 import pytest
 import redis
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from core import calendars
 from core.db import UnitOfWork, uow_factory
@@ -441,6 +442,31 @@ def test_a_lot_change_during_a_run_stops_it_and_the_next_run_recomputes(
     assert recomputed == (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
 
 
+def test_an_edit_stamped_earlier_than_the_latest_change_still_changes_the_lots_version(
+    committed_engine: Engine, book: Book
+) -> None:
+    # An edit whose transaction began before another edit that committed first carries the
+    # earlier time: the latest change time stays the same, the version must not.
+    with committed_engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        session = Session(bind=conn)
+        version = figures.book_snapshot(session).version
+        with committed_engine.begin() as other:
+            other.execute(
+                text(
+                    "UPDATE allocations SET quantity = quantity + 1, "
+                    "updated_at = (SELECT min(updated_at) FROM allocations) - interval '1 hour' "
+                    "WHERE id = (SELECT min(id) FROM allocations)"
+                )
+            )
+        with pytest.raises(figures.LotsChanged), figures.transaction(session):
+            figures.write_days(session, version, prices=[], daily=EMPTY_DAILY, days=[FRIDAY])
+        session.close()
+
+
+EMPTY_DAILY = {name: np.zeros(0) for name in figures.DAILY_COLUMNS}
+
+
 def test_a_close_that_arrives_late_is_picked_up_by_the_next_daily_close(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
@@ -532,6 +558,65 @@ def test_a_failing_ticker_makes_a_partial_run_that_keeps_its_stored_closes(
     (bruno,) = [r for r in daily(committed_engine, day=FRIDAY) if r[0] == book.bruno]
     itub4_thursday = itub4_before[-1][1]
     assert bruno[2] == 50 * close_of(demo, "PETR4.SA", FRIDAY) + 200 * itub4_thursday
+
+
+class OddClosesMarket(FailingMarket):
+    """The demo adapter, except that some tickers' closes come back as the given values."""
+
+    def __init__(self, inner: DemoMarketData, odd: dict[str, Decimal]) -> None:
+        super().__init__(inner, {})
+        self.odd = odd
+
+    def history(self, symbols: list[str], start: date, end: date) -> HistoryBatch:
+        batch = self.inner.history(symbols, start, end)
+        for symbol, value in self.odd.items():
+            batch.closes[symbol] = {day: value for day in batch.closes.get(symbol, {})}
+        return batch
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [D("1E-9"), D("0"), D("NaN"), D("1E+13"), D("-3.5")],
+    ids=["tiny", "0", "nan", "huge", "neg"],
+)
+def test_a_close_the_database_cannot_hold_is_a_missing_close_not_a_failed_run(
+    committed_engine: Engine, demo: DemoMarketData, book: Book, odd: Decimal
+) -> None:
+    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY)
+    itub4_before = prices_with_fetch_time(committed_engine, "ITUB4.SA")
+
+    report = closing.daily_close(committed_engine, OddClosesMarket(demo, {"ITUB4.SA": odd}), FRIDAY)
+
+    assert report.status == JobStatus.PARTIAL
+    assert report.failed == {"ITUB4.SA": "no_data"}
+    assert [r[0] for r in prices(committed_engine, since=FRIDAY)] == ["PETR4.SA", "VALE3.SA"]
+    assert prices_with_fetch_time(committed_engine, "ITUB4.SA") == itub4_before
+    assert {r[0] for r in daily(committed_engine, day=FRIDAY)} == {book.ana, book.bruno}
+
+
+def test_a_database_error_inside_the_pipeline_rolls_the_day_back(
+    committed_engine: Engine,
+    demo: DemoMarketData,
+    through_thursday: tuple,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_upsert = figures._upsert_prices
+
+    def upsert_with_a_zero_close(conn: Any, rows: Any) -> None:
+        # A close of 0 breaks the CHECK inside the pipeline, after the lock and version check.
+        asset_id, day, _ = rows[0]
+        real_upsert(conn, [*rows[1:], (asset_id, day, D(0))])
+
+    monkeypatch.setattr(figures, "_upsert_prices", upsert_with_a_zero_close)
+    report = closing.daily_close(committed_engine, demo, FRIDAY)
+
+    assert report.status == JobStatus.FAILED
+    assert str(report.error).startswith("CheckViolation")
+    assert (prices(committed_engine), daily(committed_engine), metrics(committed_engine)) == (
+        through_thursday
+    )
+    monkeypatch.undo()
+    assert closing.daily_close(committed_engine, demo, FRIDAY).status == JobStatus.SUCCESS
 
 
 def test_a_failing_ticker_does_not_replace_a_close_already_stored_for_the_day(
