@@ -24,7 +24,7 @@ from datetime import date
 
 import numpy as np
 
-from core.analytics.returns import Table, carried_closes, day_array
+from core.analytics.returns import Table, carried_closes, day_array, positions_in
 
 BASE = "BRL"
 # Minor units quoted by Yahoo: (major currency, units per major unit).
@@ -79,9 +79,7 @@ def rates_on(
         earliest = np.ones(len(ids), dtype=bool)
         earliest[1:] = ids[1:] != ids[:-1]
         ids, values = ids[earliest], values[earliest]
-        position = np.searchsorted(unique, ids)
-        inside = position < len(unique)
-        inside[inside] = unique[position[inside]] == ids[inside]
+        position, inside = positions_in(unique, ids)
         first[position[inside]] = values[inside]
     filled = np.where(np.isnan(carried), first[column][None, :], carried)
     return filled * np.asarray(factors, dtype=float)[None, :]

@@ -132,6 +132,15 @@ def day_array(column: object) -> np.ndarray:
     return pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[D]")
 
 
+def positions_in(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``ids`` sits in ``sorted_ids`` (sorted, unique), and which of them are
+    there at all: index only ``position[found]``."""
+    position = np.searchsorted(sorted_ids, ids)
+    found = position < len(sorted_ids)
+    found[found] = sorted_ids[position[found]] == ids[found]
+    return position, found
+
+
 def carried_closes(closes: Table, days: Sequence[date], asset_ids: np.ndarray) -> np.ndarray:
     """A days x assets matrix of closes carried forward (never backward).
 
@@ -154,9 +163,7 @@ def carried_closes(closes: Table, days: Sequence[date], asset_ids: np.ndarray) -
     last = np.ones(len(ids), dtype=bool)
     last[:-1] = (ids[1:] != ids[:-1]) | (stamps[1:] != stamps[:-1])
     ids, stamps, values = ids[last], stamps[last], values[last]
-    column = np.searchsorted(asset_ids, ids)
-    known = column < len(asset_ids)
-    known[known] = asset_ids[column[known]] == ids[known]
+    column, known = positions_in(asset_ids, ids)
     close_days, row = np.unique(stamps[known], return_inverse=True)
     wide = np.full((len(close_days), len(asset_ids)), np.nan)
     wide[row, column[known]] = values[known]

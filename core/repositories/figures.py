@@ -123,6 +123,12 @@ def asset_ids_for(session: Session, symbols: Sequence[str]) -> dict[str, int]:
     return {str(symbol): int(asset_id) for symbol, asset_id in rows}
 
 
+def epoch_days(days: object) -> np.ndarray:
+    """Dates sent as days since 1970-01-01 (``date - DATE '1970-01-01'``, a plain integer in
+    a binary array) as datetime64[D]."""
+    return np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+
+
 @dataclass(frozen=True, slots=True)
 class StoredDays:
     """One stored daily return per client (its last, or its last before some day), as
@@ -138,7 +144,7 @@ class StoredDays:
         """Build from the arrays a statement returned (None when it found no rows)."""
         return cls(
             np.asarray(ids or [], dtype=np.int64),
-            np.asarray(days or [], dtype=np.int64).astype("datetime64[D]"),
+            epoch_days(days or []),
             np.asarray(values or [], dtype=float),
             np.asarray(twr or [], dtype=float),
         )
@@ -203,7 +209,7 @@ def book_snapshot(session: Session) -> BookSnapshot:
         "asset_id": np.asarray(asset_ids, dtype=np.int64),
         "quantity": np.asarray(quantities, dtype=float),
         "buy_price": np.asarray(prices, dtype=float),
-        "buy_date": np.asarray(days, dtype=np.int64).astype("datetime64[D]"),
+        "buy_date": epoch_days(days),
     }
     currencies = dict(zip(row[8] or [], row[9] or [], strict=True))
     return BookSnapshot(
@@ -278,7 +284,7 @@ def write_days(
     return written
 
 
-def closes_frame(session: Session, asset_ids: Sequence[int], start: date, end: date) -> Columns:
+def closes_columns(session: Session, asset_ids: Sequence[int], start: date, end: date) -> Columns:
     """Closes in [start, end] plus each asset's last close before ``start`` (to carry in):
     asset_id, date (datetime64[D]), close."""
     if not asset_ids:
@@ -302,7 +308,7 @@ def closes_frame(session: Session, asset_ids: Sequence[int], start: date, end: d
 def _closes(asset_ids: list[int], days: list[int], closes: list[float]) -> Columns:
     return {
         "asset_id": np.asarray(asset_ids, dtype=np.int64),
-        "date": np.asarray(days, dtype=np.int64).astype("datetime64[D]"),  # days since 1970
+        "date": epoch_days(days),
         "close": np.asarray(closes, dtype=float),
     }
 

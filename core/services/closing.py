@@ -42,6 +42,7 @@ from core.analytics.returns import (
     carried_closes,
     client_metrics,
     portfolio_series,
+    positions_in,
 )
 from core.db import UnitOfWork, uow_factory
 from core.market.port import MarketData
@@ -191,7 +192,7 @@ def _in_reais(
     factors = np.array([pair.factor for pair in pairs])
     buy_dates = lots["buy_date"]  # datetime64[D]
     present = {i for i in series_ids.tolist() if i >= 0}
-    stored = figures.closes_frame(session, sorted(present), buy_dates.min().item(), through)
+    stored = figures.closes_columns(session, sorted(present), buy_dates.min().item(), through)
     rate_closes = _merge(stored, {k: v for k, v in fetched.items() if k[0] in present})
     column_of = {pair.currency: k for k, pair in enumerate(pairs)}
     assets, asset_of_lot = np.unique(lots["asset_id"], return_inverse=True)
@@ -218,26 +219,17 @@ def _start_day(last: figures.StoredDays, book: Book, floor: date | None) -> date
     """The first day some client lacks: the day after its last stored day, or its first
     buy; never after ``floor`` (the earliest newly fetched close, or a backfill's start)."""
     starts = book.buy_date[book.group_starts].copy()  # lots are sorted by date in a client
-    position, known = _positions(book, last.client_ids)
+    position, known = positions_in(book.client_ids, last.client_ids)
     starts[position[known]] = last.dates[known] + np.timedelta64(1, "D")
     start: date = starts.min().item()
     return min(start, floor) if floor else start
-
-
-def _positions(book: Book, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of ``client_ids`` is in the book's clients, and which of them are there."""
-    position = np.searchsorted(book.client_ids, client_ids)  # client_ids is sorted, unique
-    known = (position < len(book.client_ids)) & (
-        book.client_ids[np.minimum(position, len(book.client_ids) - 1)] == client_ids
-    )
-    return position, known
 
 
 def _state(stored: figures.StoredDays, book: Book, before: date) -> SeriesState:
     """Each client's market value and growth as stored on its last day before ``before``."""
     state = SeriesState.empty(book)
     market_value, growth = state.market_value.copy(), state.growth.copy()
-    position, known = _positions(book, stored.client_ids)
+    position, known = positions_in(book.client_ids, stored.client_ids)
     market_value[position[known]] = stored.market_value[known]
     growth[position[known]] = 1.0 + stored.cumulative_twr[known]
     return SeriesState(market_value, growth, calendars.previous_session(before))
@@ -279,7 +271,7 @@ def recompute(
         else:
             before = figures.series_state(session, days[0])
         state = _state(before, book, days[0])
-        stored = figures.closes_frame(session, list(book.asset_ids), days[0], days[-1])
+        stored = figures.closes_columns(session, list(book.asset_ids), days[0], days[-1])
     outside = set(days)
     _write_prices_only(session, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
     if not days:
