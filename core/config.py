@@ -14,11 +14,20 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core import passwords
+
 Locale = Literal["pt_BR", "en"]
 Environment = Literal["development", "test", "production"]
 MarketDataSource = Literal["yahoo", "demo"]
 
 # Values that must never protect a production deployment.
+# Operators read these in English on the console, before any locale applies.
+PASSWORD_PROBLEMS = {
+    "validation.password_short": f"shorter than {passwords.MIN_LENGTH} characters",
+    "validation.too_long": f"longer than {passwords.MAX_BYTES} bytes",
+    "validation.password_spaces": "starts or ends with a space",
+    "validation.password_weak": "easy to guess",
+}
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "changethis", "secret", "password", "admin", "anka"}
 )
@@ -70,10 +79,15 @@ class Settings(BaseSettings):
                 f"ANKA_COOKIE_KEY must be a random secret of at least {MIN_COOKIE_KEY_LENGTH}"
                 " characters"
             )
-        if self.admin_password is not None and (
-            self.admin_password.get_secret_value().lower() in PLACEHOLDER_SECRETS
-        ):
-            problems.append("ANKA_ADMIN_PASSWORD is a placeholder; choose a real password")
+        if self.admin_password is not None:
+            admin_password = self.admin_password.get_secret_value()
+            if admin_password.lower() in PLACEHOLDER_SECRETS:
+                problems.append("ANKA_ADMIN_PASSWORD is a placeholder; choose a real password")
+            elif (refused := passwords.problem(admin_password)) is not None:
+                problems.append(
+                    "ANKA_ADMIN_PASSWORD is refused as a sign-in password would be"
+                    f" ({PASSWORD_PROBLEMS[refused[0]]}); choose a long, uncommon passphrase"
+                )
         if problems:
             raise ConfigError("Anka refuses to start in production: " + "; ".join(problems) + ".")
         return self

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.repositories.assets import AllocationRepository, AssetRepository
 from core.repositories.audit import AuditRepository
 from core.repositories.clients import ClientRepository
+from core.repositories.sessions import SessionRepository
 from core.repositories.users import UserRepository
 
 
@@ -61,6 +62,7 @@ class UnitOfWork:
     audit: AuditRepository
     assets: AssetRepository
     allocations: AllocationRepository
+    sessions: SessionRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -80,6 +82,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self._session)
         self.assets = AssetRepository(self._session)
         self.allocations = AllocationRepository(self._session)
+        self.sessions = SessionRepository(self._session)
         return self
 
     def __exit__(

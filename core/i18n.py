@@ -32,7 +32,8 @@ PT_BR: dict[str, str] = {
     "login.submit": "Entrar",
     "login.failed": "E-mail ou senha incorretos.",
     "login.prompt": "Informe seu e-mail e senha para entrar.",
-    "login.too_many": "Muitas tentativas. Aguarde e tente novamente.",
+    "login.wait": "Muitas tentativas. Tente novamente em {seconds} s.",
+    "login.entering": "Entrando…",
     # errors
     "error.unexpected": "Algo deu errado. Tente novamente; se persistir, avise o suporte.",
     "error.permission": "Seu perfil não permite esta ação.",
@@ -57,6 +58,10 @@ PT_BR: dict[str, str] = {
     "validation.invalid": "Valor inválido.",
     "validation.page_out_of_range": "Essa página não existe: há {pages} página(s).",
     "validation.password_short": "A senha precisa ter pelo menos {min} caracteres.",
+    "validation.password_spaces": "A senha não pode começar nem terminar com espaço.",
+    "validation.password_weak": (
+        "Senha fácil de adivinhar. Use uma frase com palavras incomuns, números e símbolos."
+    ),
     "validation.last_admin": "Este é o último administrador ativo; ele não pode perder o acesso.",
     "validation.rejected_by_database": "O banco de dados recusou estes dados.",
     # fields
@@ -433,7 +438,8 @@ EN: dict[str, str] = {
     "login.submit": "Sign in",
     "login.failed": "Wrong e-mail or password.",
     "login.prompt": "Enter your e-mail and password to sign in.",
-    "login.too_many": "Too many attempts. Wait and try again.",
+    "login.wait": "Too many attempts. Try again in {seconds} s.",
+    "login.entering": "Signing in…",
     "error.unexpected": "Something went wrong. Try again; if it persists, tell support.",
     "error.permission": "Your role does not allow this action.",
     "error.not_found": "Record not found. It may have been deleted.",
@@ -456,6 +462,10 @@ EN: dict[str, str] = {
     "validation.invalid": "Invalid value.",
     "validation.page_out_of_range": "That page does not exist: there are {pages} page(s).",
     "validation.password_short": "The password needs at least {min} characters.",
+    "validation.password_spaces": "The password cannot start or end with a space.",
+    "validation.password_weak": (
+        "This password is easy to guess. Use a phrase of uncommon words, numbers and symbols."
+    ),
     "validation.last_admin": "This is the last active admin; they cannot lose access.",
     "validation.rejected_by_database": "The database refused this data.",
     "field.name": "Name",

@@ -1,52 +1,66 @@
-"""Failed sign-in attempts per e-mail, counted in Redis so every session and process sees them.
+"""How long a sign-in must wait after failures: growing delays, never a hard lockout.
 
-After ``limit`` failures within ``window_s`` the e-mail is refused until the window passes
-(a wrong password resets nothing; a successful sign-in clears the count). Redis down means
-no throttling rather than no sign-in: the dashboard must stay usable.
+Failures are counted under three keys (see :func:`keys`): the e-mail from one source, the
+e-mail from anywhere, and the source for any e-mail. Each key allows some free failures,
+then every further attempt under it waits twice as long as the one before, up to a cap.
+The caps bound what an attacker can do to somebody else: guessing an admin's password from
+one address slows that address to one try every five minutes, but the admin, signing in
+from elsewhere, waits at most :data:`ACCOUNT`'s cap. Unknown e-mails are counted like known
+ones, so the answers never tell which accounts exist. The counters live in PostgreSQL
+(:class:`core.repositories.sessions.SessionRepository`), so no cache outage turns them off.
 """
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
+from datetime import datetime
 
-import redis
-
-log = logging.getLogger(__name__)
-
-PREFIX = "anka:login:failures:"
+WINDOW_S = 900  # a key idle this long starts counting again
 
 
-class LoginThrottle:
-    """Counts failed sign-ins per (lower-case) e-mail with an expiry window."""
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Failures allowed under a key before delays start, and the longest delay."""
 
-    def __init__(self, client: redis.Redis, *, window_s: int = 900) -> None:
-        self.client = client
-        self.window_s = window_s
+    name: str
+    free: int
+    cap_s: int
 
-    def failures(self, usernames: list[str]) -> dict[str, int]:
-        """Recent failures of each username (0 when unknown or Redis is down)."""
-        if not usernames:
-            return {}
-        try:
-            raw = self.client.mget([PREFIX + u for u in usernames])
-        except redis.RedisError as exc:
-            log.warning("Redis unavailable, sign-in attempts are not limited: %s", exc)
-            return dict.fromkeys(usernames, 0)
-        return {u: int(v) if v else 0 for u, v in zip(usernames, raw, strict=True)}
+    def delay_s(self, failures: int) -> int:
+        """Seconds the next attempt must wait after ``failures`` failures under this key."""
+        if failures < self.free:
+            return 0
+        return min(2 ** (failures - self.free), self.cap_s)
 
-    def record_failure(self, username: str) -> None:
-        """Count one more failure; the window starts at the first failure."""
-        try:
-            pipe = self.client.pipeline()
-            pipe.incr(PREFIX + username)
-            pipe.expire(PREFIX + username, self.window_s)
-            pipe.execute()
-        except redis.RedisError as exc:
-            log.warning("Redis unavailable, failed sign-in not counted: %s", exc)
 
-    def reset(self, username: str) -> None:
-        """Forget the failures after a successful sign-in."""
-        try:
-            self.client.delete(PREFIX + username)
-        except redis.RedisError as exc:
-            log.warning("Redis unavailable, failed sign-ins not reset: %s", exc)
+PAIR = Rule("pair", free=5, cap_s=300)
+ACCOUNT = Rule("account", free=20, cap_s=30)
+SOURCE = Rule("source", free=50, cap_s=900)
+RULES = (PAIR, ACCOUNT, SOURCE)
+
+
+def keys(email: str, source: str | None) -> dict[Rule, str]:
+    """The counter key of each rule for an attempt (the e-mail ignoring case and spaces)."""
+    account = email.strip().lower()[:254]
+    where = (source or "unknown")[:64]
+    return {
+        PAIR: f"pair:{account}|{where}",
+        ACCOUNT: f"account:{account}",
+        SOURCE: f"source:{where}",
+    }
+
+
+def wait_s(
+    attempt_keys: dict[Rule, str], counters: dict[str, tuple[int, datetime]], now: datetime
+) -> int:
+    """Whole seconds before an attempt under ``attempt_keys`` may be checked (0: now)."""
+    longest = 0.0
+    for rule, key in attempt_keys.items():
+        if key not in counters:
+            continue
+        failures, last = counters[key]
+        if (now - last).total_seconds() >= WINDOW_S:
+            continue
+        remaining = rule.delay_s(failures) - (now - last).total_seconds()
+        longest = max(longest, remaining)
+    return int(longest) + (1 if longest > int(longest) else 0)

@@ -102,6 +102,47 @@ class User(Base):
     updated_at: Mapped[datetime] = _now()
 
 
+class UserSession(Base):
+    """A signed-in browser: its cookie carries a random token whose SHA-256 is stored here.
+
+    Revoking the row (sign-out, password change, deactivation, role change) ends the
+    session on the server, whatever copy of the cookie a browser still holds. Between the
+    password check and the cookie being set, the row carries a one-time ``ticket`` instead
+    (see :mod:`core.services.sessions`).
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (
+        Index("ix_user_sessions_user_id", "user_id"),
+        Index("uq_user_sessions_token_hash", "token_hash", unique=True),
+        Index("uq_user_sessions_ticket_hash", "ticket_hash", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    ticket_hash: Mapped[str | None] = mapped_column(String(64))
+    ticket_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInFailure(Base):
+    """Recent failed sign-ins under one key (an e-mail, a source address, or both).
+
+    Kept in PostgreSQL, the store every sign-in needs anyway, so the throttle cannot be
+    switched off by a cache outage.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_failure_at: Mapped[datetime] = _now()
+
+
 class Client(Base):
     """A client of the advisor, whose portfolio Anka follows."""
 

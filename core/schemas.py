@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from core import passwords
 from core.documents import is_valid_document, normalize_document
 from core.errors import ValidationFailed
 
@@ -36,8 +37,8 @@ PHONE_MAX = 30
 NOTES_MAX = 2000
 SEARCH_MAX = 100
 PAGE_SIZE_MAX = 100
-PASSWORD_MIN = 10
-PASSWORD_MAX = 72  # bcrypt ignores bytes past 72
+PASSWORD_MIN = passwords.MIN_LENGTH
+PASSWORD_MAX = passwords.MAX_BYTES
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{8,30}$")
@@ -129,10 +130,10 @@ RoleName = Literal["admin", "read_only"]
 
 
 def _password(value: str) -> str:
-    if len(value) < PASSWORD_MIN:
-        raise PydanticCustomError("validation.password_short", "short", {"min": PASSWORD_MIN})
-    if len(value.encode()) > PASSWORD_MAX:
-        raise PydanticCustomError("validation.too_long", "too long", {"max": PASSWORD_MAX})
+    refused = passwords.problem(value)
+    if refused is not None:
+        key, params = refused
+        raise PydanticCustomError(key, key, params)
     return value
 
 
@@ -262,7 +263,8 @@ _PASSWORD_ADAPTER: TypeAdapter[str] = TypeAdapter(Password)
 
 
 def check_password_rules(password: str) -> str:
-    """Validate a new password (length rules) or raise ValidationFailed on ``password``."""
+    """Validate a new password (see :func:`core.passwords.problem`) or raise ValidationFailed
+    on ``password``."""
     try:
         return _PASSWORD_ADAPTER.validate_python(password)
     except ValidationError as exc:

@@ -1,6 +1,6 @@
 """``python -m dashboard [streamlit options]``: the Streamlit server, logging Anka's way.
 
-The same as ``streamlit run dashboard/streamlit_app.py [options]`` (``make demo``/``make run``
+The same as ``streamlit run dashboard/server.py [options]`` (``make demo``/``make run``
 and docker-compose start it this way), except that every log line, Streamlit's own
 included, uses Anka's format and redaction (:mod:`core.logging_setup`, JSON lines with
 ``ANKA_LOG_JSON=1``) from the server's first line, not from the first visitor's session.
@@ -20,7 +20,8 @@ from streamlit.web import cli as streamlit_cli
 from core.config import ConfigError, get_settings
 from core.logging_setup import configure, redact, secrets_from
 
-APP = Path(__file__).resolve().parent / "streamlit_app.py"
+# The Starlette app that serves streamlit_app.py and owns the session cookie.
+APP = Path(__file__).resolve().parent / "server.py"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,145 +1,139 @@
-"""Sign-in with streamlit-authenticator, credentials built from the users table.
+"""Sign-in and sign-out on the dashboard, with the session kept on the server.
 
-Only active users are in the credentials, so a deactivated user cannot sign in (nor come
-back through the re-authentication cookie). On every run the signed-in user is looked up
-again, so a role change or a deactivation takes effect on the next click.
+Why not streamlit-authenticator's cookie: that library writes its re-authentication cookie
+from JavaScript (so it can never be HttpOnly) and makes it a self-contained signed token
+(so nothing on the server can end it before it expires), and its attempt limit locks an
+account hard. Here the password is checked by :func:`core.services.sessions.sign_in`
+under a throttle of growing delays; the browser is then sent to
+:mod:`dashboard.server`'s ticket route, which sets an HttpOnly (and, behind HTTPS, Secure)
+cookie holding a random token. Every run looks the session up in PostgreSQL again
+(:func:`core.services.sessions.current` / :func:`~core.services.sessions.resume`), so a
+signed-out, reset, deactivated or re-roled user's cookie lands on the sign-in form.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
-import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities.exceptions import LoginError
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from core.i18n import Translator
-from core.login_throttle import LoginThrottle
-from core.models import Role
-from core.security import local_secret
+from core.services import sessions
 from core.services.principal import Principal
-from core.services.users import active_users_with_hashes
 from dashboard import runtime
 
 log = logging.getLogger(__name__)
 
 COOKIE_NAME = "anka_session"
-COOKIE_EXPIRY_DAYS = 1.0
-MAX_LOGIN_ATTEMPTS = 10
-SIGNED_IN_KEY = "anka_signed_in"
-SIGNED_OUT_KEY = "anka_signed_out"
+SESSION_ID_KEY = "anka_session_id"
+# Kept under the names the pages and tests already read.
+STATUS_KEY = "authentication_status"
+USERNAME_KEY = "username"
+TICKET_ROUTE = "/auth/session"
+SIGN_OUT_ROUTE = "/auth/sign-out"
 
 
-def _cookie_key() -> str:
-    settings = runtime.settings()
-    if settings.cookie_key is not None:
-        return settings.cookie_key.get_secret_value()
-    return local_secret(Path(settings.home_dir) / "cookie_key")
+def _send_browser_to(url: str) -> None:
+    """Make the browser load ``url`` (a route of :mod:`dashboard.server`).
+
+    Streamlit's own ``st.login`` uses this message to reach its auth routes; a script
+    cannot set an HttpOnly cookie over the WebSocket, so the browser must make a request.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    message = ForwardMsg()
+    message.auth_redirect.url = url
+    ctx.enqueue(message)
 
 
-def _credentials(throttle: LoginThrottle) -> tuple[dict[str, Any], dict[str, Principal]]:
-    users: dict[str, Any] = {}
-    principals: dict[str, Principal] = {}
-    for user, password_hash in active_users_with_hashes(runtime.uow()):
-        username = user.email.lower()
-        users[username] = {
-            "email": user.email,
-            "name": user.name,
-            "password": password_hash,
-            "roles": [user.role],
-            "logged_in": False,
-        }
-        principals[username] = Principal(user_id=user.id, email=user.email, role=Role(user.role))
-    # The library counts failures in this dict; seed it from Redis so the limit holds
-    # across reruns, sessions and processes.
-    for username, count in throttle.failures(list(users)).items():
-        users[username]["failed_login_attempts"] = count
-    return {"usernames": users}, principals
+def _cookie_token() -> str | None:
+    """The session token the browser sent when this Streamlit session connected."""
+    return st.context.cookies.get(COOKIE_NAME) or None
 
 
-def _record_failures(
-    throttle: LoginThrottle, credentials: dict[str, Any], before: dict[str, int]
-) -> None:
-    for username, data in credentials["usernames"].items():
-        if data.get("failed_login_attempts", 0) > before.get(username, 0):
-            throttle.record_failure(username)
+def _here() -> str:
+    """The path and query of the page the user asked for, to come back to after sign-in."""
+    path = urlsplit(st.context.url or "").path or "/"
+    query = urlencode({k: st.query_params.get_all(k) for k in st.query_params}, doseq=True)
+    return path + (f"?{query}" if query else "")
 
 
-def _fields(t: Translator) -> dict[str, str]:
-    return {
-        "Form name": t("login.form"),
-        "Username": t("login.username"),
-        "Password": t("login.password"),
-        "Login": t("login.submit"),
-    }
+def _remember(signed_in: sessions.SignedIn) -> Principal:
+    st.session_state[SESSION_ID_KEY] = signed_in.session_id
+    st.session_state[STATUS_KEY] = True
+    st.session_state[USERNAME_KEY] = signed_in.principal.email.lower()
+    return signed_in.principal
 
 
-def _login_form(authenticator: stauth.Authenticate, t: Translator) -> None:
-    """Draw the sign-in form (or sign in from the cookie) unless already signed in."""
-    authenticator.login(location="main", fields=_fields(t), max_login_attempts=MAX_LOGIN_ATTEMPTS)
+def _forget() -> None:
+    for key in (SESSION_ID_KEY, USERNAME_KEY):
+        st.session_state.pop(key, None)
+    st.session_state[STATUS_KEY] = None
 
 
-def _end_session(authenticator: stauth.Authenticate, t: Translator) -> None:
-    """Forget the user and the re-authentication cookie, then show the form again."""
-    st.session_state["authentication_status"] = None
-    st.session_state["username"] = None
-    # streamlit-authenticator reads the cookie again unless its own "logout" flag is set.
-    st.session_state["logout"] = True
-    authenticator.cookie_controller.delete_cookie()
-    _login_form(authenticator, t)
-    st.error(t("login.failed"))
+def current_principal() -> Principal | None:
+    """Who is signed in on this run, checked against the server's session record."""
+    session_id = st.session_state.get(SESSION_ID_KEY)
+    if session_id is not None:
+        principal = sessions.current(runtime.uow(), session_id)
+        if principal is not None:
+            return principal
+        _forget()
+        return None
+    token = _cookie_token()
+    if token is None:
+        return None
+    signed_in = sessions.resume(runtime.uow(), token)
+    return None if signed_in is None else _remember(signed_in)
 
 
-def signed_out() -> None:
-    """Note a sign-out (the button was pressed) for the next run's :func:`sign_in`."""
-    st.session_state[SIGNED_OUT_KEY] = True
+def _form(t: Translator) -> tuple[str, str] | None:
+    """Draw the sign-in form; the typed e-mail and password once submitted."""
+    with st.form("anka_sign_in"):
+        st.subheader(t("login.form"))
+        email = st.text_input(t("login.username"), key="anka_sign_in_email")
+        password = st.text_input(t("login.password"), type="password", key="anka_sign_in_password")
+        submitted = st.form_submit_button(t("login.submit"))
+    return (email, password) if submitted else None
 
 
-def sign_in(t: Translator) -> tuple[Principal | None, stauth.Authenticate]:
-    """Show the sign-in form until the user is authenticated; return who signed in."""
-    throttle = LoginThrottle(runtime.redis())
-    credentials, principals = _credentials(throttle)
-    before = {u: d["failed_login_attempts"] for u, d in credentials["usernames"].items()}
-    authenticator = stauth.Authenticate(
-        credentials, COOKIE_NAME, _cookie_key(), COOKIE_EXPIRY_DAYS, auto_hash=False
-    )
-    if st.session_state.pop(SIGNED_OUT_KEY, False):
-        # The sign-out's rerun dropped the component deleting the cookie before the browser
-        # ran it, so a reload would sign the user back in: delete it again on this run,
-        # which stays on screen.
-        authenticator.cookie_controller.delete_cookie()
-    try:
-        _login_form(authenticator, t)
-    except LoginError as exc:
-        log.info("sign-in refused: %s", exc)
-        if "attempts" in str(exc):
-            st.session_state["authentication_status"] = None
-            st.error(t("login.too_many"))
-        else:
-            # A re-authentication cookie for a user who can no longer sign in: raised before
-            # the form was drawn, so without this the form would never show.
-            _end_session(authenticator, t)
-        return None, authenticator
-    finally:
-        _record_failures(throttle, credentials, before)
-    status = st.session_state.get("authentication_status")
-    username = st.session_state.get("username")
-    if status and username in principals:
-        if not st.session_state.get(SIGNED_IN_KEY):
-            # Fresh sign-in: forget earlier failures. The form is not cleared here: the
-            # library is setting the session cookie inside it, and clearing (or a rerun)
-            # would drop the cookie; the cookie component's own rerun removes the form.
-            st.session_state[SIGNED_IN_KEY] = True
-            throttle.reset(username)
-        return principals[username], authenticator
-    st.session_state[SIGNED_IN_KEY] = False
-    if status is False:
-        st.error(t("login.failed"))
-    elif status and username not in principals:
-        # Signed in earlier but deactivated since: end the session.
-        _end_session(authenticator, t)
-    else:
+def sign_in(t: Translator) -> Principal | None:
+    """The signed-in user, or None after drawing the sign-in form (and its outcome)."""
+    principal = current_principal()
+    if principal is not None:
+        return principal
+    attempt = _form(t)
+    if attempt is None:
         st.info(t("login.prompt"))
-    return None, authenticator
+        return None
+    email, password = attempt
+    outcome = sessions.sign_in(
+        runtime.uow(), email, password, source=st.context.ip_address or "local"
+    )
+    if outcome.wait_s:
+        st.error(t("login.wait", seconds=outcome.wait_s))
+        return None
+    if outcome.signed_in is None or outcome.ticket is None:
+        st.session_state[STATUS_KEY] = False
+        st.error(t("login.failed"))
+        return None
+    _remember(outcome.signed_in)
+    _send_browser_to(TICKET_ROUTE + "?" + urlencode({"ticket": outcome.ticket, "next": _here()}))
+    # The browser reloads with its cookie now; this run draws nothing more.
+    st.info(t("login.entering"))
+    st.stop()
+    return None  # pragma: no cover - st.stop() raises
+
+
+def sign_out(t: Translator) -> None:
+    """End the session on the server, then have the browser drop its cookie."""
+    session_id = st.session_state.get(SESSION_ID_KEY)
+    if session_id is not None:
+        sessions.sign_out(runtime.uow(), session_id=session_id)
+    _forget()
+    st.session_state[runtime.PRINCIPAL_KEY] = None
+    _send_browser_to(SIGN_OUT_ROUTE)

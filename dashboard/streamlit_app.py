@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dashboard import runtime  # noqa: E402
-from dashboard.auth import sign_in, signed_out  # noqa: E402
+from dashboard.auth import sign_in, sign_out  # noqa: E402
 from dashboard.components.feedback import guarded  # noqa: E402
 from dashboard.navigation import pages_for, sign_in_pages  # noqa: E402
 
@@ -26,13 +26,10 @@ runtime.setup_logging()
 t = runtime.translator()
 
 with guarded(t):
-    if not st.session_state.get("authentication_status"):
-        # Before the sign-in, whose cookie component reruns the script at once: register
-        # the page the URL names, or the rerun would forget it and open the overview.
-        st.navigation(sign_in_pages(t), position="hidden")
-    principal, authenticator = sign_in(t)
+    principal = sign_in(t)
     st.session_state[runtime.PRINCIPAL_KEY] = principal
     if principal is None:
+        # Hidden stand-ins keep the URL's page, so signing in lands where the link pointed.
         st.navigation(sign_in_pages(t), position="hidden")
         st.stop()
 
@@ -40,12 +37,13 @@ with guarded(t):
         st.markdown(
             t("app.signed_in_as", name=f"`{principal.email}`", role=t(f"role.{principal.role}"))
         )
-        # Not "logout": streamlit-authenticator keeps its own flag under that session key.
-        authenticator.logout(t("app.logout"), location="sidebar", key="anka_logout")
-    if not st.session_state.get("authentication_status"):
-        # Signed out just now: show the sign-in form instead of the rest of this run.
-        signed_out()
-        st.rerun()
+        leaving = st.button(t("app.logout"), key="anka_logout")
+    if leaving:
+        # Ended on the server first; the browser then drops its cookie and reloads.
+        sign_out(t)
+        st.navigation(sign_in_pages(t), position="hidden")
+        sign_in(t)
+        st.stop()
 
     navigation = st.navigation(pages_for(principal, t))
     navigation.run()

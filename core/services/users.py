@@ -15,12 +15,15 @@ from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
 from core.models import Role, User
 from core.schemas import RoleName, UserCreate, UserOut, check_password_rules, parse
-from core.security import check_password, hash_password
+from core.security import hash_password
 from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
+from core.services.sessions import end_user_sessions, password_matches
 
 ENTITY = "user"
+# A new password, role or activity ends the user's open sessions on the server.
+SESSION_ENDING_CHANGES = frozenset({"password_hash", "role", "is_active"})
 
 
 def _snapshot(user: User) -> dict[str, Any]:
@@ -71,6 +74,9 @@ def _change(uow: UnitOfWork, actor: Principal, user_id: int, **changes: Any) -> 
             raise ValidationFailed.single("role", "validation.last_admin")
         for field, value in changes.items():
             setattr(user, field, value)
+        if SESSION_ENDING_CHANGES & changes.keys():
+            # Whoever holds a cookie of this user signs in again, under the new rules.
+            end_user_sessions(uow, user_id)
         user.updated_at = func.now()
         uow.users.refresh(user)
         after = _snapshot(user)
@@ -108,7 +114,7 @@ def verify_password(uow: UnitOfWork, email: str, password: str) -> UserOut | Non
     """The active user with this e-mail and password, or None (same answer for any failure)."""
     with uow:
         user = uow.users.by_email(email)
-        if user is None or not user.is_active or not check_password(password, user.password_hash):
+        if not password_matches(user, password):
             return None
         return UserOut.model_validate(user)
 
