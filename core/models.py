@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed models: the whole schema Anka stores (see DESIGN.md).
+"""SQLAlchemy 2 typed models: the whole schema Anka stores (see docs/architecture.md).
 
 Money and quantities are ``Numeric`` (``Decimal`` in Python), never float. Timestamps are
 timezone-aware UTC. Rules that protect the data (unique e-mail ignoring case, valid CPF/CNPJ,

@@ -3,7 +3,7 @@
 yfinance sends every request through ``yfinance.data.YfData.get(self, url, params=None,
 timeout=30)``. :func:`yahoo_replay` patches exactly that method (the narrowest seam: the
 cookie/crumb handshake is skipped, yfinance's parsing, caching and error handling all run)
-and answers from the recordings in ``../shared/fixtures/yahoo`` (see its README).
+and answers from the recordings in ``tests/fixtures/yahoo`` (see its README).
 
 Routing, by URL path:
 
@@ -61,9 +61,8 @@ from yfinance import shared as yf_shared
 from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError
 
-# shared/ sits beside the checkout (here and in CI's clone); /work/shared is the fallback.
-_BESIDE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "yahoo"
-FIXTURES = _BESIDE if _BESIDE.is_dir() else Path("/work/shared/fixtures/yahoo")
+# The recordings live in the repository, beside this file (tests/fixtures/yahoo).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "yahoo"
 
 Endpoint = Literal["search", "quote", "chart", "quoteSummary", "other"]
 FaultKind = Literal["rate_limit", "timeout", "response"]

@@ -1,4 +1,4 @@
-"""Figures of one allocation (lot) from its price: DESIGN.md's metric definitions.
+"""Figures of one allocation (lot) from its price, as defined in docs/metrics.md.
 
 For a lot of quantity q bought at p0, with current price P and previous close C:
 

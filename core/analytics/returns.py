@@ -1,6 +1,6 @@
 """Client portfolio series over whole books: market value, flows, time-weighted returns, IRR.
 
-Definitions (DESIGN.md), for a client on day t with lots (q, p0, d0) and closes C:
+Definitions (docs/metrics.md), for a client on day t with lots (q, p0, d0) and closes C:
 
 * MV_t = sum of q * C_t over lots held (d0 <= t). Closes are carried forward over days an
   asset did not trade; a missing close is never invented from a later price: until an

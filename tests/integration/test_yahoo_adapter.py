@@ -1,7 +1,7 @@
 """The Yahoo adapter on recorded Yahoo responses, through yfinance's own parsing.
 
 Every request goes through ``tests.yahoo_replay`` (a patched ``YfData.get``); expected values
-are hand-copied from the JSON files in ``/work/shared/fixtures/yahoo``. Retries never sleep
+are hand-copied from the JSON files in ``tests/fixtures/yahoo``. Retries never sleep
 (the sleeps are recorded instead), and the cool-down runs on the real Redis.
 """
 

@@ -1,6 +1,6 @@
 """Client portfolio series, TWR and IRR (core.analytics.returns) against hand-checked tables.
 
-Every expected figure is worked out by hand in the comments from the contract in DESIGN.md:
+Every expected figure is worked out by hand in the comments from docs/metrics.md:
 MV_t = sum q * C_t over lots held; F_t = sum q * p0 over lots joining on t;
 r_t = MV_t / (MV_{t-1} + F_t) - 1 (0 where the denominator is 0); TWR = prod(1 + r_t) - 1.
 Figures are float64, so "exact" means within 1e-12.
