@@ -15,7 +15,7 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def hash_password(password: str, *, rounds: int | None = None) -> str:
-    """A bcrypt hash of ``password`` (salted; what streamlit-authenticator checks against).
+    """A bcrypt hash of ``password`` (salted; what the sign-in checks against).
 
     The cost comes from ``ANKA_BCRYPT_ROUNDS`` (12 by default; tests lower it for speed).
     """

@@ -17,6 +17,7 @@ import logging
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
@@ -52,7 +53,14 @@ def _send_browser_to(url: str) -> None:
 
 def _cookie_token() -> str | None:
     """The session token the browser sent when this Streamlit session connected."""
-    return st.context.cookies.get(COOKIE_NAME) or None
+    value = st.context.cookies.get(COOKIE_NAME)
+    return value if isinstance(value, str) and value else None
+
+
+def _source() -> str:
+    """Where the attempt comes from, for the throttle (``local`` on this machine)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "local"
 
 
 def _here() -> str:
@@ -103,6 +111,7 @@ def _form(t: Translator) -> tuple[str, str] | None:
 
 def sign_in(t: Translator) -> Principal | None:
     """The signed-in user, or None after drawing the sign-in form (and its outcome)."""
+    st.session_state.setdefault(STATUS_KEY, None)
     principal = current_principal()
     if principal is not None:
         return principal
@@ -111,9 +120,7 @@ def sign_in(t: Translator) -> Principal | None:
         st.info(t("login.prompt"))
         return None
     email, password = attempt
-    outcome = sessions.sign_in(
-        runtime.uow(), email, password, source=st.context.ip_address or "local"
-    )
+    outcome = sessions.sign_in(runtime.uow(), email, password, source=_source())
     if outcome.wait_s:
         st.error(t("login.wait", seconds=outcome.wait_s))
         return None
@@ -129,11 +136,16 @@ def sign_in(t: Translator) -> Principal | None:
     return None  # pragma: no cover - st.stop() raises
 
 
-def sign_out(t: Translator) -> None:
-    """End the session on the server, then have the browser drop its cookie."""
+def sign_out() -> None:
+    """End the session on the server, then have the browser drop its cookie (the sign-out
+    button's callback)."""
     session_id = st.session_state.get(SESSION_ID_KEY)
     if session_id is not None:
-        sessions.sign_out(runtime.uow(), session_id=session_id)
+        try:
+            sessions.sign_out(runtime.uow(), session_id=session_id)
+        except OperationalError:
+            # The cookie route tries again with the cookie's token; this tab forgets anyway.
+            log.exception("database unavailable at sign-out")
     _forget()
     st.session_state[runtime.PRINCIPAL_KEY] = None
     _send_browser_to(SIGN_OUT_ROUTE)

@@ -37,13 +37,8 @@ with guarded(t):
         st.markdown(
             t("app.signed_in_as", name=f"`{principal.email}`", role=t(f"role.{principal.role}"))
         )
-        leaving = st.button(t("app.logout"), key="anka_logout")
-    if leaving:
-        # Ended on the server first; the browser then drops its cookie and reloads.
-        sign_out(t)
-        st.navigation(sign_in_pages(t), position="hidden")
-        sign_in(t)
-        st.stop()
+        # A callback, so the run after the click starts signed out (form, no sidebar).
+        st.button(t("app.logout"), key="anka_logout", on_click=sign_out)
 
     navigation = st.navigation(pages_for(principal, t))
     navigation.run()

@@ -58,15 +58,19 @@ class SessionRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    def failures(self, keys: list[str]) -> dict[str, tuple[int, datetime]]:
-        """Failure count and last failure time of each key that has any."""
+    def failures(self, keys: list[str]) -> tuple[dict[str, tuple[int, datetime]], datetime]:
+        """Failure count and last failure time of each key that has any, and the database's
+        clock (the one the failures were stamped with)."""
         stmt = select(SignInFailure).where(SignInFailure.key.in_(keys))
-        return {row.key: (row.failures, row.last_failure_at) for row in self.session.scalars(stmt)}
+        counters = {
+            row.key: (row.failures, row.last_failure_at) for row in self.session.scalars(stmt)
+        }
+        return counters, self.session.scalar(select(func.now()))
 
     def count_failure(self, key: str, *, window_s: int) -> None:
         """One more failure under ``key``; a count idle for ``window_s`` starts again at 1."""
         stmt = insert(SignInFailure).values(key=key, failures=1)
-        stale = SignInFailure.last_failure_at < func.now() - func.make_interval(
+        stale = SignInFailure.last_failure_at <= func.now() - func.make_interval(
             0, 0, 0, 0, 0, 0, window_s
         )
         stmt = stmt.on_conflict_do_update(

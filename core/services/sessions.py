@@ -53,7 +53,7 @@ class SignInOutcome:
 
 def digest(secret: str) -> str:
     """The SHA-256 (hex) under which a token or ticket is stored; the secret itself never is."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
 
 
 @lru_cache(maxsize=4)
@@ -82,8 +82,8 @@ def sign_in(uow: UnitOfWork, email: str, password: str, *, source: str | None) -
     attempt_keys = login_throttle.keys(email, source)
     key_list = list(attempt_keys.values())
     with uow:
-        counters = uow.sessions.failures(key_list)
-        wait = login_throttle.wait_s(attempt_keys, counters, datetime.now(UTC))
+        counters, now = uow.sessions.failures(key_list)
+        wait = login_throttle.wait_s(attempt_keys, counters, now)
         if wait > 0:
             log.warning(
                 "sign-in throttled",

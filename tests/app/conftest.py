@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
-import streamlit_authenticator.params
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Button, Element, Selectbox, TextInput
@@ -17,7 +15,6 @@ from streamlit.testing.v1.element_tree import Block, Button, Element, Selectbox,
 from core.config import get_settings
 from core.db import UnitOfWork, uow_factory
 from core.i18n import translate
-from core.login_throttle import PREFIX as LOGIN_FAILURES
 from core.market.demo import DemoMarketData
 from core.schemas import ClientOut, UserOut
 from core.services import allocations as allocation_service
@@ -41,7 +38,6 @@ def app_env(
     monkeypatch.setenv("ANKA_LOCALE", "pt_BR")
     monkeypatch.setenv("ANKA_HOME_DIR", str(tmp_path))
     get_settings.cache_clear()
-    _forget_login_failures(redis_url)
     factory = uow_factory(committed_engine)
     make = lambda: UnitOfWork(factory)  # noqa: E731
     for email, role in ((ADMIN_EMAIL, "admin"), (READER_EMAIL, "read_only")):
@@ -51,7 +47,6 @@ def app_env(
             {"email": email, "name": email.split("@")[0], "role": role, "password": PASSWORD},
         )
     yield make
-    _forget_login_failures(redis_url)
     get_settings.cache_clear()
 
 
@@ -65,20 +60,6 @@ def demo_env(
     get_settings.cache_clear()
     yield app_env
     get_settings.cache_clear()
-
-
-def _forget_login_failures(redis_url: str) -> None:
-    """Failed sign-ins are counted in Redis; each test starts with none."""
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{LOGIN_FAILURES}*"))
-    if keys:
-        client.delete(*keys)
-
-
-@pytest.fixture(autouse=True)
-def _no_login_pause(monkeypatch: pytest.MonkeyPatch) -> None:
-    """streamlit-authenticator sleeps 0.7 s before drawing its form; tests need not wait."""
-    monkeypatch.setattr(streamlit_authenticator.params, "PRE_LOGIN_SLEEP_TIME", 0.0)
 
 
 def new_app() -> AppTest:
@@ -101,8 +82,8 @@ def sign_in(
     at.text_input[1].input(password)
     at.button[0].click().run()
     if at.session_state["authentication_status"]:
-        # In a browser the session-cookie component answers with a rerun, which draws the
-        # pages without the form; AppTest has no browser component, so run once more.
+        # In a browser the sign-in sends the browser to the cookie route, which reloads the
+        # page; AppTest has no browser, so run once more.
         at.run()
     return at
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
-from streamlit_authenticator.models.cookie_model import CookieModel
 
+from core import login_throttle
 from core.db import UnitOfWork
+from core.services import sessions
 from core.services import users as user_service
 from core.services.principal import SYSTEM
 from tests.app.conftest import (
@@ -106,32 +104,38 @@ def test_deactivation_ends_an_open_session_and_shows_the_form(app_env: Make) -> 
 
     at.run()
 
-    assert values(at.error) == [pt("login.failed")]
     assert_sign_in_form(at)
     # The form works again right away, e.g. for a colleague on the same browser.
     at.text_input[0].input(ADMIN_EMAIL)
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
+    at.run()
     assert values(at.title) == [landing_title()]
     assert ADMIN_EMAIL in " ".join(values(at.sidebar.markdown))
 
 
-def _cookie_for(monkeypatch: pytest.MonkeyPatch, email: str) -> None:
-    """Make the browser send a valid re-authentication cookie for ``email``.
+def _cookie_for(make: Make, monkeypatch: pytest.MonkeyPatch, email: str) -> str:
+    """Make the browser send the session cookie of a real sign-in of ``email``.
 
-    AppTest cannot send cookies, so the reading of the cookie is replaced; like the real
-    one, it is ignored once streamlit-authenticator's "logout" flag is set.
+    AppTest cannot send cookies, so only the reading of the cookie is replaced; the token is
+    what the cookie route would have set (the ticket redeemed), checked against the database.
     """
-    token = {"username": email, "exp_date": (datetime.now() + timedelta(days=1)).timestamp()}
+    outcome = sessions.sign_in(make(), email, PASSWORD, source="10.9.9.9")
+    assert outcome.ticket is not None
+    token = sessions.redeem_ticket(make(), outcome.ticket)
+    assert token is not None
+    send_cookie(monkeypatch, token)
+    return token
 
-    def get_cookie(self: CookieModel) -> dict[str, Any] | bool:
-        return False if st.session_state["logout"] else token
 
-    monkeypatch.setattr(CookieModel, "get_cookie", get_cookie)
+def send_cookie(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setattr("dashboard.auth._cookie_token", lambda: value)
 
 
-def test_cookie_signs_an_active_user_back_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    _cookie_for(monkeypatch, ADMIN_EMAIL)
+def test_cookie_signs_an_active_user_back_in(
+    app_env: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cookie_for(app_env, monkeypatch, ADMIN_EMAIL)
 
     at = new_app().run()
 
@@ -139,48 +143,107 @@ def test_cookie_signs_an_active_user_back_in(monkeypatch: pytest.MonkeyPatch) ->
     assert values(at.title) == [landing_title()]
 
 
-def test_cookie_of_a_deactivated_user_shows_the_form(
-    app_env: Make, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda make, uid: user_service.set_active(make(), SYSTEM, uid, active=False),
+        lambda make, uid: user_service.reset_password(
+            make(), SYSTEM, uid, "brand-new-passphrase-7"
+        ),
+        lambda make, uid: user_service.change_role(make(), SYSTEM, uid, "admin"),
+    ],
+    ids=["deactivated", "password-reset", "role-changed"],
+)
+def test_a_cookie_issued_before_a_change_to_the_user_shows_the_form(
+    app_env: Make, monkeypatch: pytest.MonkeyPatch, change: Callable[[Make, int], object]
 ) -> None:
-    reader = user_by_email(app_env, READER_EMAIL)
-    user_service.set_active(app_env(), SYSTEM, reader.id, active=False)
-    _cookie_for(monkeypatch, READER_EMAIL)
+    _cookie_for(app_env, monkeypatch, READER_EMAIL)
+    change(app_env, user_by_email(app_env, READER_EMAIL).id)
 
     at = new_app().run()
 
-    assert values(at.error) == [pt("login.failed")]
     assert_sign_in_form(at)
     at.text_input[0].input(ADMIN_EMAIL)
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
+    at.run()
     assert values(at.title) == [landing_title()]
 
 
-def test_sign_out_returns_to_the_form_and_signing_in_again_works() -> None:
+def test_a_cookie_copied_before_sign_out_shows_the_form(
+    app_env: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cookie_for(app_env, monkeypatch, ADMIN_EMAIL)
+    at = new_app().run()
+    assert values(at.title) == [landing_title()]
+    button(at.sidebar, "app.logout").click().run()
+
+    replayed = new_app().run()  # another browser, the same cookie
+
+    assert_sign_in_form(replayed)
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJ1c2VybmFtZSI6ImFkbWluQGV4YW1wbGUuY29tIn0.",
+        "eyJhbGciOiJIUzI1NiJ9.e30.bad-signature",
+        "not a token at all",
+    ],
+    ids=["alg-none", "bad-signature", "garbage"],
+)
+def test_a_forged_cookie_lands_on_the_form_not_on_an_error(
+    app_env: Make, monkeypatch: pytest.MonkeyPatch, cookie: str
+) -> None:
+    send_cookie(monkeypatch, cookie)
+
+    at = new_app().run()
+
+    assert_sign_in_form(at)
+    assert not at.error
+    assert values(at.info) == [pt("login.prompt")]
+
+
+def test_sign_out_returns_to_the_form_and_signing_in_again_works(app_env: Make) -> None:
     at = sign_in(ADMIN_EMAIL)
     assert values(at.title) == [landing_title()]
 
+    session_id = at.session_state["anka_session_id"]
     button(at.sidebar, "app.logout").click().run()
 
     assert_sign_in_form(at)
     assert not at.error
     assert values(at.info) == [pt("login.prompt")]
     assert at.session_state["authentication_status"] is None
+    assert sessions.current(app_env(), session_id) is None
 
     at.text_input[0].input(READER_EMAIL)
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
+    at.run()
     assert_no_exception(at)
     assert values(at.title) == [landing_title()]
     assert READER_EMAIL in " ".join(values(at.sidebar.markdown))
     assert pt("role.read_only") in " ".join(values(at.sidebar.markdown))
 
 
-def test_too_many_failed_attempts_are_refused() -> None:
+def test_repeated_failures_slow_down_and_the_owner_gets_through(app_env: Make) -> None:
     at = new_app().run()
-    for _ in range(12):
+    for _ in range(login_throttle.PAIR.free + 1):
         at.text_input[0].input(ADMIN_EMAIL)
         at.text_input[1].input("wrong-password-123")
         at.button[0].click().run()
 
-    assert values(at.error) == [pt("login.too_many")]
+    assert values(at.error) == [pt("login.wait", seconds=1)]
+    # The real owner, from another address, is not held back.
+    assert sessions.sign_in(app_env(), ADMIN_EMAIL, PASSWORD, source="10.7.7.7").signed_in
+
+
+def test_a_sign_in_sends_the_browser_to_the_cookie_route() -> None:
+    at = new_app().run()
+    at.text_input[0].input(ADMIN_EMAIL)
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+
+    assert values(at.info) == [pt("login.entering")]
+    assert at.session_state["authentication_status"] is True

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Cookie, Locator, Page, expect
 
 from core.i18n import Translator
 from dashboard.auth import COOKIE_NAME
@@ -77,13 +77,18 @@ def wait_idle(page: Page) -> None:
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
+def session_cookies(page: Page) -> list[Cookie]:
+    """The browser's session cookies (HttpOnly: only the browser itself can list them)."""
+    return [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]
+
+
 def has_session_cookie(page: Page, present: bool) -> None:
-    """Wait until the browser holds (or no longer holds) the re-authentication cookie."""
-    page.wait_for_function(
-        "([name, present]) => "
-        "document.cookie.split('; ').some(c => c.startsWith(name + '=')) === present",
-        arg=[COOKIE_NAME, present],
-    )
+    """Wait until the browser holds (or no longer holds) the session cookie."""
+    for _ in range(100):
+        if bool(session_cookies(page)) == present:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"session cookie present={not present} after 10 s")
 
 
 def sign_in(page: Page, url: str, email: str, password: str) -> None:
@@ -92,14 +97,14 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.get_by_label(t("login.password"), exact=True).fill(password)
     page.get_by_role("button", name=t("login.submit"), exact=True).click()
     expect(page.get_by_role("button", name=t("app.logout"), exact=True)).to_be_visible()
-    # The cookie component stores the cookie, then reruns the script: let that settle.
+    # The cookie route set the cookie and reloaded the page.
     has_session_cookie(page, present=True)
     wait_idle(page)
 
 
 def sign_out(page: Page) -> None:
-    """Sign out: the form is back, and the browser drops the re-authentication cookie (a
-    component does that in the page, a moment after the form shows)."""
+    """Sign out: the form is back, and the browser drops the session cookie (the sign-out
+    route deletes it, a moment after the form shows)."""
     page.get_by_role("button", name=t("app.logout"), exact=True).click()
     expect(page.get_by_role("button", name=t("login.submit"), exact=True)).to_be_visible()
     has_session_cookie(page, present=False)
