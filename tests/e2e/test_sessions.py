@@ -43,7 +43,8 @@ def test_the_cookie_is_http_only_and_a_copy_dies_with_sign_out(
     expect(heading(page, t("clients.title"))).to_be_visible()
     assert "/clients?q=silva" in page.url
     (cookie,) = session_cookies(page)
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Strict"
     assert COOKIE_NAME not in page.evaluate("document.cookie")
     # A reload (a new Streamlit session) is signed in by the cookie alone.
     page.reload()

@@ -32,7 +32,8 @@ def user_id(make_uow: MakeUow, admin: Principal) -> int:
 def signed_in(make_uow: MakeUow, source: str = "10.0.0.1") -> tuple[sessions.SignedIn, str]:
     """A session as the browser holds it: signed in, ticket redeemed for the cookie token."""
     outcome = sessions.sign_in(make_uow(), EMAIL, PASSWORD, source=source)
-    assert outcome.signed_in is not None and outcome.ticket is not None
+    assert outcome.signed_in is not None
+    assert outcome.ticket is not None
     token = sessions.redeem_ticket(make_uow(), outcome.ticket)
     assert token is not None
     return outcome.signed_in, token
@@ -58,7 +59,8 @@ def test_the_cookie_token_resumes_the_session_and_the_ticket_works_once(
     make_uow: MakeUow, user_id: int
 ) -> None:
     outcome = sessions.sign_in(make_uow(), EMAIL.upper(), PASSWORD, source="10.0.0.1")
-    assert outcome.signed_in is not None and outcome.ticket is not None
+    assert outcome.signed_in is not None
+    assert outcome.ticket is not None
     token = sessions.redeem_ticket(make_uow(), outcome.ticket)
     assert token is not None
 
@@ -70,7 +72,8 @@ def test_the_cookie_token_resumes_the_session_and_the_ticket_works_once(
     # Only digests are stored: neither the token nor the ticket is in the row.
     with make_uow() as uow:
         row = uow.session.scalars(select(UserSession)).one()
-        assert token not in (row.token_hash or "") and row.token_hash == sessions.digest(token)
+        assert token not in (row.token_hash or "")
+        assert row.token_hash == sessions.digest(token)
         assert row.ticket_hash is None
 
 
@@ -163,7 +166,8 @@ def test_wrong_passwords_slow_the_pair_down_but_never_lock_the_owner_out(
     owner = sessions.sign_in(make_uow(), EMAIL, PASSWORD, source="10.0.0.1")
 
     # Even the right password waits from the attacker's address (nothing is checked) ...
-    assert attacker.signed_in is None and attacker.wait_s == 1
+    assert attacker.signed_in is None
+    assert attacker.wait_s == 1
     # ... while the owner, elsewhere, signs in at once.
     assert owner.signed_in is not None
 
@@ -234,7 +238,8 @@ def test_unknown_accounts_cost_the_same_bcrypt_work(
     sessions.sign_in(make_uow(), EMAIL, "wrong-password-123", source="10.0.0.3")
 
     # One bcrypt check each, at the same cost ("$2b$04$" in tests).
-    assert len(checked) == 2 and checked[0] == checked[1]
+    assert len(checked) == 2
+    assert checked[0] == checked[1]
 
 
 def test_sign_in_time_is_alike_for_known_and_unknown_accounts(
