@@ -123,7 +123,7 @@ def test_reader_sees_the_clients_table_but_no_controls(app_env: Make) -> None:
     assert [w.label for w in at.text_input] == [pt("clients.search")]
 
 
-def test_a_role_change_applies_on_the_next_click(app_env: Make) -> None:
+def test_a_role_change_ends_the_session_and_applies_at_the_next_sign_in(app_env: Make) -> None:
     second_admin = user_service.create_user(
         app_env(),
         SYSTEM,
@@ -136,7 +136,12 @@ def test_a_role_change_applies_on_the_next_click(app_env: Make) -> None:
     user_service.change_role(app_env(), SYSTEM, second_admin.id, "read_only")
     at.run()
 
+    # A role change ends the user's sessions: the next click asks for the password ...
     assert_no_exception(at)
+    assert pt("login.submit") in button_labels(at)
+    assert not at.title
+    # ... and signing in again gives the new role's pages only.
+    at = sign_in("chefe@example.com")
     assert values(at.title) == [landing_title()]
     _assert_no_admin_content(at)
     assert pt("clients.create") not in button_labels(at)
