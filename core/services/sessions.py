@@ -12,16 +12,19 @@ whatever copy of the cookie somebody kept.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from core import login_throttle
+from core.config import get_settings
 from core.db import UnitOfWork
 from core.models import Role, User, UserSession
-from core.security import check_password, hash_password
+from core.security import check_password, hash_password, local_secret
 from core.services.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -51,9 +54,18 @@ class SignInOutcome:
     wait_s: int = 0
 
 
+def _key() -> bytes:
+    """``ANKA_COOKIE_KEY`` (or this laptop's own secret in development)."""
+    settings = get_settings()
+    if settings.cookie_key is not None:
+        return settings.cookie_key.get_secret_value().encode()
+    return local_secret(Path(settings.home_dir) / "cookie_key").encode()
+
+
 def digest(secret: str) -> str:
-    """The SHA-256 (hex) under which a token or ticket is stored; the secret itself never is."""
-    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+    """What is stored for a token or ticket: its HMAC-SHA256 under the cookie key, never the
+    secret itself (so a copy of the table opens no session, and a new key ends them all)."""
+    return hmac.new(_key(), secret.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
 
 @lru_cache(maxsize=4)
