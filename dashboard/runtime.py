@@ -64,6 +64,7 @@ def translator() -> Translator:
 
 PRINCIPAL_KEY = "anka_principal"
 FLASH_KEY = "anka_flash"
+OUTCOME_KEY = "anka_form_outcome"  # see dashboard.components.form_outcome
 
 
 def principal() -> Principal:
@@ -75,15 +76,26 @@ def principal() -> Principal:
 
 
 def flash(message: str) -> None:
-    """Queue a success message to show after the next rerun."""
+    """Queue a success message to show after the next rerun.
+
+    A success is the outcome of the latest attempt: the messages kept from any earlier
+    refused form are forgotten (see :mod:`dashboard.components.form_outcome`).
+    """
     st.session_state[FLASH_KEY] = message
+    st.session_state.pop(OUTCOME_KEY, None)
 
 
 def show_flash() -> None:
-    """Show (once) the message queued by :func:`flash`."""
+    """Show (once) the message queued by :func:`flash`, in a slot drawn on every run.
+
+    The browser keeps a panel (``st.expander``) open or closed by its place on the page: a
+    message pushing the page down on one run and not on the next would bring the panels
+    back closed, with a refusal's messages hidden inside.
+    """
+    slot = st.container()
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message)
+        slot.success(message)
 
 
 @st.cache_resource(show_spinner=False)

@@ -12,14 +12,16 @@ from core.market.port import SymbolMatch
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from dashboard import runtime
-from dashboard.components.feedback import guarded, show_field_errors, translate_field_errors
-from dashboard.components.lot_form import lot_inputs
+from dashboard.components.feedback import guarded, show_field_errors
+from dashboard.components.form_outcome import form_errors, form_key, refuse, succeed
+from dashboard.components.lot_form import lot_inputs, read_lot
 from dashboard.components.market import cache_caption, source_banner
+from dashboard.components.pick import select_by_id
 
 MIN_CHARS = 2
 MAX_CHARS = 60
 RESULTS = 10
-ADD_ERRORS = "assets_add_errors"
+ADD_FORM = "assets_add"
 
 t = runtime.translator()
 actor = runtime.principal()
@@ -50,7 +52,7 @@ def _results(query: str) -> list[SymbolMatch]:
 
 
 def _add(matches: list[SymbolMatch]) -> None:
-    errors = st.session_state.get(ADD_ERRORS, {})
+    errors = form_errors(ADD_FORM)
     st.subheader(t("assets.add"))
     by_symbol = {m.symbol: m for m in matches}
     symbol = st.selectbox(
@@ -69,11 +71,11 @@ def _add(matches: list[SymbolMatch]) -> None:
     by_id = {c.id: c for c in clients}
     if errors:
         show_field_errors(errors, t)
-    with st.form("assets_add"):
-        client_id = st.selectbox(
+    with st.form(form_key(ADD_FORM)):  # a new key after each success: the form starts empty
+        client_id = select_by_id(  # keyed: the client stays chosen for the next lot
             t("assets.client"),
-            list(by_id),
-            format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].email}",
+            {cid: f"{c.name} · {c.email}" for cid, c in by_id.items()},
+            key="assets_add_client",
         )
         values = lot_inputs(t, errors)
         submitted = st.form_submit_button(t("detail.save"), type="primary")
@@ -81,23 +83,21 @@ def _add(matches: list[SymbolMatch]) -> None:
         return
     match = by_symbol[symbol]
     try:
+        lot = read_lot(values)
         added = allocation_service.add_allocation(
-            runtime.uow(), market, actor, client_id, asdict(match), values
+            runtime.uow(), market, actor, client_id, asdict(match), lot
         )
     except ValidationFailed as error:
-        # Run again so each message is drawn under its field (read before the form).
-        st.session_state[ADD_ERRORS] = translate_field_errors(error, t)
-        st.rerun()
-    st.session_state.pop(ADD_ERRORS, None)
-    runtime.flash(
+        refuse(ADD_FORM, error, t)  # run again: each message is drawn under its field
+    succeed(
+        ADD_FORM,
         t(
             "assets.added",
             quantity=values["quantity"],
             symbol=added.symbol,
             client=by_id[client_id].name,
-        )
+        ),
     )
-    st.rerun()
 
 
 st.title(t("assets.title"))

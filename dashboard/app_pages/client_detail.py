@@ -29,13 +29,9 @@ from dashboard.components.charts import (
     value_chart,
 )
 from dashboard.components.exports import download_button
-from dashboard.components.feedback import (
-    field_hint,
-    guarded,
-    show_field_errors,
-    translate_field_errors,
-)
-from dashboard.components.lot_form import lot_inputs
+from dashboard.components.feedback import field_hint, guarded, show_field_errors
+from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
+from dashboard.components.lot_form import lot_inputs, read_lot
 from dashboard.components.market import (
     cache_caption,
     freshness_caption,
@@ -43,6 +39,7 @@ from dashboard.components.market import (
     source_banner,
 )
 from dashboard.components.metrics import metric_cards, mixes_currencies
+from dashboard.components.pick import select_by_id
 from dashboard.components.portfolio_table import (
     allocations_frame,
     quantity_text,
@@ -50,7 +47,6 @@ from dashboard.components.portfolio_table import (
     totals_lines,
 )
 
-ADD_ERRORS = "detail_add_errors"
 CONFIRM_KEY = "detail_confirm_delete"
 
 CHART_CONFIG = {"displaylogo": False}
@@ -201,12 +197,13 @@ def _rows_key(client_id: int) -> str:
 
 
 def _add(client_id: int) -> None:
-    errors = st.session_state.get(ADD_ERRORS, {})
-    with st.expander(t("detail.add"), expanded=bool(errors)):
+    form = f"detail_add_{client_id}"
+    errors = form_errors(form)
+    with st.expander(t("detail.add"), expanded=attempted(form)):
         st.caption(t("detail.go_assets"))
         if errors:
             show_field_errors(errors, t)
-        with st.form("detail_add"):
+        with st.form(form_key(form)):  # a new key after each success: the form starts empty
             symbol = st.text_input(t("field.symbol"), max_chars=24)
             field_hint(errors, "symbol")
             values = lot_inputs(t, errors)
@@ -214,52 +211,48 @@ def _add(client_id: int) -> None:
         if not submitted:
             return
         try:
+            lot = read_lot(values)
             allocation_service.add_allocation(
-                runtime.uow(), market, actor, client_id, {"symbol": symbol}, values
+                runtime.uow(), market, actor, client_id, {"symbol": symbol}, lot
             )
         except ValidationFailed as error:
-            # Run again so each message is drawn under its field (read before the form).
-            st.session_state[ADD_ERRORS] = translate_field_errors(error, t)
-            st.rerun()
-        st.session_state.pop(ADD_ERRORS, None)
-        runtime.flash(t("detail.added"))
-        st.rerun()
+            refuse(form, error, t)  # run again: each message is drawn under its field
+        succeed(form, t("detail.added"))
 
 
 def _edit(rows: list[AllocationRow]) -> None:
     if not rows:
         return
     by_id = {row.allocation_id: row for row in rows}
-    with st.expander(t("detail.edit"), expanded=CONFIRM_KEY in st.session_state):
-        chosen = st.selectbox(
+    forms = {aid: f"detail_edit_{aid}" for aid in by_id}
+    open_ = CONFIRM_KEY in st.session_state or attempted(*forms.values())
+    with st.expander(t("detail.edit"), expanded=open_):
+        chosen = select_by_id(
             t("detail.pick_lot"),
-            list(by_id),
-            format_func=lambda aid: f"{by_id[aid].symbol} · {quantity_text(by_id[aid].quantity, t)}"
-            f" · {format_date(by_id[aid].buy_date, t.locale)}",
+            {
+                aid: f"{row.symbol} · {quantity_text(row.quantity, t)}"
+                f" · {format_date(row.buy_date, t.locale)}"
+                for aid, row in by_id.items()
+            },
             key="detail_lot_pick",
         )
         row = by_id[chosen]
-        form_key = f"detail_edit_{row.allocation_id}"
-        errors = st.session_state.get(f"{form_key}_errors", {})
+        form = forms[chosen]
+        errors = form_errors(form)
         if errors:
             show_field_errors(errors, t)
-        with st.form(form_key):
+        with st.form(form_key(form)):
             values = lot_inputs(
                 t, errors, quantity=row.quantity, buy_price=row.buy_price, buy_date=row.buy_date
             )
             submitted = st.form_submit_button(t("detail.save"), type="primary")
         if submitted:
             try:
-                allocation_service.update_allocation(
-                    runtime.uow(), actor, row.allocation_id, values
-                )
+                lot = read_lot(values)
+                allocation_service.update_allocation(runtime.uow(), actor, row.allocation_id, lot)
             except ValidationFailed as error:
-                st.session_state[f"{form_key}_errors"] = translate_field_errors(error, t)
-                st.rerun()
-            else:
-                st.session_state.pop(f"{form_key}_errors", None)
-                runtime.flash(t("detail.updated"))
-                st.rerun()
+                refuse(form, error, t)
+            succeed(form, t("detail.updated"))
         _delete(row)
 
 

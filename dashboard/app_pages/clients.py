@@ -10,9 +10,11 @@ from core.errors import ValidationFailed
 from core.schemas import PAGE_SIZE_MAX, SEARCH_MAX, ClientOut, ClientPage
 from core.services import clients as client_service
 from dashboard import runtime
-from dashboard.components.client_form import client_form, errors_key
+from dashboard.components.client_form import client_form
 from dashboard.components.exports import download_button
-from dashboard.components.feedback import guarded, translate_field_errors
+from dashboard.components.feedback import guarded
+from dashboard.components.form_outcome import attempted, refuse, succeed
+from dashboard.components.pick import select_by_id
 from dashboard.components.tables import clients_frame
 
 PAGE_SIZES = (10, 20, 50, PAGE_SIZE_MAX)
@@ -91,20 +93,18 @@ def _pager(result: ClientPage) -> None:
         st.rerun()
 
 
-def _submit(form_key: str, values: dict[str, Any], client: ClientOut | None) -> None:
+def _submit(form: str, values: dict[str, Any], client: ClientOut | None) -> None:
     try:
         if client is None:
             saved = client_service.create_client(runtime.uow(), actor, values)
-            runtime.flash(t("clients.created", name=saved.name))
+            done = t("clients.created", name=saved.name)
         else:
             saved = client_service.update_client(runtime.uow(), actor, client.id, values)
-            runtime.flash(t("clients.updated", name=saved.name))
+            done = t("clients.updated", name=saved.name)
     except ValidationFailed as error:
         # Run again so the form draws each message under its field (it reads them first).
-        st.session_state[errors_key(form_key)] = translate_field_errors(error, t)
-        st.rerun()
-    st.session_state.pop(errors_key(form_key), None)
-    st.rerun()
+        refuse(form, error, t)
+    succeed(form, done)
 
 
 def _open(items: list[ClientOut]) -> None:
@@ -113,11 +113,11 @@ def _open(items: list[ClientOut]) -> None:
         return
     by_id = {c.id: c for c in items}
     pick_col, link_col = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = pick_col.selectbox(
+    chosen = select_by_id(
         t("detail.open"),
-        list(by_id),
-        format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].email}",
+        {cid: f"{c.name} · {c.email}" for cid, c in by_id.items()},
         key="clients_open_pick",
+        container=pick_col,
     )
     link_col.page_link(
         "app_pages/client_detail.py",
@@ -147,7 +147,7 @@ def _export(search: str, status: str | None, total: int) -> None:
 
 
 def _create() -> None:
-    with st.expander(t("clients.new"), expanded=errors_key("client_new") in st.session_state):
+    with st.expander(t("clients.new"), expanded=attempted("client_new")):
         values = client_form("client_new", t, initial=None, submit_label=t("clients.create"))
         if values is not None:
             _submit("client_new", values, None)
@@ -156,19 +156,19 @@ def _create() -> None:
 def _edit(items: list[ClientOut]) -> None:
     if not items:
         return
-    with st.expander(t("clients.edit"), expanded=CONFIRM_KEY in st.session_state):
-        by_id = {c.id: c for c in items}
-        chosen = st.selectbox(
+    by_id = {c.id: c for c in items}
+    forms = {cid: f"client_edit_{cid}" for cid in by_id}
+    open_ = CONFIRM_KEY in st.session_state or attempted(*forms.values())
+    with st.expander(t("clients.edit"), expanded=open_):
+        chosen = select_by_id(
             t("clients.select"),
-            list(by_id),
-            format_func=lambda cid: f"{by_id[cid].name} · {by_id[cid].email}",
+            {cid: f"{c.name} · {c.email}" for cid, c in by_id.items()},
             key="clients_edit_pick",
         )
         client = by_id[chosen]
-        form_key = f"client_edit_{client.id}"
-        values = client_form(form_key, t, initial=client, submit_label=t("clients.save"))
+        values = client_form(forms[chosen], t, initial=client, submit_label=t("clients.save"))
         if values is not None:
-            _submit(form_key, values, client)
+            _submit(forms[chosen], values, client)
         _delete(client)
 
 

@@ -17,15 +17,14 @@ from core.schemas import EARLIEST_DATE, today_in_brazil
 from core.services import closing
 from core.services.job_runs import latest_runs
 from dashboard import runtime
+from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import guarded
 from dashboard.components.job_runs import Message, backfill_errors, report_messages, runs_frame
-from dashboard.components.lot_form import DATE_FORMATS
 
 RUNS = 50
 
 t = runtime.translator()
 actor = runtime.principal()
-date_format = DATE_FORMATS.get(t.locale, "YYYY-MM-DD")
 
 
 def _show(messages: list[Message]) -> None:
@@ -33,15 +32,25 @@ def _show(messages: list[Message]) -> None:
         getattr(st, level)(text)
 
 
-def _date(label_key: str, value: date, today: date, key: str) -> date:
-    return st.date_input(
-        t(label_key),
-        value=value,
-        min_value=EARLIEST_DATE,
-        max_value=today,
-        format=date_format,
-        key=key,
+def _date(label_key: str, value: date, today: date, key: str) -> DateEntry:
+    """A typed date (its field named by its label's key), refused with its message under it
+    when unreadable, after today or before 1900."""
+    return date_field(
+        t(label_key), label_key, t, value=value, key=key, earliest=EARLIEST_DATE, latest=today
     )
+
+
+def _refused(*entries: DateEntry) -> bool:
+    """Say which typed dates are refused, labelled; True when one is (nothing runs then)."""
+    lines = [
+        f"**{t(entry.field)}:** {t(key, **params)}"
+        for entry in entries
+        if entry.problem
+        for key, params in [entry.problem]
+    ]
+    if lines:
+        st.error("\n\n".join([t("clients.fix_fields"), *lines]))
+    return bool(lines)
 
 
 def _daily_close(today: date) -> None:
@@ -49,14 +58,11 @@ def _daily_close(today: date) -> None:
         st.markdown(f"**{t('jobs.close')}**")
         day = _date("jobs.close_date", today, today, "jobs_close_date")
         submitted = st.form_submit_button(t("jobs.close_submit"), type="primary")
-    if not submitted:
-        return
-    if day > today:
-        st.error(t("jobs.to_future"))
+    if not submitted or _refused(day) or day.value is None:
         return
     with st.spinner(t("jobs.running")):
         report = closing.daily_close(
-            runtime.engine(), runtime.market(), day, triggered_by=actor.email
+            runtime.engine(), runtime.market(), day.value, triggered_by=actor.email
         )
     _show(report_messages(report, t))
 
@@ -70,9 +76,9 @@ def _backfill(today: date) -> None:
         with to_col:
             end = _date("jobs.to", today, today, "jobs_to")
         submitted = st.form_submit_button(t("jobs.backfill_submit"), type="primary")
-    if not submitted:
+    if not submitted or _refused(start, end) or start.value is None or end.value is None:
         return
-    errors = backfill_errors(start, end, today)
+    errors = backfill_errors(start.value, end.value, today)
     if errors:
         st.error("\n\n".join(t(key) for key in errors))
         return
@@ -86,8 +92,8 @@ def _backfill(today: date) -> None:
     report = closing.backfill(
         runtime.engine(),
         runtime.market(),
-        start,
-        end,
+        start.value,
+        end.value,
         triggered_by=actor.email,
         progress=progress,
     )

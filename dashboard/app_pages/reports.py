@@ -13,19 +13,20 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import ValidationFailed
 from core.exports.datasets import DATASET_NAMES
 from core.formatting import format_number
 from core.schemas import SEARCH_MAX
 from core.services import clients as client_service
 from core.services import exports as export_service
 from dashboard import runtime
+from dashboard.components.date_field import date_field
 from dashboard.components.exports import download_button
 from dashboard.components.feedback import guarded
 from dashboard.components.market import source_banner
 
 STATUS_FILTERS = ("all", "active", "inactive")
 PICK_LIMIT = 50
-DATE_FORMATS = {"pt_BR": "DD/MM/YYYY", "en": "YYYY-MM-DD"}
 
 t = runtime.translator()
 actor = runtime.principal()
@@ -66,11 +67,15 @@ def _client_pick() -> int | None:
 
 
 def _dates() -> dict[str, date | None]:
-    fmt = DATE_FORMATS.get(t.locale, DATE_FORMATS["en"])
+    """The typed range (either end may be blank); an unreadable date refuses the choice."""
     start_col, end_col = st.columns(2)
-    start = start_col.date_input(t("reports.start"), value=None, format=fmt, key="reports_start")
-    end = end_col.date_input(t("reports.end"), value=None, format=fmt, key="reports_end")
-    return {"start": start, "end": end}
+    with start_col:
+        start = date_field(t("reports.start"), "start", t, key="reports_start", required=False)
+    with end_col:
+        end = date_field(t("reports.end"), "end", t, key="reports_end", required=False)
+    if start.problem or end.problem:
+        raise ValidationFailed(start.field_errors | end.field_errors)  # its message, no buttons
+    return {"start": start.value, "end": end.value}
 
 
 st.title(t("reports.title"))

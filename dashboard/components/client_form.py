@@ -10,28 +10,26 @@ from core.documents import format_document
 from core.i18n import Translator
 from core.schemas import EMAIL_MAX, NAME_MAX, NOTES_MAX, PHONE_MAX, ClientOut
 from dashboard.components.feedback import FieldErrors, field_hint, show_field_errors
+from dashboard.components.form_outcome import form_errors, form_key
 
 STATUSES = ("active", "inactive")
 
 
-def errors_key(form_key: str) -> str:
-    """Where a form keeps its last field errors in the session."""
-    return f"{form_key}_errors"
-
-
 def client_form(
-    form_key: str, t: Translator, *, initial: ClientOut | None, submit_label: str
+    form: str, t: Translator, *, initial: ClientOut | None, submit_label: str
 ) -> dict[str, Any] | None:
     """Render the form; return the entered values when submitted, else None.
 
-    The messages of the last refused submission (see :func:`errors_key`) are shown above
-    the form and under each field. Inputs are limited to a little more than the allowed
-    length, so an overlong value is refused with a message instead of being silently cut.
+    The messages of the form's refused attempt, when it made the last one (see
+    :mod:`dashboard.components.form_outcome`), are shown above the form and under each
+    field; after a success the form is drawn afresh (empty, or the saved client). Inputs
+    are limited to a little more than the allowed length, so an overlong value is refused
+    with a message instead of being silently cut.
     """
-    errors: FieldErrors = st.session_state.get(errors_key(form_key), {})
+    errors: FieldErrors = form_errors(form)
     if errors:
         show_field_errors(errors, t)
-    with st.form(form_key, clear_on_submit=False):
+    with st.form(form_key(form), clear_on_submit=False):
         name = st.text_input(
             t("field.name"), value=initial.name if initial else "", max_chars=NAME_MAX + 50
         )

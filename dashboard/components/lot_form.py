@@ -1,4 +1,5 @@
-"""The allocation (lot) inputs: quantity and price as text (either locale), date picker."""
+"""The allocation (lot) inputs: quantity and price as text (either locale), the buy date as
+typed (:mod:`dashboard.components.date_field`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import ValidationFailed
 from core.formatting import ungroup_number
 from core.i18n import Translator
-from core.schemas import EARLIEST_DATE, today_in_brazil
+from core.schemas import AllocationIn, parse, today_in_brazil
+from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import FieldErrors, field_hint
-
-DATE_FORMATS = {"pt_BR": "DD/MM/YYYY", "en": "YYYY-MM-DD"}
 
 
 def editable_number(value: Any, locale: str) -> str:
@@ -36,7 +37,11 @@ def lot_inputs(
     buy_price: Any = None,
     buy_date: date | None = None,
 ) -> dict[str, Any]:
-    """Render quantity, buy price and buy date inputs; return the raw entered values."""
+    """Render quantity, buy price and buy date inputs; return the entered values.
+
+    A new lot's date starts at today; an edited one's at its stored date. The date is a
+    :class:`DateEntry`: pass the values to :func:`read_lot`.
+    """
     qty = st.text_input(
         t("field.quantity"),
         value=editable_number(quantity, t.locale),
@@ -49,16 +54,29 @@ def lot_inputs(
         max_chars=40,
     )
     field_hint(errors, "buy_price")
-    when = st.date_input(
-        t("field.buy_date"),
-        value=buy_date or today_in_brazil(),
-        min_value=EARLIEST_DATE,
-        max_value=today_in_brazil(),
-        format=DATE_FORMATS.get(t.locale, "YYYY-MM-DD"),
+    when = date_field(
+        t("field.buy_date"), "buy_date", t, errors=errors, value=buy_date or today_in_brazil()
     )
-    field_hint(errors, "buy_date")
     return {
         "quantity": ungroup_number(qty, t.locale),
         "buy_price": ungroup_number(price, t.locale),
         "buy_date": when,
     }
+
+
+def read_lot(values: dict[str, Any]) -> AllocationIn:
+    """The lot of :func:`lot_inputs`' values, or ValidationFailed naming every refused field.
+
+    An unreadable date is refused with its own message (31/02: no such date), never read as
+    another date: the schema is given no date, so it refuses the lot as well, and reports the
+    other fields (quantity 0...) in the same answer. The buy-date rules themselves (not in
+    the future, not before 1900) are the schema's.
+    """
+    when: DateEntry = values["buy_date"]
+    try:
+        lot = parse(AllocationIn, {**values, "buy_date": when.value})
+    except ValidationFailed as error:
+        raise ValidationFailed(error.field_errors | when.field_errors) from error
+    if when.field_errors:  # not reached (no date, no lot); stated so it cannot become one
+        raise ValidationFailed(when.field_errors)
+    return lot

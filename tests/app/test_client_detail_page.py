@@ -249,7 +249,7 @@ def test_adding_a_ticker_by_code(demo_env: Make, maria: ClientOut) -> None:
     text_input(add, "field.symbol").input("vale3.sa")
     text_input(add, "field.quantity").input("5")
     text_input(add, "field.buy_price").input("62,10")
-    add.date_input[0].set_value(BUY_DATE)
+    text_input(add, "field.buy_date").input("10/03/2025")
     save_in(add)
 
     assert_no_exception(at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from streamlit.util import calc_hash
 
 from core.config import get_settings
 from core.db import UnitOfWork
+from core.formatting import format_date
 from core.i18n import translate
 from core.models import DailyReturn, JobRun, PortfolioMetric
 from core.schemas import today_in_brazil
@@ -66,16 +67,21 @@ def count(make: Make, model: type) -> int:
         return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def run_close(at: AppTest, day: date, label: str | None = None) -> None:
-    at.date_input(key="jobs_close_date").set_value(day)
+def typed(day: date, locale: str = "pt_BR") -> str:
+    """A date as typed in the page's language (dd/mm/aaaa, or ISO in English)."""
+    return format_date(day, locale)
+
+
+def run_close(at: AppTest, day: date, label: str | None = None, locale: str = "pt_BR") -> None:
+    at.text_input(key="jobs_close_date").input(typed(day, locale))
     (submit,) = [b for b in at.button if b.label == (label or pt("jobs.close_submit"))]
     submit.click().run()
     assert_no_exception(at)
 
 
 def run_backfill(at: AppTest, start: date, end: date) -> None:
-    at.date_input(key="jobs_from").set_value(start)
-    at.date_input(key="jobs_to").set_value(end)
+    at.text_input(key="jobs_from").input(typed(start))
+    at.text_input(key="jobs_to").input(typed(end))
     button(at, "jobs.backfill_submit").click().run()
     assert_no_exception(at)
 
@@ -84,8 +90,8 @@ def test_empty_page_defaults_to_today(book: Make) -> None:
     at = open_jobs()
 
     assert values(at.info) == [pt("jobs.empty")]
-    assert at.date_input(key="jobs_close_date").value == today_in_brazil()
-    assert at.date_input(key="jobs_to").value == today_in_brazil()
+    assert at.text_input(key="jobs_close_date").value == typed(today_in_brazil())
+    assert at.text_input(key="jobs_to").value == typed(today_in_brazil())
     assert not at.dataframe
 
 
@@ -161,11 +167,21 @@ def test_backfill_refuses_to_before_from_and_stores_nothing(book: Make) -> None:
 
 
 def test_dates_cannot_go_past_today(book: Make) -> None:
-    # The pickers stop at today (the page checks again: see tests/unit/test_job_runs_view.py).
+    # A typed date after today is refused in our words, and nothing runs (see also
+    # tests/app/test_form_outcomes.py and tests/unit/test_job_runs_view.py).
     at = open_jobs()
+    tomorrow = typed(today_in_brazil() + timedelta(days=1))
 
-    for key in ("jobs_close_date", "jobs_from", "jobs_to"):
-        assert at.date_input(key=key).max == today_in_brazil()
+    for key, submit in (
+        ("jobs_close_date", "jobs.close_submit"),
+        ("jobs_from", "jobs.backfill_submit"),
+    ):
+        at.text_input(key=key).input(tomorrow)
+        button(at, submit).click().run()
+        assert_no_exception(at)
+        assert pt("validation.future_date") in " ".join(values(at.error))
+
+    assert runs(book) == []
 
 
 def test_english_labels(book: Make, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,7 +189,7 @@ def test_english_labels(book: Make, monkeypatch: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
     at = sign_in(ADMIN_EMAIL)
     at.switch_page("app_pages/jobs.py").run()
-    run_close(at, CLOSE, label="Run the close now")
+    run_close(at, CLOSE, label="Run the close now", locale="en")
 
     assert values(at.title) == ["Jobs"]
     row = at.dataframe[0].value.iloc[0]
