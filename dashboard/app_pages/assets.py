@@ -15,6 +15,7 @@ from dashboard import runtime
 from dashboard.components.feedback import guarded, show_field_errors
 from dashboard.components.form_outcome import form_errors, form_key, refuse, succeed
 from dashboard.components.lot_form import lot_inputs, read_lot
+from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import cache_caption, source_banner
 from dashboard.components.pick import select_by_id
 
@@ -31,7 +32,7 @@ market = runtime.market()
 def _results(query: str) -> list[SymbolMatch]:
     result = market.search(query, RESULTS)
     if not result.matches:
-        st.info(t("assets.no_results", query=query))
+        st.info(t("assets.no_results", query=escape_markdown(query)))
         return []
     frame = pd.DataFrame(
         [
@@ -93,9 +94,9 @@ def _add(matches: list[SymbolMatch]) -> None:
         ADD_FORM,
         t(
             "assets.added",
-            quantity=values["quantity"],
-            symbol=added.symbol,
-            client=by_id[client_id].name,
+            quantity=escape_markdown(values["quantity"]),
+            symbol=escape_markdown(added.symbol),
+            client=escape_markdown(by_id[client_id].name),
         ),
     )
 

@@ -32,6 +32,7 @@ from dashboard.components.exports import download_button
 from dashboard.components.feedback import field_hint, guarded, show_field_errors
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
 from dashboard.components.lot_form import lot_inputs, read_lot
+from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import (
     cache_caption,
     freshness_caption,
@@ -85,10 +86,10 @@ def _pick_client() -> None:
 
 
 def _header(client: ClientOut) -> None:
-    st.title(t("detail.title", name=client.name))
-    parts = [client.email, t(f"status.{client.status}")]
+    st.title(t("detail.title", name=escape_markdown(client.name)))
+    parts = [escape_markdown(client.email), t(f"status.{client.status}")]
     if client.document:
-        parts.insert(1, format_document(client.document))
+        parts.insert(1, escape_markdown(format_document(client.document)))
     st.caption(" · ".join(parts))
 
 
@@ -148,7 +149,7 @@ def _live(client_id: int) -> None:
         st.info(t("detail.no_allocations"))
         return
     for totals in view.totals:
-        st.markdown(f"**{t('detail.totals_in', currency=totals.currency)}**")
+        st.markdown(f"**{t('detail.totals_in', currency=escape_markdown(totals.currency))}**")
         columns = st.columns(4)
         for column, (label, value) in zip(columns, totals_lines(totals, t).items(), strict=True):
             column.metric(label, value)
@@ -263,7 +264,8 @@ def _delete(row: AllocationRow) -> None:
             st.rerun()
         return
     # Not clients.delete_confirm: that one warns about deleting *all* of a client's lots.
-    lot = f"{row.symbol} · {quantity_text(row.quantity, t)} · {format_date(row.buy_date, t.locale)}"
+    symbol = escape_markdown(row.symbol)
+    lot = f"{symbol} · {quantity_text(row.quantity, t)} · {format_date(row.buy_date, t.locale)}"
     st.warning(f"{t('detail.delete')}: {lot}?")
     yes, no, _ = st.columns([1, 1, 4])
     if yes.button(t("clients.delete_yes"), type="primary", key="detail_delete_yes"):

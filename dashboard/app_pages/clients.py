@@ -14,6 +14,7 @@ from dashboard.components.client_form import client_form
 from dashboard.components.exports import download_button
 from dashboard.components.feedback import guarded
 from dashboard.components.form_outcome import attempted, refuse, succeed
+from dashboard.components.markdown import escape_markdown
 from dashboard.components.pick import select_by_id
 from dashboard.components.tables import clients_frame
 
@@ -97,10 +98,10 @@ def _submit(form: str, values: dict[str, Any], client: ClientOut | None) -> None
     try:
         if client is None:
             saved = client_service.create_client(runtime.uow(), actor, values)
-            done = t("clients.created", name=saved.name)
+            done = t("clients.created", name=escape_markdown(saved.name))
         else:
             saved = client_service.update_client(runtime.uow(), actor, client.id, values)
-            done = t("clients.updated", name=saved.name)
+            done = t("clients.updated", name=escape_markdown(saved.name))
     except ValidationFailed as error:
         # Run again so the form draws each message under its field (it reads them first).
         refuse(form, error, t)
@@ -178,12 +179,12 @@ def _delete(client: ClientOut) -> None:
             st.session_state[CONFIRM_KEY] = client.id
             st.rerun()
         return
-    st.warning(t("clients.delete_confirm", name=client.name))
+    st.warning(t("clients.delete_confirm", name=escape_markdown(client.name)))
     yes, no, _ = st.columns([1, 1, 4])
     if yes.button(t("clients.delete_yes"), type="primary", key="clients_delete_yes"):
         st.session_state.pop(CONFIRM_KEY, None)
         client_service.delete_client(runtime.uow(), actor, client.id)
-        runtime.flash(t("clients.deleted", name=client.name))
+        runtime.flash(t("clients.deleted", name=escape_markdown(client.name)))
         st.rerun()
     if no.button(t("clients.cancel"), key="clients_delete_no"):
         st.session_state.pop(CONFIRM_KEY, None)

@@ -21,12 +21,12 @@ from core.services import imports as import_service
 from dashboard import runtime
 from dashboard.components.feedback import guarded
 from dashboard.components.import_preview import (
-    escape_markdown,
     preview_frame,
     read_as,
     reason_text,
     summary_lines,
 )
+from dashboard.components.markdown import escape_markdown
 
 PREVIEW_KEY = "import_preview"  # (upload's file id, report)
 UPLOAD_ROUND_KEY = "import_upload_round"  # bumped after an import to clear the uploader

@@ -10,6 +10,7 @@ from core.services import users as user_service
 from dashboard import runtime
 from dashboard.components.feedback import field_hint, guarded, show_field_errors
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
+from dashboard.components.markdown import escape_markdown
 from dashboard.components.pick import select_by_id
 from dashboard.components.tables import users_frame
 
@@ -43,7 +44,7 @@ def _create() -> None:
             created = user_service.create_user(runtime.uow(), actor, data)
         except ValidationFailed as error:
             refuse(NEW_FORM, error, t)  # run again: each message is drawn under its field
-        succeed(NEW_FORM, t("users.created", email=created.email))
+        succeed(NEW_FORM, t("users.created", email=escape_markdown(created.email)))
 
 
 def _manage(users: list[UserOut]) -> None:
@@ -74,7 +75,7 @@ def _manage(users: list[UserOut]) -> None:
                 user_service.change_role(runtime.uow(), actor, user.id, new_role)
             except ValidationFailed as error:
                 refuse(manage, error, t)
-            succeed(manage, t("users.role_changed", email=user.email))
+            succeed(manage, t("users.role_changed", email=escape_markdown(user.email)))
         label = t("users.deactivate") if user.is_active else t("users.activate")
         if active_col.button(label, key="users_toggle_active"):
             try:
@@ -82,7 +83,7 @@ def _manage(users: list[UserOut]) -> None:
             except ValidationFailed as error:
                 refuse(manage, error, t)
             done = "users.deactivated" if user.is_active else "users.activated"
-            succeed(manage, t(done, email=user.email))
+            succeed(manage, t(done, email=escape_markdown(user.email)))
         reset = resets[user.id]
         reset_errors = form_errors(reset)
         if reset_errors:
@@ -99,7 +100,7 @@ def _manage(users: list[UserOut]) -> None:
                 user_service.reset_password(runtime.uow(), actor, user.id, password)
             except ValidationFailed as error:
                 refuse(reset, error, t)
-            succeed(reset, t("users.password_reset", email=user.email))
+            succeed(reset, t("users.password_reset", email=escape_markdown(user.email)))
 
 
 st.title(t("users.title"))

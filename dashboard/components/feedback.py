@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.errors import AnkaError, ValidationFailed
 from core.i18n import Translator
+from dashboard.components.markdown import escape_params
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +19,13 @@ FieldErrors = dict[str, str]
 
 
 def translate_field_errors(error: ValidationFailed, t: Translator) -> FieldErrors:
-    """Each refused field with its message in the user's language."""
-    return {field: t(key, **params) for field, (key, params) in error.field_errors.items()}
+    """Each refused field with its message in the user's language, ready for Markdown (the
+    messages are shown in ``st.error`` and captions): text in the params, such as a typed
+    ticker, is escaped."""
+    return {
+        field: t(key, **escape_params(params))
+        for field, (key, params) in error.field_errors.items()
+    }
 
 
 def show_field_errors(errors: FieldErrors, t: Translator) -> None:
@@ -39,7 +45,7 @@ def show_error(error: AnkaError, t: Translator) -> None:
     if isinstance(error, ValidationFailed) and error.field_errors:
         show_field_errors(translate_field_errors(error, t), t)
     else:
-        st.error(t(error.key, **error.params))
+        st.error(t(error.key, **escape_params(error.params)))
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,14 +14,7 @@ from core.i18n import Translator
 from core.imports.columns import COLUMNS
 from core.imports.reading import ENCODING_LABELS
 from core.imports.report import ImportReport, Reason, RowResult
-
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>~|$])")  # emphasis, links, HTML, tables, LaTeX
-
-
-def escape_markdown(text: str) -> str:
-    """``text`` shown literally where Streamlit renders Markdown (a header cell such as
-    ``[Clique aqui](https://...)`` from an uploaded file must not become a link)."""
-    return _MARKDOWN.sub(r"\\\1", text)
+from dashboard.components.markdown import escape_params
 
 
 def reason_text(reason: Reason, t: Translator, *, markdown: bool = False) -> str:
@@ -30,7 +22,7 @@ def reason_text(reason: Reason, t: Translator, *, markdown: bool = False) -> str
     ``markdown``, what came from the file (the params) is escaped for a Markdown element."""
     params = reason.params
     if markdown:
-        params = {k: escape_markdown(v) if isinstance(v, str) else v for k, v in params.items()}
+        params = escape_params(params)
     message = t(reason.key, **params)
     if reason.field is None:
         return message

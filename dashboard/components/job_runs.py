@@ -12,6 +12,7 @@ from core.formatting import DASH, format_date, format_timestamp
 from core.i18n import Translator
 from core.models import JobStatus
 from core.services.job_runs import RunOut, RunReport
+from dashboard.components.markdown import escape_markdown
 
 # How each outcome is shown: st.success, st.warning, st.error or st.info.
 LEVELS = {
@@ -102,7 +103,8 @@ def runs_frame(runs: Sequence[RunOut], t: Translator, *, compact: bool = False) 
 
 def report_messages(report: RunReport, t: Translator) -> list[Message]:
     """What to tell the admin after a manual run: a skipped run's reason (see
-    :func:`skip_reason`), or the outcome with its counts, and the failed tickers."""
+    :func:`skip_reason`), or the outcome with its counts, and the failed tickers (as
+    Markdown, for ``st.success`` and the other message boxes: the tickers are escaped)."""
     if report.status == JobStatus.SKIPPED:
         level = "info" if _day_without_session(report) else "warning"
         return [(level, skip_reason(report, t))]
@@ -118,7 +120,8 @@ def report_messages(report: RunReport, t: Translator) -> list[Message]:
     messages: list[Message] = [(LEVELS.get(JobStatus(report.status), "info"), summary)]
     if report.failed:
         tickers = ", ".join(
-            f"{s} ({t('market.failed.' + r)})" for s, r in sorted(report.failed.items())
+            f"{escape_markdown(s)} ({t('market.failed.' + r)})"
+            for s, r in sorted(report.failed.items())
         )
         messages.append(("warning", t("jobs.failed_tickers", tickers=tickers)))
     if report.status == JobStatus.FAILED:

@@ -11,6 +11,7 @@ import streamlit as st
 from core.formatting import DISPLAY_TZ
 from core.i18n import Translator
 from core.market.port import CacheInfo
+from dashboard.components.markdown import escape_markdown
 
 
 def source_banner(source: str, t: Translator) -> None:
@@ -34,7 +35,8 @@ def cache_caption(infos: Iterable[CacheInfo], t: Translator) -> None:
     ttl = "—" if first.ttl_s is None else f"{first.ttl_s} s"
     label = " / ".join(t(f"market.cache.{s}") for s in statuses)
     key = first.key if len(infos) == 1 else f"{first.key} (+{len(infos) - 1})"
-    st.caption(t("market.cache", status=label, cache_key=key, ttl=ttl))
+    # The key is data (``anka:md:demo:quote:PETR4.SA``): its colons would start directives.
+    st.caption(t("market.cache", status=label, cache_key=escape_markdown(key), ttl=ttl))
 
 
 @dataclass(frozen=True, slots=True)

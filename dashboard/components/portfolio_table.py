@@ -11,6 +11,7 @@ from core.formatting import DASH, format_brl, format_date, format_number, format
 from core.i18n import Translator
 from core.services.figures import Mover
 from core.services.portfolio import AllocationRow, CurrencyTotals, PortfolioView
+from dashboard.components.markdown import escape_markdown
 
 
 def money(value: Decimal | None, currency: str | None, t: Translator) -> str:
@@ -68,7 +69,8 @@ def totals_lines(totals: CurrencyTotals, t: Translator) -> dict[str, str]:
 
 def reais_line(view: PortfolioView, t: Translator) -> str | None:
     """For a portfolio with lots in other currencies: its market value in reais at the live
-    rates, with the rates used; or why it cannot be given. None for an all-BRL portfolio."""
+    rates, with the rates used; or why it cannot be given. None for an all-BRL portfolio.
+    The line is Markdown (``st.markdown``): the currency codes, from market data, are escaped."""
     if not view.rates and view.market_value_brl is None:
         if any(line.currency not in ("BRL", "?") for line in view.totals):
             return t("detail.total_brl_missing")
@@ -76,7 +78,7 @@ def reais_line(view: PortfolioView, t: Translator) -> str | None:
     if view.market_value_brl is None:
         return t("detail.total_brl_missing")
     rates = ", ".join(
-        f"{currency}/BRL {format_number(rate, t.locale, 4)}"
+        f"{escape_markdown(currency)}/BRL {format_number(rate, t.locale, 4)}"
         for currency, rate in sorted(view.rates.items())
     )
     value = format_brl(view.market_value_brl, t.locale)

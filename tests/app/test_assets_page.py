@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import UnitOfWork
 from core.schemas import today_in_brazil
+from dashboard.components.markdown import escape_markdown
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -106,7 +107,7 @@ def test_admin_adds_a_lot_to_a_client(demo_env: Make) -> None:
     assert_no_exception(at)
     assert not at.error
     assert values(at.success) == [
-        pt("assets.added", quantity="10", symbol="PETR4.SA", client="Maria Souza")
+        pt("assets.added", quantity="10", symbol=escape_markdown("PETR4.SA"), client="Maria Souza")
     ]
     assert stored_lots(demo_env, client.id) == [
         ("PETR4.SA", Decimal("10"), Decimal("30.5"), today_in_brazil())
@@ -127,7 +128,12 @@ def test_adding_picks_the_chosen_client(demo_env: Make) -> None:
 
     assert_no_exception(at)
     assert values(at.success) == [
-        pt("assets.added", quantity="1.500,5", symbol="VALE3.SA", client="João Gonçalves")
+        pt(
+            "assets.added",
+            quantity=escape_markdown("1.500,5"),
+            symbol=escape_markdown("VALE3.SA"),
+            client="João Gonçalves",
+        )
     ]
     assert stored_lots(demo_env, joao.id) == [
         ("VALE3.SA", Decimal("1500.5"), Decimal("62.1"), today_in_brazil())

@@ -16,6 +16,7 @@ from core.schemas import AllocationIn, ClientOut, parse
 from core.services import allocations as allocation_service
 from core.services.principal import SYSTEM
 from dashboard.components.lot_form import editable_number
+from dashboard.components.markdown import escape_markdown
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -97,7 +98,7 @@ def test_header_table_and_totals(demo_env: Make, maria: ClientOut) -> None:
     at = open_detail(ADMIN_EMAIL, maria.id)
 
     assert values(at.title) == [pt("detail.title", name="Maria Souza")]
-    assert f"maria@example.com · {pt('status.active')}" in values(at.caption)
+    assert f"{escape_markdown('maria@example.com')} · {pt('status.active')}" in values(at.caption)
     assert pt("market.source.demo") in values(at.warning)
     assert column(at, "col.ticker") == ["AAPL", "PETR4.SA"]
     assert column(at, "col.quantity") == ["2", "100"]
@@ -226,7 +227,7 @@ def test_admin_deletes_a_lot_after_confirming(demo_env: Make, maria: ClientOut) 
     at = open_detail(ADMIN_EMAIL, maria.id)
 
     button(expander(at, "detail.edit"), "detail.delete").click().run()
-    confirm = f"{pt('detail.delete')}: PETR4.SA · 1.000 · 10/03/2025?"
+    confirm = f"{pt('detail.delete')}: {escape_markdown('PETR4.SA')} · 1.000 · 10/03/2025?"
     assert confirm in values(at.warning)
     assert len(stored_lots(demo_env, maria.id)) == 1
 
@@ -269,7 +270,7 @@ def test_unknown_ticker_in_new_allocation_is_refused(demo_env: Make, maria: Clie
     save_in(add)
 
     assert_no_exception(at)
-    message = pt("validation.symbol_unknown", symbol="NOPE3.SA")
+    message = pt("validation.symbol_unknown", symbol=escape_markdown("NOPE3.SA"))
     (summary,) = values(at.error)
     assert f"**{pt('field.symbol')}:** {message}" in summary
     assert f":red[{message}]" in values(at.caption)

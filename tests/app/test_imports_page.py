@@ -21,6 +21,7 @@ from core.db import UnitOfWork
 from core.models import Allocation, AuditEntry, Client
 from core.services import clients as client_service
 from core.services.principal import SYSTEM
+from dashboard.components.markdown import escape_markdown, escape_params
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -96,9 +97,10 @@ def test_admin_gets_templates_uploads_previews_and_imports_clients(app_env: Make
     commit_button(at).click().run()
 
     assert_no_exception(at)
-    assert pt("import.done", file="clientes.csv", created=2, updated=0, unchanged=0) in values(
-        at.success
+    done = pt(
+        "import.done", file=escape_markdown("clientes.csv"), created=2, updated=0, unchanged=0
     )
+    assert done in values(at.success)
     assert [(c.name, c.document) for c in all_clients(app_env)] == [
         ("João Lima", None),
         ("Maria Souza", "52998224725"),
@@ -171,7 +173,7 @@ def test_a_file_that_cannot_be_imported_says_why(
     upload(at, name, data)
     (error,) = values(at.main.error)
     assert error.startswith(pt("import.file_refused"))
-    assert pt(key, **params) in error
+    assert pt(key, **escape_params(params)) in error  # the file's text, escaped
     assert not at.dataframe
     assert pt("import.commit") not in [b.label for b in at.button]
 
@@ -229,9 +231,8 @@ def test_allocations_from_excel_on_demo_data(demo_env: Make) -> None:
     commit_button(at).click().run()
 
     assert_no_exception(at)
-    assert pt("import.done", file="lotes.xlsx", created=1, updated=0, unchanged=0) in values(
-        at.success
-    )
+    done = pt("import.done", file=escape_markdown("lotes.xlsx"), created=1, updated=0, unchanged=0)
+    assert done in values(at.success)
     assert count(demo_env, Allocation) == 1
     with demo_env() as uow:
         ((lot, asset),) = uow.allocations.for_client(maria.id)

@@ -11,6 +11,7 @@ from streamlit.testing.v1.element_tree import Block
 from core.db import UnitOfWork
 from core.schemas import PASSWORD_MIN
 from core.services import users as user_service
+from dashboard.components.markdown import escape_markdown
 from tests.app.conftest import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -57,7 +58,7 @@ def test_create_user(app_env: Make, users_at: AppTest) -> None:
     button(form, "users.create").click().run()
 
     assert_no_exception(at)
-    assert values(at.success) == [pt("users.created", email="nova@example.com")]
+    assert values(at.success) == [pt("users.created", email=escape_markdown("nova@example.com"))]
     created = user_by_email(app_env, "nova@example.com")
     assert (created.name, created.role, created.is_active) == ("Nova Pessoa", "admin", True)
     assert user_service.verify_password(app_env(), "nova@example.com", NEW_PASSWORD) is not None
@@ -99,7 +100,7 @@ def test_change_role(app_env: Make, users_at: AppTest) -> None:
     button(section, "users.change_role").click().run()
 
     assert_no_exception(at)
-    assert values(at.success) == [pt("users.role_changed", email=READER_EMAIL)]
+    assert values(at.success) == [pt("users.role_changed", email=escape_markdown(READER_EMAIL))]
     assert user_by_email(app_env, READER_EMAIL).role == "admin"
 
 
@@ -109,7 +110,7 @@ def test_deactivate_and_reactivate(app_env: Make, users_at: AppTest) -> None:
     button(section, "users.deactivate").click().run()
 
     assert_no_exception(at)
-    assert values(at.success) == [pt("users.deactivated", email=READER_EMAIL)]
+    assert values(at.success) == [pt("users.deactivated", email=escape_markdown(READER_EMAIL))]
     assert user_by_email(app_env, READER_EMAIL).is_active is False
     assert values(sign_in(READER_EMAIL).error) == [pt("login.failed")]
 
@@ -134,7 +135,7 @@ def test_reset_password(app_env: Make, users_at: AppTest) -> None:
     button(section, "users.reset_password").click().run()
 
     assert_no_exception(at)
-    assert values(at.success) == [pt("users.password_reset", email=READER_EMAIL)]
+    assert values(at.success) == [pt("users.password_reset", email=escape_markdown(READER_EMAIL))]
     assert user_service.verify_password(app_env(), READER_EMAIL, NEW_PASSWORD) is not None
     assert user_service.verify_password(app_env(), READER_EMAIL, PASSWORD) is None
     assert values(sign_in(READER_EMAIL, NEW_PASSWORD).title) == [landing_title()]

@@ -17,6 +17,7 @@ from dashboard.components.job_runs import (
     runs_frame,
     target_dates,
 )
+from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import quotes_freshness
 
 PT = Translator("pt_BR")
@@ -117,6 +118,15 @@ def test_partial_run_lists_the_failed_tickers() -> None:
     messages = report_messages(report(JobStatus.PARTIAL, failed={"AAPL": "no_data"}), EN)
     assert [level for level, _ in messages] == ["warning", "warning"]
     assert messages[1][1] == "Failed assets: AAPL (no quote)"
+
+
+def test_failed_tickers_are_named_as_text_in_the_message() -> None:
+    # The message goes to a Markdown element; a ticker shaped like an address (valid for
+    # the ticker rules) must not become a link, nor its dots anything else.
+    failed = {"WWW.EVIL.COM": "no_data", "AAPL": "no_data"}
+    messages = report_messages(report(JobStatus.PARTIAL, failed=failed), EN)
+    expected = f"Failed assets: AAPL (no quote), {escape_markdown('WWW.EVIL.COM')} (no quote)"
+    assert messages[1][1] == expected
 
 
 def test_failed_run_points_to_the_error() -> None:
