@@ -74,8 +74,11 @@ def first_admin(database_url: str, settings: Settings) -> list[Credentials]:
     """Create the first admin on an empty database; the generated credentials, if any."""
     from core.db import UnitOfWork, engine_for, uow_factory
     from core.services.bootstrap import ensure_admin
+    from core.services.principal import SYSTEM
 
-    created = ensure_admin(UnitOfWork(uow_factory(engine_for(database_url))), settings)
+    created = ensure_admin(
+        UnitOfWork(uow_factory(engine_for(database_url))), settings, actor=SYSTEM
+    )
     return [created] if created else []
 
 
@@ -86,6 +89,7 @@ def start(settings: Settings, *, demo: bool, port: int) -> int:
     from core.market.demo import DemoMarketData
     from core.security import local_secret
     from core.services.bootstrap import seed_demo, seed_demo_allocations
+    from core.services.principal import SYSTEM
 
     database_url = resolve_database_url(settings)
     redis_url = resolve_redis_url(settings)
@@ -93,8 +97,8 @@ def start(settings: Settings, *, demo: bool, port: int) -> int:
     factory = uow_factory(engine_for(database_url))
     credentials = first_admin(database_url, settings)
     if demo:
-        credentials += [c for c in (seed_demo(UnitOfWork(factory)),) if c]
-        seed_demo_allocations(UnitOfWork(factory), DemoMarketData(), date.today())
+        credentials += [c for c in (seed_demo(UnitOfWork(factory), actor=SYSTEM),) if c]
+        seed_demo_allocations(UnitOfWork(factory), DemoMarketData(), date.today(), actor=SYSTEM)
     if credentials:
         _save_first_credentials(Path(settings.home_dir), credentials)
     _print_credentials(credentials, port)

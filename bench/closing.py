@@ -34,6 +34,7 @@ from core.market.catalogue import Listing
 from core.market.demo import DemoMarketData
 from core.models import Allocation, DailyReturn, PortfolioMetric, Price
 from core.services import closing
+from core.services.principal import SYSTEM
 
 CLIENTS, LOTS, TICKERS = 10_000, 100_000, 500
 SMALL_CLIENTS, SMALL_LOTS, SMALL_TICKERS = 100, 1_000, 50
@@ -96,7 +97,7 @@ def child_backfill(url: str, tickers: int) -> None:
     market = DemoMarketData(listings=listings(tickers))
     engine = engine_for(url)
     started = time.perf_counter()
-    report = closing.backfill(engine, market, BACKFILL_START, BACKFILL_END)
+    report = closing.backfill(engine, market, BACKFILL_START, BACKFILL_END, actor=SYSTEM)
     elapsed = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     days = len(calendars.sessions(BACKFILL_START, BACKFILL_END))
@@ -253,7 +254,9 @@ def run() -> bool:
             _forget_day(engine, CLOSE_DAY)
             _settle(url)  # the VACUUM's writes flushed before the clock starts
             started = time.perf_counter()
-            report = closing.daily_close(engine, market, CLOSE_DAY, triggered_by="bench")
+            report = closing.daily_close(
+                engine, market, CLOSE_DAY, triggered_by="bench", actor=SYSTEM
+            )
             runs.append(time.perf_counter() - started)
         day_s = statistics.median(runs)
         print(
@@ -298,7 +301,7 @@ def child_compare(url: str) -> None:
     state; prints JSON with every timed run's seconds."""
     market = DemoMarketData(listings=listings(SMALL_TICKERS))
     engine = engine_for(url)
-    closing.backfill(engine, market, CLOSE_DAY - timedelta(days=60), BACKFILL_END)
+    closing.backfill(engine, market, CLOSE_DAY - timedelta(days=60), BACKFILL_END, actor=SYSTEM)
     calendars.is_session(CLOSE_DAY)  # as above: built once per scheduler process
     # Each way once untimed first (ORM mappers, compiled statements, prepared plans: what a
     # long-running scheduler process already has), then timed runs, each from the same
@@ -314,7 +317,7 @@ def child_compare(url: str) -> None:
                 naive_runs.append(seconds)
         _forget_day(engine, CLOSE_DAY)
         started = time.perf_counter()
-        closing.daily_close(engine, market, CLOSE_DAY, triggered_by="bench")
+        closing.daily_close(engine, market, CLOSE_DAY, triggered_by="bench", actor=SYSTEM)
         if attempt:
             our_runs.append(time.perf_counter() - started)
     engine.dispose()

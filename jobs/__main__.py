@@ -25,6 +25,7 @@ from core.logging_setup import configure, redact, secrets_from
 from core.models import JobStatus
 from core.services import closing
 from core.services.job_runs import RunReport
+from core.services.principal import SYSTEM
 from jobs import status
 from jobs.runtime import context, today
 
@@ -129,11 +130,19 @@ def main(argv: list[str] | None = None) -> int:
         end = args.end or today()
         if end < args.start:
             parser.error("--from is after today")
-        return _print(closing.backfill(ctx.engine, ctx.market, args.start, end, progress=progress))
+        return _print(
+            closing.backfill(
+                ctx.engine, ctx.market, args.start, end, actor=SYSTEM, progress=progress
+            )
+        )
     day = args.date or today()
     if args.job == closing.DAILY_CLOSE:
-        return _print(closing.daily_close(ctx.engine, ctx.market, day, triggered_by="cli"))
-    return _print(closing.repair_gaps(ctx.engine, ctx.market, day, triggered_by="cli"))
+        return _print(
+            closing.daily_close(ctx.engine, ctx.market, day, actor=SYSTEM, triggered_by="cli")
+        )
+    return _print(
+        closing.repair_gaps(ctx.engine, ctx.market, day, actor=SYSTEM, triggered_by="cli")
+    )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from core import calendars
 from core.services import closing
+from core.services.principal import SYSTEM
 from jobs.runtime import MARKET_TZ, JobContext, today
 
 log = logging.getLogger("anka.scheduler")
@@ -36,14 +37,14 @@ MISFIRE_GRACE_S = 3600
 
 def daily_close_job(ctx: JobContext) -> None:
     """Today's closes and figures (a holiday is recorded as skipped)."""
-    report = closing.daily_close(ctx.engine, ctx.market, today())
+    report = closing.daily_close(ctx.engine, ctx.market, today(), actor=SYSTEM)
     log.info("daily close %s: %s (%s rows)", today(), report.status, report.rows_written)
 
 
 def gap_repair_job(ctx: JobContext) -> None:
     """Closes missing since each lot's buy date, up to the last finished session."""
     through = calendars.previous_session(today())
-    report = closing.repair_gaps(ctx.engine, ctx.market, through)
+    report = closing.repair_gaps(ctx.engine, ctx.market, through, actor=SYSTEM)
     log.info("gap repair through %s: %s", through, report.status)
 
 
@@ -52,7 +53,7 @@ def live_quotes_job(ctx: JobContext) -> None:
     demo = ctx.settings.market_data == "demo"
     if not demo and not calendars.is_open_at(datetime.now(UTC)):
         return
-    symbols = closing.held_symbols(ctx.engine)
+    symbols = closing.held_symbols(ctx.engine, actor=SYSTEM)
     if symbols:
         batch = ctx.market.refresh_quotes(symbols)
         if batch.failed:

@@ -23,7 +23,7 @@ from core.market.demo import DemoMarketData
 from core.models import Allocation, Client, Role, User
 from core.security import generate_password, hash_password
 from core.services.audit import audit_change
-from core.services.principal import SYSTEM
+from core.services.principal import Principal, require_admin
 
 DEMO_READER_EMAIL = "leitura@example.com"
 DEMO_SEED = 20261129
@@ -62,14 +62,17 @@ def _with_check_digits(body: list[int], weights: tuple[range | tuple[int, ...], 
     return "".join(map(str, digits))
 
 
-def ensure_admin(uow: UnitOfWork, settings: Settings) -> Credentials | None:
+def ensure_admin(uow: UnitOfWork, settings: Settings, *, actor: Principal) -> Credentials | None:
     """Create the first admin if there are no users; return the credentials to print once.
+
+    Like every write, it checks ``actor`` is an admin (manage.py passes ``SYSTEM``).
 
     Returns None when users already exist or the password came from ``ANKA_ADMIN_PASSWORD``
     (the operator already knows it). Production never generates one (it would end up in a
     container's log): there, an empty users table without ``ANKA_ADMIN_PASSWORD`` is a
     :class:`ConfigError`.
     """
+    require_admin(actor)
     with uow:
         if uow.session.scalar(select(func.count()).select_from(User)):
             return None
@@ -89,7 +92,7 @@ def ensure_admin(uow: UnitOfWork, settings: Settings) -> Credentials | None:
         uow.users.add(user)
         audit_change(
             uow,
-            SYSTEM,
+            actor,
             "create",
             "user",
             str(user.id),
@@ -100,8 +103,10 @@ def ensure_admin(uow: UnitOfWork, settings: Settings) -> Credentials | None:
     return None if given else Credentials(settings.admin_email, password, Role.ADMIN)
 
 
-def seed_demo(uow: UnitOfWork) -> Credentials | None:
-    """Add the demo read-only user and clients once; return the reader's credentials if new."""
+def seed_demo(uow: UnitOfWork, *, actor: Principal) -> Credentials | None:
+    """Add the demo read-only user and clients once; return the reader's credentials if new
+    (admins only: manage.py passes ``SYSTEM``)."""
+    require_admin(actor)
     rng = random.Random(DEMO_SEED)  # noqa: S311 - deterministic demo data, not a secret
     reader: Credentials | None = None
     with uow:
@@ -120,7 +125,7 @@ def seed_demo(uow: UnitOfWork) -> Credentials | None:
                 uow.session.add(client)
             audit_change(
                 uow,
-                SYSTEM,
+                actor,
                 "create",
                 "client",
                 "demo-seed",
@@ -168,11 +173,14 @@ def _ascii(text: str) -> str:
 US_SHARE = 0.25  # demo clients that also hold a US ticker
 
 
-def seed_demo_allocations(uow: UnitOfWork, market: DemoMarketData, today: date) -> int:
+def seed_demo_allocations(
+    uow: UnitOfWork, market: DemoMarketData, today: date, *, actor: Principal
+) -> int:
     """Give each active demo client 2-5 lots of B3 catalogue tickers, and about one client in
     four a US lot too (figures convert it to reais with the demo USD/BRL closes), bought in
     the last two years at that day's demo close, once (when no allocation exists). Returns
-    the lots added."""
+    the lots added. Admins only (manage.py passes ``SYSTEM``)."""
+    require_admin(actor)
     rng = random.Random(DEMO_SEED + 1)  # noqa: S311 - deterministic demo data, not a secret
     b3 = [x for x in market.listings.values() if x.currency == "BRL" and x.asset_type != "Currency"]
     us = [
@@ -219,6 +227,6 @@ def seed_demo_allocations(uow: UnitOfWork, market: DemoMarketData, today: date) 
                     )
                 )
                 added += 1
-        audit_change(uow, SYSTEM, "create", "allocation", "demo-seed", None, {"lots": added})
+        audit_change(uow, actor, "create", "allocation", "demo-seed", None, {"lots": added})
         uow.commit()
     return added

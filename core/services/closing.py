@@ -49,6 +49,7 @@ from core.market.port import MarketData
 from core.models import JobStatus
 from core.repositories import figures
 from core.services.job_runs import RunReport, finish_run, locked, start_run
+from core.services.principal import Principal, require_admin
 
 log = logging.getLogger(__name__)
 
@@ -329,9 +330,18 @@ def _write_prices_only(session: Session, fetched: Closes, report: RunReport) -> 
 
 # -- the jobs -----------------------------------------------------------------------------
 def daily_close(
-    engine: Engine, market: MarketData, day: date, *, triggered_by: str = "scheduler"
+    engine: Engine,
+    market: MarketData,
+    day: date,
+    *,
+    actor: Principal,
+    triggered_by: str = "scheduler",
 ) -> RunReport:
-    """Closes of ``day`` for every held ticker, then every affected client's figures."""
+    """Closes of ``day`` for every held ticker, then every affected client's figures.
+
+    Only an admin (or :data:`~core.services.principal.SYSTEM`) may run it: anyone else gets
+    :class:`~core.errors.PermissionDenied` before anything is fetched or recorded."""
+    require_admin(actor)
 
     def body(report: RunReport, session: Session) -> None:
         if not calendars.is_session(day):
@@ -360,10 +370,13 @@ def backfill(
     start: date,
     end: date,
     *,
+    actor: Principal,
     triggered_by: str = "cli",
     progress: Progress = _noop,
 ) -> RunReport:
-    """Fetch closes for [start, end] and recompute every client's figures from ``start``."""
+    """Fetch closes for [start, end] and recompute every client's figures from ``start``
+    (admins only, as :func:`daily_close`)."""
+    require_admin(actor)
 
     def body(report: RunReport, session: Session) -> None:
         held = with_rates(session, figures.held_assets(session))
@@ -391,9 +404,16 @@ def missing_closes(
 
 
 def repair_gaps(
-    engine: Engine, market: MarketData, through: date, *, triggered_by: str = "scheduler"
+    engine: Engine,
+    market: MarketData,
+    through: date,
+    *,
+    actor: Principal,
+    triggered_by: str = "scheduler",
 ) -> RunReport:
-    """Backfill closes missing since each lot's buy date, and any figures not yet stored."""
+    """Backfill closes missing since each lot's buy date, and any figures not yet stored
+    (admins only, as :func:`daily_close`)."""
+    require_admin(actor)
 
     def body(report: RunReport, session: Session) -> None:
         held = with_rates(session, figures.held_assets(session))
@@ -415,9 +435,11 @@ def repair_gaps(
     )
 
 
-def held_symbols(engine: Engine) -> list[str]:
+def held_symbols(engine: Engine, *, actor: Principal) -> list[str]:
     """Tickers somebody holds, and the exchange rates they need (what the live poller asks
-    quotes for)."""
+    quotes for). It creates the rate series' asset rows on first use: a write, so admins
+    only (the scheduler passes :data:`~core.services.principal.SYSTEM`)."""
+    require_admin(actor)
     with UnitOfWork(uow_factory(engine)) as uow:
         held = with_rates(uow.session, figures.held_assets(uow.session))
         uow.commit()

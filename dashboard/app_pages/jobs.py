@@ -62,7 +62,11 @@ def _daily_close(today: date) -> None:
         return
     with st.spinner(t("jobs.running")):
         report = closing.daily_close(
-            runtime.engine(), runtime.market(), day.value, triggered_by=actor.email
+            runtime.engine(),
+            runtime.market(),
+            day.value,
+            actor=actor,
+            triggered_by=actor.email,
         )
     _show(report_messages(report, t))
 
@@ -94,6 +98,7 @@ def _backfill(today: date) -> None:
         runtime.market(),
         start.value,
         end.value,
+        actor=actor,
         triggered_by=actor.email,
         progress=progress,
     )

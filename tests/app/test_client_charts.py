@@ -28,6 +28,7 @@ from core.models import JobStatus
 from core.schemas import ClientOut
 from core.services import closing
 from core.services.figures import client_metrics
+from core.services.principal import SYSTEM
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -53,7 +54,9 @@ def maria(demo_env: Make) -> ClientOut:
 
 
 def backfill(engine: Engine) -> None:
-    report = closing.backfill(engine, DemoMarketData(), BUY, AS_OF, triggered_by="test")
+    report = closing.backfill(
+        engine, DemoMarketData(), BUY, AS_OF, triggered_by="test", actor=SYSTEM
+    )
     assert report.status == JobStatus.SUCCESS, report
 
 
@@ -164,7 +167,9 @@ def test_irr_undefined_shows_a_dash(demo_env: Make, committed_engine: Engine) ->
     # Bought on the close being computed: a single cash-flow date, so no IRR (never 0).
     pedro = create_client(demo_env, name="Pedro Alves", email="pedro@example.com")
     hold(demo_env, pedro.id, "PETR4.SA", "10", "30", AS_OF)
-    report = closing.daily_close(committed_engine, DemoMarketData(), AS_OF, triggered_by="test")
+    report = closing.daily_close(
+        committed_engine, DemoMarketData(), AS_OF, triggered_by="test", actor=SYSTEM
+    )
     assert report.status == JobStatus.SUCCESS, report
 
     at = open_detail(ADMIN_EMAIL, pedro.id)

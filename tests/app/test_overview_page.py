@@ -19,6 +19,7 @@ from core.models import Client, JobStatus
 from core.redis_client import redis_for
 from core.services import closing
 from core.services.figures import client_metrics, overview
+from core.services.principal import SYSTEM
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -66,7 +67,9 @@ def closed_book(demo_env: Make, committed_engine: Engine) -> Make:
     hold(demo_env, maria.id, "PETR4.SA", "100", "30", BUY)
     hold(demo_env, joao.id, "VALE3.SA", "50", "60", BUY)
     hold(demo_env, joao.id, "ITUB4.SA", "200", "25", BUY)
-    report = closing.backfill(committed_engine, DemoMarketData(), BUY, AS_OF, triggered_by="test")
+    report = closing.backfill(
+        committed_engine, DemoMarketData(), BUY, AS_OF, triggered_by="test", actor=SYSTEM
+    )
     assert report.status == JobStatus.SUCCESS, report
     return demo_env
 

@@ -15,7 +15,7 @@ from core.market.demo import DemoMarketData
 from core.models import JobStatus
 from core.services import closing
 from core.services.clients import create_client
-from core.services.principal import Principal
+from core.services.principal import SYSTEM, Principal
 from tests.integration.test_closing_jobs import (
     FRIDAY,
     add_lot,
@@ -51,7 +51,7 @@ def test_a_us_lot_is_valued_in_reais_at_each_days_rate(
     committed_engine: Engine, demo: DemoMarketData, davi: int
 ) -> None:
     # Gap repair fetches every close since the first buy (the rate series too).
-    report = closing.repair_gaps(committed_engine, demo, FRIDAY)
+    report = closing.repair_gaps(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.SUCCESS
     rate_fri = close_of(demo, "USDBRL=X", FRIDAY)
@@ -74,7 +74,11 @@ def test_a_us_lot_is_valued_in_reais_at_each_days_rate(
 
 
 def test_the_live_poller_also_asks_for_the_rate(committed_engine: Engine, davi: int) -> None:
-    assert set(closing.held_symbols(committed_engine)) == {"AAPL", "PETR4.SA", "USDBRL=X"}
+    assert set(closing.held_symbols(committed_engine, actor=SYSTEM)) == {
+        "AAPL",
+        "PETR4.SA",
+        "USDBRL=X",
+    }
 
 
 def test_without_any_rate_the_run_fails_and_writes_no_figures(
@@ -84,7 +88,7 @@ def test_without_any_rate_the_run_fails_and_writes_no_figures(
         clock=fixed_clock, listings=[x for x in CATALOGUE if x.symbol != "USDBRL=X"]
     )
 
-    report = closing.daily_close(committed_engine, no_rates, FRIDAY)
+    report = closing.daily_close(committed_engine, no_rates, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.FAILED
     assert "USDBRL=X" in (report.error or "")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from core import calendars
 from core.db import UnitOfWork, uow_factory
+from core.errors import PermissionDenied
 from core.market.cache import PREFIX, CachedMarketData
 from core.market.catalogue import Listing
 from core.market.demo import DemoMarketData
@@ -39,7 +40,7 @@ from core.services import closing
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
 from core.services.job_runs import RunOut, RunReport, latest_runs, locked
-from core.services.principal import Principal
+from core.services.principal import SYSTEM, Principal
 
 D = Decimal
 CLOCK = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)  # Friday, 19:00 in São Paulo
@@ -179,7 +180,7 @@ def sessions_held_since(first: date, through: date = FRIDAY) -> list[date]:
 def test_daily_close_writes_the_days_closes_returns_metrics_and_its_run(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
-    report = closing.daily_close(committed_engine, demo, FRIDAY)
+    report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.SUCCESS
     assert report.failed == {}
@@ -227,7 +228,7 @@ def test_daily_close_writes_the_days_closes_returns_metrics_and_its_run(
 def test_a_lot_bought_on_a_holiday_joins_on_the_next_session(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
-    closing.daily_close(committed_engine, demo, FRIDAY)
+    closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     ana = {r[1]: r for r in daily(committed_engine) if r[0] == book.ana}
     assert HOLIDAY not in ana
@@ -242,10 +243,10 @@ def test_a_lot_bought_on_a_holiday_joins_on_the_next_session(
 def test_daily_close_twice_leaves_identical_rows(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
-    first = closing.daily_close(committed_engine, demo, FRIDAY)
+    first = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
     snapshot = (prices(committed_engine), daily(committed_engine), metrics(committed_engine))
 
-    second = closing.daily_close(committed_engine, demo, FRIDAY)
+    second = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert (first.status, second.status) == (JobStatus.SUCCESS, JobStatus.SUCCESS)
     assert (prices(committed_engine), daily(committed_engine), metrics(committed_engine)) == (
@@ -257,7 +258,7 @@ def test_daily_close_twice_leaves_identical_rows(
 def test_a_b3_holiday_is_recorded_as_skipped_and_writes_nothing(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
-    report = closing.daily_close(committed_engine, demo, HOLIDAY)
+    report = closing.daily_close(committed_engine, demo, HOLIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.SKIPPED
     assert report.error == "2026-11-20 is not a B3 trading day"
@@ -280,7 +281,12 @@ def test_backfill_reports_progress_and_equals_daily_closes_run_day_by_day(
     seen: list[tuple[int, int]] = []
 
     report = closing.backfill(
-        committed_engine, demo, RANGE_START, FRIDAY, progress=lambda d, t: seen.append((d, t))
+        committed_engine,
+        demo,
+        RANGE_START,
+        FRIDAY,
+        progress=lambda d, t: seen.append((d, t)),
+        actor=SYSTEM,
     )
 
     days = calendars.sessions(RANGE_START, FRIDAY)
@@ -297,7 +303,10 @@ def test_backfill_reports_progress_and_equals_daily_closes_run_day_by_day(
 
     clear(committed_engine)
     for day in days:
-        assert closing.daily_close(committed_engine, demo, day).status == JobStatus.SUCCESS
+        assert (
+            closing.daily_close(committed_engine, demo, day, actor=SYSTEM).status
+            == JobStatus.SUCCESS
+        )
 
     assert prices(committed_engine, since=RANGE_START) == backfilled[0]
     assert daily(committed_engine) == backfilled[1]
@@ -309,13 +318,13 @@ def test_gap_repair_fills_missing_closes_and_figures_from_the_first_buy(
 ) -> None:
     # A daily close alone only asks for the last week: older closes are missing, and the
     # figures before them value the lots at their buy price.
-    closing.daily_close(committed_engine, demo, FRIDAY)
+    closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
     assert {r[1] for r in prices(committed_engine)} >= {FRIDAY}
     assert min(r[1] for r in prices(committed_engine)) == date(2026, 11, 20)
     ana_first = daily(committed_engine, day=FIRST_BUY)
     assert ana_first[0][2] == D("3000")  # 100 x the buy price, no close known yet
 
-    report = closing.repair_gaps(committed_engine, demo, FRIDAY)
+    report = closing.repair_gaps(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.SUCCESS
     assert report.tickers_ok == 3
@@ -332,13 +341,16 @@ def test_gap_repair_fills_missing_closes_and_figures_from_the_first_buy(
 
     # The same figures as a fresh full backfill.
     clear(committed_engine)
-    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     assert repaired == daily(committed_engine)
     assert repaired_metrics == metrics(committed_engine, as_of=FRIDAY)
 
     # Nothing left to repair: a second run changes nothing.
     snapshot = (prices(committed_engine), daily(committed_engine))
-    assert closing.repair_gaps(committed_engine, demo, FRIDAY).status == JobStatus.SUCCESS
+    assert (
+        closing.repair_gaps(committed_engine, demo, FRIDAY, actor=SYSTEM).status
+        == JobStatus.SUCCESS
+    )
     assert (prices(committed_engine), daily(committed_engine)) == snapshot
 
 
@@ -361,7 +373,7 @@ def test_missing_closes_are_the_sessions_since_the_first_buy_without_a_close() -
 def test_a_lot_with_an_old_buy_date_invalidates_and_the_next_run_recomputes(
     committed_engine: Engine, demo: DemoMarketData, book: Book, admin: Principal
 ) -> None:
-    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     before = daily(committed_engine)
     since = date(2026, 11, 12)
 
@@ -373,7 +385,7 @@ def test_a_lot_with_an_old_buy_date_invalidates_and_the_next_run_recomputes(
     assert after == kept  # Ana's rows from the 12th are gone, everything else is untouched
     assert [r[0] for r in metrics(committed_engine)] == [book.bruno]
 
-    report = closing.daily_close(committed_engine, demo, FRIDAY)
+    report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.SUCCESS
     recomputed = daily(committed_engine)
@@ -383,7 +395,7 @@ def test_a_lot_with_an_old_buy_date_invalidates_and_the_next_run_recomputes(
     assert ana[since][3] == D("1420")  # 40 x 35.50 is money in on the 12th
 
     clear(committed_engine)
-    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     assert recomputed == daily(committed_engine)
     assert recomputed_metrics == metrics(committed_engine, as_of=FRIDAY)
 
@@ -391,11 +403,11 @@ def test_a_lot_with_an_old_buy_date_invalidates_and_the_next_run_recomputes(
 def test_a_new_ticker_with_an_old_buy_date_is_repaired_by_the_next_gap_repair(
     committed_engine: Engine, demo: DemoMarketData, book: Book, admin: Principal
 ) -> None:
-    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     add_lot(committed_engine, demo, admin, book.bruno, "WEGE3.SA", "30", "44.00", FIRST_BUY)
     assert [r[0] for r in daily(committed_engine)] == [book.ana] * 18
 
-    report = closing.repair_gaps(committed_engine, demo, FRIDAY)
+    report = closing.repair_gaps(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.SUCCESS
     have = {r[1] for r in prices(committed_engine) if r[0] == "WEGE3.SA"}
@@ -403,7 +415,7 @@ def test_a_new_ticker_with_an_old_buy_date_is_repaired_by_the_next_gap_repair(
     repaired = daily(committed_engine)
     repaired_metrics = metrics(committed_engine, as_of=FRIDAY)
     clear(committed_engine)
-    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     assert repaired == daily(committed_engine)
     assert repaired_metrics == metrics(committed_engine, as_of=FRIDAY)
 
@@ -424,7 +436,12 @@ def test_a_lot_change_during_a_run_stops_it_and_the_next_run_recomputes(
             add_lot(committed_engine, demo, admin, book.ana, "ITUB4.SA", "40", "35.50", nov(4))
 
     report = closing.backfill(
-        committed_engine, demo, RANGE_START, FRIDAY, progress=change_a_lot_after_the_first_chunk
+        committed_engine,
+        demo,
+        RANGE_START,
+        FRIDAY,
+        progress=change_a_lot_after_the_first_chunk,
+        actor=SYSTEM,
     )
 
     # The rows computed from the old lots are not written after the change.
@@ -435,10 +452,13 @@ def test_a_lot_change_during_a_run_stops_it_and_the_next_run_recomputes(
 
     # The stopped backfill stored closes up to its first chunk only: the gap repair (at start
     # and every morning) fills the rest and recomputes the figures.
-    assert closing.repair_gaps(committed_engine, demo, FRIDAY).status == JobStatus.SUCCESS
+    assert (
+        closing.repair_gaps(committed_engine, demo, FRIDAY, actor=SYSTEM).status
+        == JobStatus.SUCCESS
+    )
     recomputed = (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
     clear(committed_engine)
-    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     assert recomputed == (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
 
 
@@ -471,21 +491,27 @@ def test_a_close_that_arrives_late_is_picked_up_by_the_next_daily_close(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
     wednesday = nov(25)
-    closing.backfill(committed_engine, demo, RANGE_START, wednesday)
+    closing.backfill(committed_engine, demo, RANGE_START, wednesday, actor=SYSTEM)
     late = FailingMarket(demo, {"ITUB4.SA": "no_data"})
-    assert closing.daily_close(committed_engine, late, THURSDAY).status == JobStatus.PARTIAL
+    assert (
+        closing.daily_close(committed_engine, late, THURSDAY, actor=SYSTEM).status
+        == JobStatus.PARTIAL
+    )
     assert "ITUB4.SA" not in {r[0] for r in prices(committed_engine, since=THURSDAY)}
 
     # Friday's run re-asks the last week: Thursday's ITUB4 close is stored and Thursday's
     # figures are recomputed with it.
-    assert closing.daily_close(committed_engine, demo, FRIDAY).status == JobStatus.SUCCESS
+    assert (
+        closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM).status
+        == JobStatus.SUCCESS
+    )
 
     assert ("ITUB4.SA", THURSDAY, close_of(demo, "ITUB4.SA", THURSDAY), "market") in prices(
         committed_engine
     )
     caught_up = (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
     clear(committed_engine)
-    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     assert caught_up == (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
 
 
@@ -493,9 +519,9 @@ def test_runs_without_any_lots_succeed_and_write_no_figures(
     committed_engine: Engine, demo: DemoMarketData
 ) -> None:
     for report in (
-        closing.daily_close(committed_engine, demo, FRIDAY),
-        closing.repair_gaps(committed_engine, demo, FRIDAY),
-        closing.backfill(committed_engine, demo, RANGE_START, FRIDAY),
+        closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM),
+        closing.repair_gaps(committed_engine, demo, FRIDAY, actor=SYSTEM),
+        closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM),
     ):
         assert report.status == JobStatus.SUCCESS, report
         assert (report.tickers_ok, report.failed, report.rows_written) == (0, {}, 0)
@@ -504,7 +530,28 @@ def test_runs_without_any_lots_succeed_and_write_no_figures(
         [],
         [],
     )
-    assert closing.held_symbols(committed_engine) == []
+    assert closing.held_symbols(committed_engine, actor=SYSTEM) == []
+
+
+def test_a_read_only_user_runs_no_job_and_writes_nothing(
+    committed_engine: Engine, demo: DemoMarketData, book: Book, reader: Principal
+) -> None:
+    # Every job refuses a reader itself (not only the Jobs page): nothing is fetched,
+    # recorded or written, not even the exchange-rate rows held_symbols creates.
+    jobs = (
+        lambda: closing.daily_close(committed_engine, demo, FRIDAY, actor=reader),
+        lambda: closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=reader),
+        lambda: closing.repair_gaps(committed_engine, demo, FRIDAY, actor=reader),
+        lambda: closing.held_symbols(committed_engine, actor=reader),
+    )
+    for job in jobs:
+        with pytest.raises(PermissionDenied):
+            job()
+    assert (runs(committed_engine), prices(committed_engine), daily(committed_engine)) == (
+        [],
+        [],
+        [],
+    )
 
 
 # -- failures ------------------------------------------------------------------------------
@@ -533,12 +580,12 @@ class FailingMarket:
 def test_a_failing_ticker_makes_a_partial_run_that_keeps_its_stored_closes(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
-    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY, actor=SYSTEM)
     itub4_before = prices_with_fetch_time(committed_engine, "ITUB4.SA")
     assert itub4_before[-1][0] == THURSDAY
 
     report = closing.daily_close(
-        committed_engine, FailingMarket(demo, {"ITUB4.SA": "unavailable"}), FRIDAY
+        committed_engine, FailingMarket(demo, {"ITUB4.SA": "unavailable"}), FRIDAY, actor=SYSTEM
     )
 
     assert report.status == JobStatus.PARTIAL
@@ -582,10 +629,12 @@ class OddClosesMarket(FailingMarket):
 def test_a_close_the_database_cannot_hold_is_a_missing_close_not_a_failed_run(
     committed_engine: Engine, demo: DemoMarketData, book: Book, odd: Decimal
 ) -> None:
-    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY, actor=SYSTEM)
     itub4_before = prices_with_fetch_time(committed_engine, "ITUB4.SA")
 
-    report = closing.daily_close(committed_engine, OddClosesMarket(demo, {"ITUB4.SA": odd}), FRIDAY)
+    report = closing.daily_close(
+        committed_engine, OddClosesMarket(demo, {"ITUB4.SA": odd}), FRIDAY, actor=SYSTEM
+    )
 
     assert report.status == JobStatus.PARTIAL
     assert report.failed == {"ITUB4.SA": "no_data"}
@@ -608,7 +657,7 @@ def test_a_database_error_inside_the_pipeline_rolls_the_day_back(
         real_upsert(conn, [*rows[1:], (asset_id, day, D(0))])
 
     monkeypatch.setattr(figures, "_upsert_prices", upsert_with_a_zero_close)
-    report = closing.daily_close(committed_engine, demo, FRIDAY)
+    report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.FAILED
     assert str(report.error).startswith("CheckViolation")
@@ -616,18 +665,21 @@ def test_a_database_error_inside_the_pipeline_rolls_the_day_back(
         through_thursday
     )
     monkeypatch.undo()
-    assert closing.daily_close(committed_engine, demo, FRIDAY).status == JobStatus.SUCCESS
+    assert (
+        closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM).status
+        == JobStatus.SUCCESS
+    )
 
 
 def test_a_failing_ticker_does_not_replace_a_close_already_stored_for_the_day(
     committed_engine: Engine, demo: DemoMarketData, book: Book
 ) -> None:
-    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     itub4_before = prices_with_fetch_time(committed_engine, "ITUB4.SA")
     figures_before = (daily(committed_engine), metrics(committed_engine))
 
     report = closing.daily_close(
-        committed_engine, FailingMarket(demo, {"ITUB4.SA": "rate_limited"}), FRIDAY
+        committed_engine, FailingMarket(demo, {"ITUB4.SA": "rate_limited"}), FRIDAY, actor=SYSTEM
     )
 
     assert report.status == JobStatus.PARTIAL
@@ -639,7 +691,7 @@ def test_a_failing_ticker_does_not_replace_a_close_already_stored_for_the_day(
 @pytest.fixture
 def through_thursday(committed_engine: Engine, demo: DemoMarketData, book: Book) -> tuple:
     """The book backfilled through Thursday: its closes, daily returns and metrics."""
-    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY)
+    closing.backfill(committed_engine, demo, RANGE_START, THURSDAY, actor=SYSTEM)
     return prices(committed_engine), daily(committed_engine), metrics(committed_engine)
 
 
@@ -656,7 +708,7 @@ def test_an_exception_fails_the_run_with_its_text_and_writes_nothing_of_that_dat
 
     # The metrics are computed last, once the date's returns are.
     monkeypatch.setattr(closing, "client_metrics", explode)
-    report = closing.daily_close(committed_engine, demo, FRIDAY)
+    report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.FAILED
     assert report.error == "RuntimeError: metrics exploded"
@@ -688,7 +740,7 @@ def test_a_database_error_in_the_days_write_rolls_all_of_it_back_and_the_next_ru
     # The metrics are the last COPY of the date's transaction, after its closes were upserted
     # and its returns copied, all on the run's own connection (in autocommit outside it).
     monkeypatch.setattr(figures, "copy_csv", copy_metrics_twice)
-    report = closing.daily_close(committed_engine, demo, FRIDAY)
+    report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.FAILED
     assert str(report.error).startswith("UniqueViolation")
@@ -699,7 +751,10 @@ def test_a_database_error_in_the_days_write_rolls_all_of_it_back_and_the_next_ru
 
     # The connection and the lock came back clean: the next run writes the date.
     monkeypatch.undo()
-    assert closing.daily_close(committed_engine, demo, FRIDAY).status == JobStatus.SUCCESS
+    assert (
+        closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM).status
+        == JobStatus.SUCCESS
+    )
     assert {r[0] for r in daily(committed_engine, day=FRIDAY)} == {book.ana, book.bruno}
     assert [r[0] for r in metrics(committed_engine, as_of=FRIDAY)] != []
 
@@ -711,7 +766,7 @@ def test_an_adapter_that_raises_fails_the_run(
         def history(self, symbols: list[str], start: date, end: date) -> HistoryBatch:
             raise ConnectionError("upstream went away")
 
-    report = closing.backfill(committed_engine, Broken(demo, {}), RANGE_START, FRIDAY)
+    report = closing.backfill(committed_engine, Broken(demo, {}), RANGE_START, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.FAILED
     assert report.error == "ConnectionError: upstream went away"
@@ -726,7 +781,7 @@ def test_while_the_lock_is_held_a_run_is_skipped_and_writes_nothing(
         assert got
         with locked(committed_engine) as (again, _):
             assert not again  # another connection cannot take it
-        report = closing.daily_close(committed_engine, demo, FRIDAY)
+        report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.SKIPPED
     assert report.error == "another run holds the lock"
@@ -739,7 +794,10 @@ def test_while_the_lock_is_held_a_run_is_skipped_and_writes_nothing(
     assert run.status == JobStatus.SKIPPED
 
     # Released at the end of the block: the next run goes ahead.
-    assert closing.daily_close(committed_engine, demo, FRIDAY).status == JobStatus.SUCCESS
+    assert (
+        closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM).status
+        == JobStatus.SUCCESS
+    )
 
 
 class GatedMarket(FailingMarket):
@@ -766,7 +824,7 @@ def test_concurrent_daily_closes_run_once_and_skip_once(
     def worker() -> None:
         try:
             barrier.wait(timeout=10)
-            reports.append(closing.daily_close(committed_engine, market, FRIDAY))
+            reports.append(closing.daily_close(committed_engine, market, FRIDAY, actor=SYSTEM))
         except BaseException as exc:  # asserted on below
             reports.append(exc)
         finally:

@@ -35,6 +35,7 @@ import manage
 from core.config import ConfigError, Settings, get_settings
 from core.db import UnitOfWork, build_engine, uow_factory
 from core.services.bootstrap import ensure_admin
+from core.services.principal import SYSTEM
 from core.services.users import verify_password
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -316,7 +317,7 @@ def test_production_never_generates_the_first_admin_password(make_uow: Any) -> N
         cookie_key=SecretStr(COOKIE_KEY),
     )
     with pytest.raises(ConfigError, match="set ANKA_ADMIN_PASSWORD for the first start"):
-        ensure_admin(make_uow(), settings)
+        ensure_admin(make_uow(), settings, actor=SYSTEM)
 
 
 # -- python -m dashboard ---------------------------------------------------------------------
