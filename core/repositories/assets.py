@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.models import Allocation, Asset
+from core.repositories.ids import id_is
 
 
 class AssetRepository:
@@ -35,8 +36,8 @@ class AllocationRepository:
         self.session = session
 
     def get(self, allocation_id: int, *, for_update: bool = False) -> Allocation | None:
-        """The allocation with ``allocation_id``."""
-        stmt = select(Allocation).where(Allocation.id == allocation_id)
+        """The allocation with ``allocation_id`` (None for an id no lot can have)."""
+        stmt = select(Allocation).where(id_is(Allocation.id, allocation_id))
         if for_update:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).one_or_none()
@@ -46,7 +47,7 @@ class AllocationRepository:
         stmt = (
             select(Allocation, Asset)
             .join(Asset, Asset.id == Allocation.asset_id)
-            .where(Allocation.client_id == client_id)
+            .where(id_is(Allocation.client_id, client_id))
             .order_by(Asset.symbol, Allocation.buy_date, Allocation.id)
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt)]

@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from core.models import Client
+from core.repositories.ids import id_is
 
 
 def escape_like(term: str) -> str:
@@ -20,8 +21,9 @@ class ClientRepository:
         self.session = session
 
     def get(self, client_id: int, *, for_update: bool = False) -> Client | None:
-        """The client with ``client_id``, optionally locked for an update."""
-        stmt = select(Client).where(Client.id == client_id)
+        """The client with ``client_id``, optionally locked for an update (None for an id
+        no client can have, like any unknown one)."""
+        stmt = select(Client).where(id_is(Client.id, client_id))
         if for_update:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).one_or_none()
@@ -41,7 +43,7 @@ class ClientRepository:
 
     def delete(self, client_id: int) -> None:
         """Delete the client; allocations and figures go with it (ON DELETE CASCADE)."""
-        self.session.execute(delete(Client).where(Client.id == client_id))
+        self.session.execute(delete(Client).where(id_is(Client.id, client_id)))
 
     def fold(self, text: str) -> str:
         """Fold accents and case exactly as the stored ``search_text`` was folded."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Allocation, Asset, Client, DailyReturn, PortfolioMetric
 from core.repositories.clients import ClientRepository
+from core.repositories.ids import id_is
 
 CHUNK = 2000
 
@@ -63,7 +64,7 @@ def held_symbols(session: Session, client_id: int | None) -> list[str]:
         .order_by(Asset.symbol)
     )
     if client_id is not None:
-        statement = statement.where(Allocation.client_id == client_id)
+        statement = statement.where(id_is(Allocation.client_id, client_id))
     return list(session.scalars(statement))
 
 
@@ -88,7 +89,7 @@ def allocations(session: Session, client_id: int | None) -> Iterator[tuple[Any, 
         .order_by(Client.sort_name, Client.id, Asset.symbol, Allocation.buy_date, Allocation.id)
     )
     if client_id is not None:
-        statement = statement.where(Client.id == client_id)
+        statement = statement.where(id_is(Client.id, client_id))
     return stream(session, statement)
 
 
@@ -114,7 +115,7 @@ def daily_returns(
         DailyReturn.cumulative_twr,
     )
     if client_id is not None:
-        inner = inner.where(DailyReturn.client_id == client_id)
+        inner = inner.where(id_is(DailyReturn.client_id, client_id))
     if end is not None:
         inner = inner.where(DailyReturn.date <= end)
     series = inner.subquery("series")
@@ -143,7 +144,7 @@ def daily_returns_count(
     """How many rows :func:`daily_returns` would stream (an index-only count)."""
     statement = select(func.count()).select_from(DailyReturn)
     if client_id is not None:
-        statement = statement.where(DailyReturn.client_id == client_id)
+        statement = statement.where(id_is(DailyReturn.client_id, client_id))
     if start is not None:
         statement = statement.where(DailyReturn.date >= start)
     if end is not None:

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import User
+from core.repositories.ids import id_is
 
 
 class UserRepository:
@@ -15,8 +16,8 @@ class UserRepository:
         self.session = session
 
     def get(self, user_id: int, *, for_update: bool = False) -> User | None:
-        """The user with ``user_id``."""
-        stmt = select(User).where(User.id == user_id)
+        """The user with ``user_id`` (None for an id no user can have, like any unknown one)."""
+        stmt = select(User).where(id_is(User.id, user_id))
         if for_update:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).one_or_none()

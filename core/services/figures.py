@@ -13,6 +13,7 @@ from core.db import UnitOfWork
 from core.market.port import MarketData
 from core.models import Asset, Client, DailyReturn, PortfolioMetric
 from core.repositories import figures
+from core.repositories.ids import id_is
 
 
 class DailyPoint(BaseModel):
@@ -46,7 +47,9 @@ def client_history(uow: UnitOfWork, client_id: int) -> list[DailyPoint]:
     """The client's stored daily series, oldest first, with cumulative invested capital."""
     with uow:
         rows = uow.session.scalars(
-            select(DailyReturn).where(DailyReturn.client_id == client_id).order_by(DailyReturn.date)
+            select(DailyReturn)
+            .where(id_is(DailyReturn.client_id, client_id))
+            .order_by(DailyReturn.date)
         ).all()
         points: list[DailyPoint] = []
         invested = Decimal(0)
@@ -70,7 +73,7 @@ def client_metrics(uow: UnitOfWork, client_id: int) -> MetricsOut | None:
     with uow:
         row = uow.session.scalars(
             select(PortfolioMetric)
-            .where(PortfolioMetric.client_id == client_id)
+            .where(id_is(PortfolioMetric.client_id, client_id))
             .order_by(PortfolioMetric.as_of.desc())
             .limit(1)
         ).one_or_none()

@@ -147,6 +147,15 @@ def test_unknown_client_shows_not_found(demo_env: Make) -> None:
     assert not at.dataframe
 
 
+@pytest.mark.parametrize("client_id", ["2147483648", "-2147483649", str(10**30)])
+def test_a_client_id_past_the_id_column_is_not_found(demo_env: Make, client_id: str) -> None:
+    # A hand-edited link: no client can have the id, so it is an unknown client, not a
+    # database error ("integer out of range") shown as "something went wrong".
+    at = open_detail(ADMIN_EMAIL, client_id)
+    assert values(at.error) == [pt("error.not_found")]
+    assert not at.dataframe
+
+
 def test_malformed_client_parameter_offers_the_picker(demo_env: Make, maria: ClientOut) -> None:
     at = open_detail(ADMIN_EMAIL, "abc")
     assert values(at.title) == [pt("nav.client_detail")]
