@@ -29,7 +29,12 @@ from dashboard.components.charts import (
     value_chart,
 )
 from dashboard.components.exports import download_button
-from dashboard.components.feedback import field_hint, guarded, show_field_errors
+from dashboard.components.feedback import (
+    field_hint,
+    guarded,
+    guarded_fragment,
+    show_field_errors,
+)
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
 from dashboard.components.lot_form import lot_inputs, read_lot
 from dashboard.components.markdown import escape_markdown
@@ -141,7 +146,7 @@ def _charts(client_id: int, rows: list[AllocationRow]) -> None:
             column.plotly_chart(figure, width="stretch", config=CHART_CONFIG)
 
 
-@st.fragment(run_every=interval_s)
+@guarded_fragment(t, run_every=interval_s)  # reruns alone: outside the page's guard
 def _live(client_id: int) -> None:
     view = client_portfolio(runtime.uow(), market, client_id)
     st.session_state[_rows_key(client_id)] = view.rows

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from typing import ParamSpec
 
 import streamlit as st
 from sqlalchemy.exc import OperationalError
@@ -16,6 +19,7 @@ from dashboard.components.markdown import escape_params
 log = logging.getLogger(__name__)
 
 FieldErrors = dict[str, str]
+P = ParamSpec("P")
 
 
 def translate_field_errors(error: ValidationFailed, t: Translator) -> FieldErrors:
@@ -61,3 +65,24 @@ def guarded(t: Translator) -> Iterator[None]:
     except Exception:
         log.exception("unexpected error on a page")
         st.error(t("error.unexpected"))
+
+
+def guarded_fragment(
+    t: Translator, *, run_every: float | timedelta | None = None
+) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """``st.fragment(run_every=...)`` whose body runs inside :func:`guarded`.
+
+    A fragment handles its own errors (Streamlit's English error box), and its reruns every
+    ``run_every`` run the fragment alone, outside the page's ``guarded``; so every fragment
+    guards itself: a failure is our message in the fragment, and the next rerun tries again.
+    """
+
+    def decorate(body: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(body)
+        def run(*args: P.args, **kwargs: P.kwargs) -> None:
+            with guarded(t):
+                body(*args, **kwargs)
+
+        return st.fragment(run, run_every=run_every)
+
+    return decorate

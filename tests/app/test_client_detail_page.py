@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
@@ -14,6 +15,7 @@ from core.db import UnitOfWork
 from core.market.demo import DemoMarketData
 from core.schemas import AllocationIn, ClientOut, parse
 from core.services import allocations as allocation_service
+from core.services import portfolio as portfolio_service
 from core.services.principal import SYSTEM
 from dashboard.components.lot_form import editable_number
 from dashboard.components.markdown import escape_markdown
@@ -154,6 +156,33 @@ def test_a_client_id_past_the_id_column_is_not_found(demo_env: Make, client_id: 
     at = open_detail(ADMIN_EMAIL, client_id)
     assert values(at.error) == [pt("error.not_found")]
     assert not at.dataframe
+
+
+def test_live_table_with_the_database_down_says_so_and_recovers(
+    demo_env: Make, maria: ClientOut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The live table is a fragment (rerun alone every interval, outside the page's guard):
+    # a PostgreSQL that stops answering shows our message there, not Streamlit's error
+    # box, and the next run shows the table again.
+    add_lot(demo_env, maria.id, "PETR4.SA", "100", "30")
+
+    def database_down(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
+
+    at = sign_in(ADMIN_EMAIL)
+    at.query_params["client"] = str(maria.id)
+    with monkeypatch.context() as patched:
+        patched.setattr(portfolio_service, "client_portfolio", database_down)
+        at.switch_page("app_pages/client_detail.py").run()
+    assert not at.exception, values(at.exception)
+    assert values(at.error) == [pt("error.database_down")]
+    assert values(at.title) == [pt("detail.title", name="Maria Souza")], "the page goes on"
+    assert not at.dataframe
+
+    at.run()
+    assert_no_exception(at)
+    assert not at.error
+    assert column(at, "col.ticker") == ["PETR4.SA"]
 
 
 def test_malformed_client_parameter_offers_the_picker(demo_env: Make, maria: ClientOut) -> None:
