@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, TypeVar
@@ -23,6 +24,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
 )
 from pydantic_core import PydanticCustomError
 
@@ -60,11 +62,66 @@ _BUILTIN_KEYS = {
 }
 
 
+def clean_text(text: str) -> str:
+    """Free text as it is stored: NFC-normalised, control characters dropped, and trimmed of
+    every Unicode space and line break (U+00A0, U+2003, U+3000, U+205F, U+2028...), not only
+    the ASCII ones."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+
+
 def _clean_text(value: Any) -> Any:
-    """Trim, NFC-normalise and drop control characters from free text."""
+    """:func:`clean_text` for a text value (anything else is left for the type to refuse)."""
     if not isinstance(value, str):
         return value
-    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+    return clean_text(value)
+
+
+# -- formula-like text ----------------------------------------------------------------------
+# Text that a spreadsheet would run as a formula, or a CSV injection attempt
+# ("=HYPERLINK(...)", "@SUM(...)", "+cmd|' /C calc'!A0", "-2+3"), is refused in every
+# free-text field, typed in a form or read from an import file: one rule, one message, so
+# whatever a form stores, Anka's own export imports back. It starts (after NFKC, so the
+# full-width and small forms ＝ ＠ ＋ － ﹦ ﹫ ﹢ ﹣ count) with one of these ...
+FORMULA_START = ("=", "@", "+", "-")
+CALL_START = ("=", "@")
+# ... except a sign followed only by digits and number/phone punctuation, or a lone sign:
+# "-5" is a negative number (an amount refuses it as such) and "+55 (11) 98765-4321" a phone.
+_SIGNED_NUMBER_OR_PHONE = re.compile(r"^[+-]([0-9][0-9 ().,/-]*)?$")
+# The validation context key naming the fields whose text its author marked as text.
+MARKED_AS_TEXT = "marked_as_text"
+
+
+def formula_like(text: str, *, marked_as_text: bool = False) -> bool:
+    """True for text that a spreadsheet would run as a formula (see :data:`FORMULA_START`).
+
+    The start is judged on the text as it would be stored (:func:`clean_text`: no leading
+    no-break, em, ideographic or other Unicode space can hide it), skipping invisible format
+    characters too (a zero-width space or a byte-order mark before ``=``).
+
+    Text ``marked_as_text`` by its author (a spreadsheet cell's leading ``'``, which Anka's
+    CSV export writes; or text Anka already stores, given back unchanged) may start with a
+    sign — ``- ligar na segunda`` — but never with ``=`` or ``@``.
+    """
+    stored = clean_text(text)
+    skip = 0
+    while skip < len(stored) and (
+        stored[skip].isspace() or unicodedata.category(stored[skip]) == "Cf"
+    ):
+        skip += 1
+    visible = stored[skip:]
+    first = unicodedata.normalize("NFKC", visible[:1])
+    if marked_as_text:
+        return first.startswith(CALL_START)
+    return first.startswith(FORMULA_START) and not _SIGNED_NUMBER_OR_PHONE.match(visible)
+
+
+def _not_formula(value: str | None, info: ValidationInfo) -> str | None:
+    """Refuse formula-like text (see :func:`formula_like`) with the import's message."""
+    if value:
+        marked = info.field_name in (info.context or {}).get(MARKED_AS_TEXT, ())
+        if formula_like(value, marked_as_text=marked):
+            raise PydanticCustomError("validation.formula", "formula-like text")
+    return value
 
 
 def _required_text(max_len: int) -> Any:
@@ -119,12 +176,13 @@ def _phone(value: str | None) -> str | None:
 
 
 Clean = BeforeValidator(_clean_text)
-ClientName = Annotated[str, Clean, AfterValidator(_required_text(NAME_MAX))]
-UserName = Annotated[str, Clean, AfterValidator(_required_text(USER_NAME_MAX))]
-Email = Annotated[str, Clean, AfterValidator(_email)]
+NotFormula = AfterValidator(_not_formula)  # last: a malformed e-mail or phone says so first
+ClientName = Annotated[str, Clean, AfterValidator(_required_text(NAME_MAX)), NotFormula]
+UserName = Annotated[str, Clean, AfterValidator(_required_text(USER_NAME_MAX)), NotFormula]
+Email = Annotated[str, Clean, AfterValidator(_email), NotFormula]
 Document = Annotated[str | None, Clean, AfterValidator(_document)]
-Phone = Annotated[str | None, Clean, AfterValidator(_phone)]
-Notes = Annotated[str | None, Clean, AfterValidator(_optional_text(NOTES_MAX))]
+Phone = Annotated[str | None, Clean, AfterValidator(_phone), NotFormula]
+Notes = Annotated[str | None, Clean, AfterValidator(_optional_text(NOTES_MAX)), NotFormula]
 Status = Literal["active", "inactive"]
 RoleName = Literal["admin", "read_only"]
 
@@ -251,10 +309,15 @@ def validation_failed(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed(fields)
 
 
-def parse(model: type[M], data: Any) -> M:
-    """Validate ``data`` as ``model`` or raise :class:`ValidationFailed` with message keys."""
+def parse(model: type[M], data: Any, *, marked_as_text: Iterable[str] = ()) -> M:
+    """Validate ``data`` as ``model`` or raise :class:`ValidationFailed` with message keys.
+
+    ``marked_as_text`` names the fields whose text its author marked as text (see
+    :func:`formula_like`): the import's quoted cells, an edit's unchanged stored text.
+    """
+    context = {MARKED_AS_TEXT: frozenset(marked_as_text)}
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise validation_failed(exc) from exc
 

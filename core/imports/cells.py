@@ -1,8 +1,9 @@
 """Turning raw cells (CSV text or typed ``.xlsx`` values) into what the schemas validate.
 
 The schemas in :mod:`core.schemas` do the validating (and read numbers in either locale's
-format); this module only bridges the spreadsheet world: formulas, Excel numbers and
-dates, CPFs that lost their leading zeros, and dates typed as text.
+format, and refuse formula-like text); this module only bridges the spreadsheet world:
+formula cells and the ``'`` that marks text, Excel numbers and dates, CPFs that lost their
+leading zeros, and dates typed as text.
 """
 
 from __future__ import annotations
@@ -19,15 +20,8 @@ from core.exports.cells import FORMULA_STARTS
 from core.formatting import ungroup_number
 from core.i18n import CATALOGUE, translate
 from core.imports.reading import Cell
+from core.schemas import formula_like
 
-# A cell starting with one of these (after any leading spaces, tabs or line breaks, which
-# some spreadsheets skip) is a formula or a spreadsheet injection attempt ("=HYPERLINK(...)",
-# "@SUM(...)", "+cmd|..."), never data to store ...
-FORMULA_START = ("=", "@", "+", "-", "＝", "＠", "＋", "－")  # full-width forms too
-CALL_START = ("=", "@", "＝", "＠")
-# ... except a sign followed only by digits and number/phone punctuation, or a lone sign:
-# "-5" is a negative number (refused as such) and "+55 (11) 98765-4321" a phone number.
-_SIGNED_NUMBER_OR_PHONE = re.compile(r"^[+-]([0-9][0-9 ().,/-]*)?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00)?)?$")
 _DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -53,8 +47,11 @@ def unquoted(cell: Cell) -> tuple[Cell, bool]:
 
 
 def is_formula(cell: Cell, *, quoted: bool = False) -> bool:
-    """True for a cell that a spreadsheet would run as a formula (see :data:`FORMULA_START`):
-    formula text, or an Excel formula object (an array or data-table formula is not text).
+    """True for a cell that a spreadsheet would run as a formula: an Excel formula object (an
+    array or data-table formula is not text), or formula-like text by the schemas' one rule
+    (:func:`core.schemas.formula_like`, judged on the text as it would be stored, so no
+    Unicode space before ``=`` hides it), which applies to every column, amounts and dates
+    included (``-5`` is a number, refused later as negative).
 
     ``quoted`` text (see :func:`unquoted`) was marked as text by its author: a leading sign
     is then just text (``- ligar na segunda``), but ``=`` and ``@`` are still refused.
@@ -63,10 +60,7 @@ def is_formula(cell: Cell, *, quoted: bool = False) -> bool:
         return True
     if not isinstance(cell, str):
         return False
-    text = cell.strip(" \t\r\n")
-    if quoted:
-        return text.startswith(CALL_START)
-    return text.startswith(FORMULA_START) and not _SIGNED_NUMBER_OR_PHONE.match(text)
+    return formula_like(cell, marked_as_text=quoted)
 
 
 def _plain_number(value: int | float | Decimal) -> str:

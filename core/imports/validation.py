@@ -37,10 +37,16 @@ def validate_table(kind: Kind, table: Table, locale: str) -> tuple[Mapping, list
     return mapping, rows
 
 
-def _cells(number: int, row: list[Cell], mapping: Mapping) -> tuple[RowResult, dict[str, Cell]]:
-    """The row's cells by field; formulas and cells past the header are refused here."""
+Cells = tuple[RowResult, dict[str, Cell], set[str]]
+
+
+def _cells(number: int, row: list[Cell], mapping: Mapping) -> Cells:
+    """The row's cells by field, and the fields whose text was marked as text (``'``);
+    formulas and cells past the header are refused here (the schemas refuse formula-like
+    text again, by the same rule, where the form's fields are validated)."""
     result = RowResult(row=number, raw={})
     by_field: dict[str, Cell] = {}
+    marked: set[str] = set()
     for position, cell in enumerate(row):
         field = mapping.fields[position] if position < len(mapping.fields) else None
         if field == IGNORED:
@@ -51,11 +57,13 @@ def _cells(number: int, row: list[Cell], mapping: Mapping) -> tuple[RowResult, d
                 result.refuse("import.row.extra_cells")
             continue
         result.raw[field] = cells.cell_text(cell)
+        if quoted:
+            marked.add(field)
         if cells.is_formula(cell, quoted=quoted):
-            result.refuse("import.row.formula", field)
+            result.refuse("validation.formula", field)
         elif not cells.is_blank(cell):
             by_field[field] = cell
-    return result, by_field
+    return result, by_field, marked
 
 
 def _refuse_all(result: RowResult, error: ValidationFailed) -> None:
@@ -63,8 +71,8 @@ def _refuse_all(result: RowResult, error: ValidationFailed) -> None:
         result.refuse(key, field, **params)
 
 
-def _client_row(parts: tuple[RowResult, dict[str, Cell]], locale: str) -> RowResult:
-    result, by_field = parts
+def _client_row(parts: Cells, locale: str) -> RowResult:
+    result, by_field, marked = parts
     data: dict[str, Any] = {}
     for field, cell in by_field.items():
         if field == "document":
@@ -74,7 +82,7 @@ def _client_row(parts: tuple[RowResult, dict[str, Cell]], locale: str) -> RowRes
         else:
             data[field] = cells.text_value(cell)
     try:
-        client = parse(ClientCreate, data)
+        client = parse(ClientCreate, data, marked_as_text=marked)
     except ValidationFailed as error:
         _refuse_all(result, error)
         return result
@@ -86,8 +94,8 @@ def _client_row(parts: tuple[RowResult, dict[str, Cell]], locale: str) -> RowRes
     return result
 
 
-def _allocation_row(parts: tuple[RowResult, dict[str, Cell]], locale: str) -> RowResult:
-    result, by_field = parts
+def _allocation_row(parts: Cells, locale: str) -> RowResult:
+    result, by_field, _marked = parts
     client = cells.text_value(by_field["client"]) if "client" in by_field else ""
     if client and "@" not in client:  # a CPF/CNPJ, maybe a number that lost its zeros
         client = cells.document_value(by_field["client"])

@@ -7,7 +7,7 @@ with the client before and after, so the change and its record land together.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,15 @@ from core.db import UnitOfWork
 from core.documents import normalize_document
 from core.errors import NotFound, ValidationFailed
 from core.models import Client
-from core.schemas import ClientCreate, ClientOut, ClientPage, ClientPatch, ClientQuery, parse
+from core.schemas import (
+    ClientCreate,
+    ClientOut,
+    ClientPage,
+    ClientPatch,
+    ClientQuery,
+    clean_text,
+    parse,
+)
 from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
@@ -27,6 +35,8 @@ _DOCUMENT_LIKE = re.compile(
     r"[0-9./ -]+|[0-9A-Za-z]{2}\.[0-9A-Za-z]{3}\.[0-9A-Za-z]{3}/[0-9A-Za-z]{4}-[0-9]{2}"
 )
 WRITABLE_FIELDS = ("name", "email", "document", "phone", "status", "notes")
+TEXT_FIELDS = ("name", "email", "phone", "notes")
+Edit = TypeVar("Edit", ClientCreate, ClientPatch)
 
 
 def _snapshot(client: Client) -> dict[str, Any]:
@@ -80,11 +90,34 @@ def _apply(uow: UnitOfWork, actor: Principal, client_id: int, changes: dict[str,
         return ClientOut.model_validate(after)
 
 
+def _parse_edit(model: type[Edit], uow: UnitOfWork, client_id: int, data: Any) -> Edit:
+    """``data`` validated as ``model`` for an edit of the stored client.
+
+    Text the client already has, given back unchanged, counts as marked as text (see
+    :func:`core.schemas.formula_like`): a note stored from an imported ``'- ligar na
+    segunda`` does not stop the form from saving a new phone. New text meets the rule.
+    """
+    kept: list[str] = []
+    if isinstance(data, dict):
+        with uow:
+            client = uow.clients.get(client_id)
+            if client is not None:
+                kept = [
+                    field
+                    for field in TEXT_FIELDS
+                    if isinstance(data.get(field), str)
+                    and clean_text(data[field]) == getattr(client, field)
+                ]
+    return parse(model, data, marked_as_text=kept)
+
+
 def update_client(
     uow: UnitOfWork, actor: Principal, client_id: int, data: ClientCreate | dict[str, Any]
 ) -> ClientOut:
     """Replace every editable field of a client (omitted optional fields become empty)."""
-    payload = data if isinstance(data, ClientCreate) else parse(ClientCreate, data)
+    payload = (
+        data if isinstance(data, ClientCreate) else _parse_edit(ClientCreate, uow, client_id, data)
+    )
     return _apply(uow, actor, client_id, payload.model_dump())
 
 
@@ -92,7 +125,9 @@ def patch_client(
     uow: UnitOfWork, actor: Principal, client_id: int, data: ClientPatch | dict[str, Any]
 ) -> ClientOut:
     """Change only the fields given; ``None`` for a required field is refused."""
-    payload = data if isinstance(data, ClientPatch) else parse(ClientPatch, data)
+    payload = (
+        data if isinstance(data, ClientPatch) else _parse_edit(ClientPatch, uow, client_id, data)
+    )
     changes = {field: getattr(payload, field) for field in payload.model_fields_set}
     for required in ("name", "email", "status"):
         if required in changes and changes[required] is None:

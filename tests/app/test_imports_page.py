@@ -135,7 +135,7 @@ def test_a_file_with_bad_rows_shows_the_reasons_and_cannot_be_imported(app_env: 
     assert list(frame[pt("import.col.reasons")]) == [
         f"{pt('field.email')}: {pt('validation.email')}; "
         f"{pt('field.document')}: {pt('validation.document')}",
-        f"{pt('field.name')}: {pt('import.row.formula')}",
+        f"{pt('field.name')}: {pt('validation.formula')}",
         f"{pt('field.email')}: {pt('import.row.duplicate', row=2)}",
     ]
     assert list(frame[pt("field.name")]) == ["João", '=HYPERLINK("http://x")', "Maria 2"]

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from core.db import UnitOfWork
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import Allocation, Asset, AuditEntry, Client
-from core.schemas import ClientOut, ClientPage
+from core.schemas import ClientCreate, ClientOut, ClientPage, parse
 from core.services.clients import (
     create_client,
     delete_client,
@@ -312,6 +312,80 @@ def test_delete_removes_the_clients_allocations_only(make_uow: MakeUow, admin: P
         assets = list(uow.session.scalars(select(Asset.symbol)))
     assert remaining == [bia.id]
     assert assets == ["PETR4.SA"]  # the asset itself stays
+
+
+# --- formula-like text: the form's rule is the import's ------------------------------------
+FORMULA = '=HYPERLINK("http://evil.example","clique")'
+UNICODE_SPACES = ["\u00a0", "\u2003", "\u3000", "\u205f", "\u2028"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", FORMULA),
+        ("email", "=cmd@example.com"),
+        ("phone", "-(11) 98765-4321"),
+        ("notes", "+cmd|' /C calc'!A0"),
+        ("notes", "@SUM(A1:A2)"),
+        *(("name", f"{space}{FORMULA}") for space in UNICODE_SPACES),
+        *(("notes", f"{space}-ligar") for space in UNICODE_SPACES),
+    ],
+)
+def test_create_refuses_formula_like_text_as_the_import_does(
+    make_uow: MakeUow, admin: Principal, field: str, value: str
+) -> None:
+    data = {"name": "Ana Lima", "email": "ana@example.com", field: value}
+    with pytest.raises(ValidationFailed) as info:
+        create_client(make_uow(), admin, data)
+    assert info.value.field_errors == {field: ("validation.formula", {})}
+    assert client_count(make_uow) == 0
+
+
+def test_update_and_patch_refuse_formula_like_text(make_uow: MakeUow, admin: Principal) -> None:
+    ana = new_client(make_uow, admin, "Ana Lima", "ana@example.com")
+    for change in (update_client, patch_client):
+        with pytest.raises(ValidationFailed) as info:
+            change(make_uow(), admin, ana.id, {"name": FORMULA, "email": "ana@example.com"})
+        assert info.value.field_errors == {"name": ("validation.formula", {})}
+    assert get_client(make_uow(), ana.id).name == "Ana Lima"
+
+
+def test_a_phone_and_text_with_signs_inside_are_kept(make_uow: MakeUow, admin: Principal) -> None:
+    ana = new_client(
+        make_uow,
+        admin,
+        "Ana-Maria d'Ávila",
+        "ana@example.com",
+        phone="\u00a0+55 11 98765-4321",
+        notes="Ligar: a=b, x@y, -5",
+    )
+    assert (ana.name, ana.phone, ana.notes) == (
+        "Ana-Maria d'Ávila",
+        "+55 11 98765-4321",
+        "Ligar: a=b, x@y, -5",
+    )
+
+
+def test_text_already_stored_can_be_saved_again_unchanged(
+    make_uow: MakeUow, admin: Principal
+) -> None:
+    # A note marked as text in a spreadsheet ('- ligar na segunda) is stored by the import;
+    # editing the client's phone in the form sends the note back as it is.
+    stored = parse(
+        ClientCreate,
+        {"name": "Ana Lima", "email": "ana@example.com", "notes": "- ligar na segunda"},
+        marked_as_text={"notes"},
+    )
+    ana = create_client(make_uow(), admin, stored)
+    form = {"name": "Ana Lima", "email": "ana@example.com", "notes": "- ligar na segunda"}
+    updated = update_client(make_uow(), admin, ana.id, {**form, "phone": "(11) 3333-4444"})
+    assert (updated.notes, updated.phone) == ("- ligar na segunda", "(11) 3333-4444")
+    patched = patch_client(make_uow(), admin, ana.id, {"notes": "- ligar na segunda"})
+    assert patched.notes == "- ligar na segunda"
+    # A changed note is new text: the rule applies.
+    with pytest.raises(ValidationFailed) as info:
+        update_client(make_uow(), admin, ana.id, {**form, "notes": "- ligar na terça"})
+    assert info.value.field_errors == {"notes": ("validation.formula", {})}
 
 
 # --- role checks -------------------------------------------------------------------------

@@ -73,9 +73,15 @@ def book(make_uow: MakeUow, admin: Principal) -> Book:
             "email": "ana@example.com",
             "document": "529.982.247-25",
             "phone": "+55 11 98888-7777",
-            "notes": '=HYPERLINK("http://evil.example","clique")',
         },
     )
+    with make_uow() as uow:
+        # Stored before the forms refused formula-like text: the export must still defuse it.
+        uow.session.execute(
+            text("UPDATE clients SET notes = :notes WHERE id = :id"),
+            {"notes": '=HYPERLINK("http://evil.example","clique")', "id": ana.id},
+        )
+        uow.commit()
     bruno = create_client(
         make_uow(),
         admin,

@@ -646,7 +646,49 @@ def test_an_exported_clients_csv_edited_and_imported_back(
     tainted[1] = '\'=HYPERLINK("http://x")'
     bad = "\r\n".join([header, separator.join(tainted), *rows[1:]]).encode("utf-8-sig")
     report = preview_import(make_uow(), demo, admin, "clients", "c.csv", bad, locale)
-    assert [r.key for row in report.rows for r in row.reasons] == ["import.row.formula"]
+    assert [r.key for row in report.rows for r in row.reasons] == ["validation.formula"]
+
+
+UNICODE_SPACES = ["\u00a0", "\u2003", "\u3000", "\u205f", "\u2028"]
+
+
+@pytest.mark.parametrize("space", UNICODE_SPACES, ids=["nbsp", "em", "ideographic", "mmsp", "ls"])
+@pytest.mark.parametrize("start", ["=", "@", "+", "-"])
+def test_a_formula_behind_a_unicode_space_is_refused_and_nothing_is_stored(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, space: str, start: str
+) -> None:
+    formula = f'{space}{start}HYPERLINK("http://evil.example","clique")'
+    data = csv_file(
+        CLIENT_HEADER,
+        f"{formula};maria@example.com;;;;",
+        f"Ana;ana@example.com;;{space}+55 11 98765-4321;;{formula}",
+    )
+    report = preview(make_uow, demo, admin, "clients", data)
+    assert reasons(report) == {
+        2: [("name", "validation.formula", {})],
+        3: [("notes", "validation.formula", {})],
+    }
+    rejected(make_uow, demo, admin, "clients", data)
+    assert stored_clients(make_uow) == []
+
+
+def test_a_note_marked_as_text_survives_the_round_trip(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData
+) -> None:
+    # The spreadsheet convention ('- text) marks a leading sign as text: stored as text,
+    # exported with the quote again, imported back unchanged; a formula stays refused.
+    data = csv_file(CLIENT_HEADER, "Ana;ana@example.com;;;;'- ligar na segunda")
+    assert commit(make_uow, demo, admin, "clients", data).created == 1
+    assert stored_clients(make_uow)[0][5] == "- ligar na segunda"
+    out = io.BytesIO()
+    export(make_uow(), None, admin, [{"dataset": "clients"}], "csv", out, "pt_BR")
+    assert "'- ligar na segunda" in out.getvalue().decode("utf-8-sig")
+    again = commit_import(make_uow(), demo, admin, "clients", "c.csv", out.getvalue(), "pt_BR")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    unquoted = csv_file(CLIENT_HEADER, "Ana;ana@example.com;;;;- ligar na segunda")
+    assert reasons(preview(make_uow, demo, admin, "clients", unquoted)) == {
+        2: [("notes", "validation.formula", {})]
+    }
 
 
 def test_an_allocations_workbook_whose_cpf_lost_its_leading_zero_finds_the_client(

@@ -238,8 +238,8 @@ def test_each_bad_cell_gets_its_reason() -> None:
             ("phone", "validation.phone", {}),
             ("status", "validation.choice", {}),
         ],
-        4: [("name", "import.row.formula", {})],
-        5: [("email", "import.row.formula", {})],
+        4: [("name", "validation.formula", {})],
+        5: [("email", "validation.formula", {})],
     }
     assert report.valid_count == 0
     assert not report.ok
@@ -325,7 +325,7 @@ def test_bad_lot_cells_get_the_allocation_rules_reasons() -> None:
             ("buy_date", "validation.future_date", {}),
         ],
         4: [
-            ("quantity", "import.row.formula", {}),
+            ("quantity", "validation.formula", {}),
             ("buy_date", "validation.too_old", {}),
         ],
     }
@@ -366,7 +366,7 @@ def test_xlsx_typed_cells_and_formula_cells() -> None:
         "buy_date": date(2025, 3, 10),
     }
     assert reasons(report) == {
-        3: [("quantity", "import.row.formula", {})],
+        3: [("quantity", "validation.formula", {})],
         4: [("buy_date", "import.row.date", {}), ("buy_price", "validation.number", {})],
     }
     assert report.rows[1].raw["quantity"] == "=C2/2"
@@ -450,6 +450,32 @@ def test_formula_text(cell: str, quoted: bool, refused: bool) -> None:
     assert cells.is_formula(cell, quoted=quoted) is refused
 
 
+UNICODE_SPACES = ["\u00a0", "\u2003", "\u3000", "\u205f", "\u2028"]
+SPACE_IDS = ["nbsp", "em", "ideographic", "mmsp", "ls"]
+
+
+@pytest.mark.parametrize("space", UNICODE_SPACES, ids=SPACE_IDS)
+@pytest.mark.parametrize("start", ["=", "@", "+", "-"])
+def test_a_unicode_space_before_the_formula_does_not_hide_it(space: str, start: str) -> None:
+    # The schema trims every Unicode space before storing: the rule judges that text.
+    cell = f'{space}{start}HYPERLINK("http://evil.example")'
+    assert cells.is_formula(cell)
+    report = clients(f"{cell};maria@example.com;;;;", f"Ana;ana@example.com;;;;{cell}")
+    assert reasons(report) == {
+        2: [("name", "validation.formula", {})],
+        3: [("notes", "validation.formula", {})],
+    }
+
+
+@pytest.mark.parametrize("space", UNICODE_SPACES, ids=SPACE_IDS)
+def test_a_unicode_space_before_a_phone_or_a_negative_amount_changes_nothing(space: str) -> None:
+    report = clients(f"Ana;ana@example.com;;{space}+55 11 98765-4321;;")
+    assert report.ok
+    assert report.rows[0].values["phone"] == "+55 11 98765-4321"
+    lot = lots(f"ana@example.com;PETR4.SA;{space}-5;30;10/03/2025")
+    assert reasons(lot) == {2: [("quantity", "validation.positive", {})]}
+
+
 def test_an_excel_array_formula_is_refused_not_stored_as_its_repr() -> None:
     workbook = Workbook()
     sheet = workbook.active
@@ -463,7 +489,7 @@ def test_an_excel_array_formula_is_refused_not_stored_as_its_repr() -> None:
 
     (row,) = report.rows
     assert not row.valid
-    assert [(r.field, r.key) for r in row.reasons] == [("notes", "import.row.formula")]
+    assert [(r.field, r.key) for r in row.reasons] == [("notes", "validation.formula")]
     assert row.raw["notes"] == '=HYPERLINK("http://evil","x")'
 
 

@@ -15,6 +15,7 @@ from core.schemas import (
     ClientQuery,
     UserCreate,
     check_password_rules,
+    formula_like,
     parse,
 )
 
@@ -328,3 +329,84 @@ def test_check_password_rules_reports_on_the_password_field() -> None:
     with pytest.raises(ValidationFailed) as info:
         check_password_rules("short")
     assert info.value.field_errors == {"password": ("validation.password_short", {"min": 10})}
+
+
+# --- formula-like text (one rule for forms and imports) ------------------------------------
+FORMULA = '=HYPERLINK("http://evil.example","clique")'
+# Spaces that str.strip() (the schema's trim) removes but a plain " \t\r\n" strip does not.
+UNICODE_SPACES = ["\u00a0", "\u2003", "\u3000", "\u205f", "\u2028"]
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value"),
+    [
+        (ClientCreate, "name", FORMULA),
+        (ClientCreate, "email", "=cmd@example.com"),  # a valid address, and a formula
+        (ClientCreate, "phone", "-(11) 98765-4321"),
+        (ClientCreate, "notes", "+cmd|' /C calc'!A0"),
+        (ClientCreate, "notes", "@SUM(A1:A2)"),
+        (ClientPatch, "name", FORMULA),
+        (ClientPatch, "notes", "-ligar"),
+        (UserCreate, "name", FORMULA),
+        (UserCreate, "email", "+ana@example.com"),
+    ],
+)
+def test_formula_like_text_is_refused_in_every_text_field(
+    model: type[BaseModel], field: str, value: str
+) -> None:
+    base = GOOD_USER if model is UserCreate else GOOD_CLIENT
+    assert field_errors(model, {**base, field: value}) == {field: ("validation.formula", {})}
+
+
+@pytest.mark.parametrize("space", UNICODE_SPACES, ids=["nbsp", "em", "ideographic", "mmsp", "ls"])
+@pytest.mark.parametrize("start", ["=", "@", "+", "-"])
+def test_a_unicode_space_does_not_hide_the_formula(space: str, start: str) -> None:
+    name = f"{space}{start}HYPERLINK(1)"
+    assert field_errors(ClientCreate, {**GOOD_CLIENT, "name": name}) == {
+        "name": ("validation.formula", {})
+    }
+
+
+@pytest.mark.parametrize(
+    "start", ["＝", "＠", "＋", "－", "﹦", "﹫", "﹢", "﹣", "\u200b=", "\ufeff@"]
+)
+def test_full_width_small_and_invisible_starts_are_formulas_too(start: str) -> None:
+    errors = field_errors(ClientCreate, {**GOOD_CLIENT, "notes": f"{start}HYPERLINK(1)"})
+    assert errors == {"notes": ("validation.formula", {})}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "+55 11 98765-4321"),  # a phone, not a formula
+        ("phone", "\u00a0+55 (11) 98765-4321"),
+        ("notes", "-5"),  # a signed number is not a formula
+        ("notes", "Ligar 2ª: a=b, x@y"),  # = and @ inside text are fine
+        ("name", "Ana-Maria d'Ávila"),
+    ],
+)
+def test_numbers_phones_and_plain_text_are_accepted(field: str, value: str) -> None:
+    client = parse(ClientCreate, {**GOOD_CLIENT, field: value})
+    assert getattr(client, field) == value.strip()
+
+
+def test_text_marked_as_text_may_start_with_a_sign_but_never_run() -> None:
+    # What a spreadsheet's leading ' (or a value already stored) marks as text.
+    data = {**GOOD_CLIENT, "notes": "- ligar na segunda", "name": "+ VIP"}
+    client = parse(ClientCreate, data, marked_as_text={"notes", "name"})
+    assert (client.notes, client.name) == ("- ligar na segunda", "+ VIP")
+    errors = field_errors(ClientCreate, data)
+    assert errors == {"name": ("validation.formula", {}), "notes": ("validation.formula", {})}
+    with pytest.raises(ValidationFailed) as info:
+        parse(ClientCreate, {**GOOD_CLIENT, "notes": FORMULA}, marked_as_text={"notes"})
+    assert info.value.field_errors == {"notes": ("validation.formula", {})}
+
+
+def test_formula_like_is_one_definition() -> None:
+    assert formula_like("\u3000=1")
+    assert formula_like("- x")
+    assert not formula_like("- x", marked_as_text=True)
+    assert formula_like("@x", marked_as_text=True)
+    assert not formula_like("+55 11 98765-4321")
+    assert not formula_like("-5")
+    assert not formula_like("Maria")
