@@ -25,6 +25,7 @@ PT_BR: dict[str, str] = {
     "nav.audit": "Auditoria",
     "nav.section.portfolio": "Carteiras",
     "nav.section.admin": "Administração",
+    "nav.no_access": "Você não tem acesso a esta página.",
     # sign-in
     "login.form": "Entrar no Anka",
     "login.username": "E-mail",
@@ -435,6 +436,7 @@ EN: dict[str, str] = {
     "nav.audit": "Audit",
     "nav.section.portfolio": "Portfolios",
     "nav.section.admin": "Administration",
+    "nav.no_access": "You do not have access to this page.",
     "login.form": "Sign in to Anka",
     "login.username": "E-mail",
     "login.password": "Password",

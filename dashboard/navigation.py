@@ -1,11 +1,14 @@
 """Which pages each role gets: admins see the administration section, readers never do.
 
 The overview is the landing page; clients and the other pages keep their own URLs, so a
-shared link (``/clients?q=...``) still opens where it points.
+shared link (``/clients?q=...``) still opens where it points. A reader who opens an admin
+page's URL (``/users``, ``/jobs``...) lands on the overview and is told the page is not
+theirs (:func:`denied_page_notice`), rather than landing there silently.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -15,6 +18,8 @@ from core.i18n import Translator
 from core.services.principal import SYSTEM, Principal
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
+LANDING_URL_PATH = "overview"
+DENIED_KEY = "anka_denied_page"  # set by a denied stand-in, shown once by the landing page
 
 
 def _sign_in_placeholder() -> None:
@@ -38,17 +43,56 @@ def sign_in_pages(t: Translator) -> list[StreamlitPage]:
     ]
 
 
+def _landing(t: Translator) -> StreamlitPage:
+    return st.Page(
+        PAGES / "overview.py",
+        title=t("nav.overview"),
+        icon=":material/dashboard:",
+        url_path=LANDING_URL_PATH,
+        default=True,
+    )
+
+
+def _denied_page(landing: StreamlitPage) -> None:
+    """What an admin page's URL runs for a reader: back to the landing page, which says why."""
+    st.session_state[DENIED_KEY] = True
+    st.switch_page(landing)
+
+
+def denied_stand_ins(t: Translator) -> list[StreamlitPage]:
+    """Hidden pages at the admin pages' URLs, for a principal who is not an admin.
+
+    Without them ``st.navigation`` falls back to the default page silently when a reader
+    opens ``/users`` (the page is not registered for the role); with them, that URL is a
+    page of its own that sends the reader to the landing page with a notice. They run no
+    admin page code: the admin pages themselves are registered for admins only.
+    """
+    landing = _landing(t)
+    paths = [page.url_path for page in _admin_pages(t)]
+    return [
+        st.Page(
+            partial(_denied_page, landing),
+            title=t("nav.no_access"),
+            url_path=path,
+            visibility="hidden",
+        )
+        for path in paths
+    ]
+
+
+def denied_page_notice(principal: Principal | None, t: Translator) -> None:
+    """On the run after a denied stand-in (see :func:`denied_stand_ins`), tell the reader
+    once that the page they opened is not theirs; nothing otherwise."""
+    if st.session_state.pop(DENIED_KEY, False) and principal is not None:
+        st.warning(t("nav.no_access"))
+
+
 def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPage]]:
-    """The navigation sections for ``principal``; admin pages only for admins."""
+    """The navigation sections for ``principal``; admin pages only for admins (anyone else
+    gets hidden stand-ins at their URLs, :func:`denied_stand_ins`)."""
     sections: dict[str, list[StreamlitPage]] = {
         t("nav.section.portfolio"): [
-            st.Page(
-                PAGES / "overview.py",
-                title=t("nav.overview"),
-                icon=":material/dashboard:",
-                url_path="overview",
-                default=True,
-            ),
+            _landing(t),
             st.Page(
                 PAGES / "clients.py",
                 title=t("nav.clients"),
@@ -76,30 +120,37 @@ def pages_for(principal: Principal, t: Translator) -> dict[str, list[StreamlitPa
         ]
     }
     if principal.is_admin:
-        sections[t("nav.section.admin")] = [
-            st.Page(
-                PAGES / "users.py",
-                title=t("nav.users"),
-                icon=":material/manage_accounts:",
-                url_path="users",
-            ),
-            st.Page(
-                PAGES / "audit.py",
-                title=t("nav.audit"),
-                icon=":material/history:",
-                url_path="audit",
-            ),
-            st.Page(
-                PAGES / "jobs.py",
-                title=t("nav.jobs"),
-                icon=":material/schedule:",
-                url_path="jobs",
-            ),
-            st.Page(
-                PAGES / "imports.py",
-                title=t("nav.import"),
-                icon=":material/upload_file:",
-                url_path="import",
-            ),
-        ]
+        sections[t("nav.section.admin")] = _admin_pages(t)
+    else:
+        sections[t("nav.section.portfolio")] += denied_stand_ins(t)
     return sections
+
+
+def _admin_pages(t: Translator) -> list[StreamlitPage]:
+    """The administration section (registered for admins only)."""
+    return [
+        st.Page(
+            PAGES / "users.py",
+            title=t("nav.users"),
+            icon=":material/manage_accounts:",
+            url_path="users",
+        ),
+        st.Page(
+            PAGES / "audit.py",
+            title=t("nav.audit"),
+            icon=":material/history:",
+            url_path="audit",
+        ),
+        st.Page(
+            PAGES / "jobs.py",
+            title=t("nav.jobs"),
+            icon=":material/schedule:",
+            url_path="jobs",
+        ),
+        st.Page(
+            PAGES / "imports.py",
+            title=t("nav.import"),
+            icon=":material/upload_file:",
+            url_path="import",
+        ),
+    ]

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 from dashboard import runtime  # noqa: E402
 from dashboard.auth import sign_in, sign_out  # noqa: E402
 from dashboard.components.feedback import guarded  # noqa: E402
-from dashboard.navigation import pages_for, sign_in_pages  # noqa: E402
+from dashboard.navigation import denied_page_notice, pages_for, sign_in_pages  # noqa: E402
 
 st.set_page_config(page_title="Anka", page_icon="⚓", layout="wide")
 runtime.setup_logging()
@@ -41,4 +41,5 @@ with guarded(t):
         st.button(t("app.logout"), key="anka_logout", on_click=sign_out)
 
     navigation = st.navigation(pages_for(principal, t))
+    denied_page_notice(principal, t)
     navigation.run()

@@ -21,6 +21,7 @@ from tests.app.conftest import (
     button_labels,
     create_client,
     landing_title,
+    new_app,
     pt,
     sign_in,
     sign_in_to_clients,
@@ -101,6 +102,61 @@ def test_reader_typing_an_admin_url_gets_the_landing_page(app_env: Make, url_pat
     assert values(at.title) == [landing_title()]
     _assert_no_admin_content(at)
     assert _counts(app_env) == before
+
+
+ADMIN_PATHS = ["users", "audit", "jobs", "import"]
+
+
+@pytest.mark.parametrize("url_path", ADMIN_PATHS)
+def test_reader_opening_an_admin_url_is_told_they_have_no_access(
+    app_env: Make, url_path: str
+) -> None:
+    at = sign_in(READER_EMAIL)
+
+    at._page_hash = calc_hash(url_path)  # the browser asks for /users, /jobs...
+    at.run()
+
+    assert_no_exception(at)
+    assert values(at.title) == [landing_title()]
+    assert pt("nav.no_access") in values(at.warning)
+    _assert_no_admin_content(at)
+    # The browser is at the landing page's URL now: told once, not on every run.
+    at._page_hash = ""  # the page the last run finished on
+    assert pt("nav.no_access") not in values(at.run().warning)
+    assert values(at.title) == [landing_title()]
+
+
+@pytest.mark.parametrize("url_path", ADMIN_PATHS)
+def test_reader_signing_in_from_an_admin_link_is_told_they_have_no_access(
+    app_env: Make, url_path: str
+) -> None:
+    # A link opened while signed out: the sign-in stand-in keeps the URL's page.
+    at = new_app()
+    at._page_hash = calc_hash(url_path)
+    at.run()
+    at.text_input[0].input(READER_EMAIL)
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    at.run()  # the cookie route's reload
+
+    assert_no_exception(at)
+    assert values(at.title) == [landing_title()]
+    assert pt("nav.no_access") in values(at.warning)
+    _assert_no_admin_content(at)
+
+
+def test_an_admin_url_has_no_notice_for_an_admin_nor_the_landing_page_for_a_reader(
+    app_env: Make,
+) -> None:
+    at = sign_in(ADMIN_EMAIL)
+    at._page_hash = calc_hash("jobs")
+    at.run()
+    assert values(at.title) == [pt("jobs.title")]
+    assert pt("nav.no_access") not in values(at.warning)
+
+    reader = sign_in(READER_EMAIL)
+    assert values(reader.title) == [landing_title()]
+    assert pt("nav.no_access") not in values(reader.warning)
 
 
 def test_reader_sees_the_clients_table_but_no_controls(app_env: Make) -> None:
