@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
 from dashboard import runtime  # noqa: E402
 from dashboard.auth import sign_in, sign_out  # noqa: E402
 from dashboard.components.feedback import guarded  # noqa: E402
+from dashboard.components.markdown import escape_markdown  # noqa: E402
 from dashboard.navigation import denied_page_notice, pages_for, sign_in_pages  # noqa: E402
 
 st.set_page_config(page_title="Anka", page_icon="⚓", layout="wide")
@@ -35,7 +36,11 @@ with guarded(t):
 
     with st.sidebar:
         st.markdown(
-            t("app.signed_in_as", name=f"`{principal.email}`", role=t(f"role.{principal.role}"))
+            t(
+                "app.signed_in_as",
+                name=escape_markdown(principal.email),
+                role=t(f"role.{principal.role}"),
+            )
         )
         # A callback, so the run after the click starts signed out (form, no sidebar).
         st.button(t("app.logout"), key="anka_logout", on_click=sign_out)

@@ -12,6 +12,7 @@ from core.db import UnitOfWork
 from core.services import sessions
 from core.services import users as user_service
 from core.services.principal import SYSTEM
+from dashboard.components.markdown import escape_markdown
 from tests.app.conftest import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -56,7 +57,7 @@ def test_admin_signs_in_and_sees_the_landing_page() -> None:
     assert values(at.title) == [landing_title()]
     sidebar = " ".join(values(at.sidebar.markdown))
     assert "Conectado como" in sidebar
-    assert ADMIN_EMAIL in sidebar
+    assert escape_markdown(ADMIN_EMAIL) in sidebar
     assert pt("role.admin") in sidebar
     # The form is gone once signed in.
     assert pt("login.submit") not in [b.label for b in at.button]
@@ -111,7 +112,7 @@ def test_deactivation_ends_an_open_session_and_shows_the_form(app_env: Make) -> 
     at.button[0].click().run()
     at.run()
     assert values(at.title) == [landing_title()]
-    assert ADMIN_EMAIL in " ".join(values(at.sidebar.markdown))
+    assert escape_markdown(ADMIN_EMAIL) in " ".join(values(at.sidebar.markdown))
 
 
 def _cookie_for(make: Make, monkeypatch: pytest.MonkeyPatch, email: str) -> str:
@@ -223,7 +224,7 @@ def test_sign_out_returns_to_the_form_and_signing_in_again_works(app_env: Make) 
     at.run()
     assert_no_exception(at)
     assert values(at.title) == [landing_title()]
-    assert READER_EMAIL in " ".join(values(at.sidebar.markdown))
+    assert escape_markdown(READER_EMAIL) in " ".join(values(at.sidebar.markdown))
     assert pt("role.read_only") in " ".join(values(at.sidebar.markdown))
 
 
@@ -247,3 +248,17 @@ def test_a_sign_in_sends_the_browser_to_the_cookie_route() -> None:
 
     assert values(at.info) == [pt("login.entering")]
     assert at.session_state["authentication_status"] is True
+
+
+def test_an_e_mail_with_markdown_characters_shows_as_typed_in_the_sidebar(app_env: Make) -> None:
+    email = "a`**b**`$x$@example.com"
+    user_service.create_user(
+        app_env(), SYSTEM, {"email": email, "name": "A", "role": "admin", "password": PASSWORD}
+    )
+
+    at = sign_in(email)
+
+    (line,) = values(at.sidebar.markdown)
+    # Escaped, so it renders as the literal address rather than breaking out of a code span.
+    assert escape_markdown(email) in line
+    assert f"`{email}`" not in line

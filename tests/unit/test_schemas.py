@@ -293,8 +293,13 @@ def test_password_shorter_than_10_characters_is_refused() -> None:
     assert errors == {"password": ("validation.password_short", {"min": 10})}
 
 
-def test_password_of_10_characters_is_accepted() -> None:
-    assert parse(UserCreate, {**GOOD_USER, "password": "0123456789"}).password == "0123456789"
+def test_a_strong_password_of_10_characters_is_accepted() -> None:
+    assert parse(UserCreate, {**GOOD_USER, "password": "Qm7#vX2!pL"}).password == "Qm7#vX2!pL"
+
+
+def test_a_guessable_password_of_10_characters_is_refused() -> None:
+    errors = field_errors(UserCreate, {**GOOD_USER, "password": "0123456789"})
+    assert errors == {"password": ("validation.password_weak", {})}
 
 
 def test_password_over_72_bytes_is_too_long() -> None:
