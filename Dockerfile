@@ -15,6 +15,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     ANKA_ENV=production \
+    ANKA_ADDRESS=0.0.0.0 \
     ANKA_HOME_DIR=/home/anka/.anka
 RUN groupadd --system --gid 10001 anka \
     && useradd --system --uid 10001 --gid anka --create-home --home-dir /home/anka \

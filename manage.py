@@ -106,13 +106,27 @@ def start(settings: Settings, *, demo: bool, port: int) -> int:
     env = dict(os.environ, ANKA_DATABASE_URL=database_url, ANKA_REDIS_URL=redis_url)
     if settings.cookie_key is None:
         env["ANKA_COOKIE_KEY"] = local_secret(Path(settings.home_dir) / "cookie_key")
-    dashboard = [sys.executable, "-m", "dashboard", "--server.port", str(port)]
+    dashboard = dashboard_command(settings, port)
     log.info("starting the dashboard and the scheduler (%s market data)", settings.market_data)
     children = [
         subprocess.Popen(dashboard, env=env, cwd=ROOT),
         subprocess.Popen([sys.executable, "-m", "jobs"], env=env, cwd=ROOT),
     ]
     return _supervise(children)
+
+
+def dashboard_command(settings: Settings, port: int) -> list[str]:
+    """The dashboard's command line: on ``ANKA_ADDRESS`` (127.0.0.1 unless told otherwise,
+    so a laptop demo is not served over plain HTTP to its whole network) and ``port``."""
+    return [
+        sys.executable,
+        "-m",
+        "dashboard",
+        "--server.address",
+        settings.address,
+        "--server.port",
+        str(port),
+    ]
 
 
 def _save_first_credentials(home: Path, credentials: list[Credentials]) -> None:

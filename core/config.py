@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     cookie_key: SecretStr | None = None
     home_dir: str = ".anka"
+    # The interface the dashboard started by manage.py listens on: a laptop's own only,
+    # unless told otherwise (the image sets 0.0.0.0; compose publishes it on 127.0.0.1).
+    address: str = Field(default="127.0.0.1", min_length=1)
     log_json: bool = False
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
 

@@ -210,6 +210,31 @@ def test_a_bad_port_is_a_usage_error(
     assert f"not a port number (1-65535): '{port}'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("environ", "address"),
+    [({}, "127.0.0.1"), ({"ANKA_ADDRESS": "0.0.0.0"}, "0.0.0.0")],  # noqa: S104
+    ids=["a laptop: loopback only", "told otherwise"],
+)
+def test_the_dashboard_listens_on_the_configured_address(
+    environ: dict[str, str], address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANKA_ADDRESS", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    command = manage.dashboard_command(Settings(_env_file=None), 8502)
+
+    assert command == [
+        sys.executable,
+        "-m",
+        "dashboard",
+        "--server.address",
+        address,
+        "--server.port",
+        "8502",
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -262,6 +287,9 @@ def test_run_starts_dashboard_and_scheduler_with_yahoo_and_stops_both_on_sigterm
         ANKA_MARKET_DATA="demo",  # `run` is the Yahoo start whatever this says
         ANKA_PORT=str(port),
         ANKA_LOG_JSON="1",
+        # On 127.0.0.1 Streamlit has nothing to warn about (listening everywhere, it warned
+        # that it could not detect the external IP): its debug lines show its logging.
+        STREAMLIT_LOGGER_LEVEL="debug",
     )
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     with out.open("w") as stdout, err.open("w") as stderr:
@@ -273,7 +301,8 @@ def test_run_starts_dashboard_and_scheduler_with_yahoo_and_stops_both_on_sigterm
         kids = children_of(launcher.pid)
         commands = [cmdline(pid) for pid in kids]
         assert [c[1:3] for c in commands] == [["-m", "dashboard"], ["-m", "jobs"]], commands
-        assert commands[0][3:] == ["--server.port", str(port)]
+        # Nobody said otherwise: the dashboard listens on the loopback interface only.
+        assert commands[0][3:] == ["--server.address", "127.0.0.1", "--server.port", str(port)]
         # The scheduler is up: its gap repair at start is recorded.
         wait_for(
             lambda: scalar(fresh_database, FINISHED_RUNS),

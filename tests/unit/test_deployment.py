@@ -461,3 +461,16 @@ def test_hadolint_finds_nothing() -> None:
         [hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_container_listens_on_every_interface_of_its_own(compose: dict[str, Any]) -> None:
+    # Outside the image the dashboard listens on 127.0.0.1 (ANKA_ADDRESS's default); inside,
+    # on every interface of the container, whose port compose publishes on 127.0.0.1 only.
+    assert Settings.model_fields["address"].default == "127.0.0.1"
+    runtime = final_stage()
+    env = " ".join(args for word, args in runtime if word == "ENV").split()
+    assert "ANKA_ADDRESS=0.0.0.0" in env
+    assert "--server.address=0.0.0.0" in dict(runtime)["CMD"]
+    assert "--server.address=0.0.0.0" in compose["services"]["dashboard"]["command"]
+    (published,) = compose["services"]["dashboard"]["ports"]
+    assert str(published).startswith("127.0.0.1:")
