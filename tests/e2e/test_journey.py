@@ -24,6 +24,7 @@ from playwright.sync_api import Cookie, Locator, Page, expect
 
 from core.i18n import Translator
 from dashboard.auth import COOKIE_NAME
+from dashboard.components.markdown import escape_markdown
 from tests.e2e.conftest import CHROMIUM, Anka
 
 pytestmark = [
@@ -66,6 +67,13 @@ WRITE_LABELS = [
 
 
 # --- Streamlit in a browser -------------------------------------------------------------
+
+
+def shown(stored: str) -> str:
+    """How stored text inside a message reads on the page: escaped Markdown
+    (:func:`~dashboard.components.markdown.escape_markdown`) once rendered, its backslashes
+    gone and its invisible word joiners kept."""
+    return escape_markdown(stored).replace("\\", "")
 
 
 def heading(page: Page, text: str) -> Locator:
@@ -259,9 +267,23 @@ def test_admin_creates_a_client_adds_an_allocation_and_watches_its_price(
     expect(client).to_have_value(re.compile(re.escape(CLIENT_NAME)))
     form.get_by_label(t("field.quantity"), exact=True).fill(QUANTITY)
     form.get_by_label(t("field.buy_price"), exact=True).fill(BUY_PRICE)
+    buy_date = form.get_by_label(t("field.buy_date"), exact=True)
+    today = buy_date.input_value()
+    # A future date and an impossible one are refused in Portuguese, and nothing is saved.
+    added = t("assets.added", quantity=QUANTITY, symbol=shown(SYMBOL), client=shown(CLIENT_NAME))
+    for typed, message in (
+        ("15/06/2099", "validation.future_date"),
+        ("31/02/2025", "validation.no_such_date"),
+    ):
+        buy_date.fill(typed)
+        form.get_by_role("button", name=t("detail.save"), exact=True).click()
+        expect(page.get_by_text(t(message), exact=True)).to_be_visible()
+        expect(page.get_by_text(added)).to_have_count(0)
+        expect(buy_date).to_have_value(typed)
+    buy_date.fill(today)
     form.get_by_role("button", name=t("detail.save"), exact=True).click()
-    added = t("assets.added", quantity=QUANTITY, symbol=SYMBOL, client=CLIENT_NAME)
     expect(page.get_by_text(added)).to_be_visible()
+    expect(page.get_by_text(t("validation.no_such_date"), exact=True)).to_have_count(0)
 
     # The portfolio shows the lot, and its live price moves within a few seconds.
     open_portfolio(page, CLIENT_NAME)
