@@ -28,9 +28,11 @@ EXPECTED_TABLES = {
     "job_runs",
     "portfolio_metrics",
     "prices",
+    "sign_in_failures",
+    "user_sessions",
     "users",
 }
-HEAD = "0004"
+HEAD = "0005"
 ANKA_FUNCTIONS = {
     "anka_fold",
     "anka_valid_document",
@@ -137,6 +139,30 @@ def test_audit_records_exports_from_0003_and_drops_them_going_back(
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 0
     with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
         conn.execute(insert, {"action": "export"})
+
+
+def test_sessions_go_with_their_user_from_0005_and_both_tables_go_back(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    migrate(empty_database_url, "head")
+    with fresh_engine.begin() as conn:
+        user = conn.execute(
+            text(
+                "INSERT INTO users (email, name, password_hash, role) "
+                "VALUES ('a@example.com', 'A', 'x', 'admin') RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text("INSERT INTO user_sessions (user_id, expires_at) VALUES (:u, now())"), {"u": user}
+        )
+        conn.execute(text("INSERT INTO sign_in_failures (key, failures) VALUES ('k', 1)"))
+        conn.execute(text("DELETE FROM users"))
+        assert conn.execute(text("SELECT count(*) FROM user_sessions")).scalar_one() == 0
+
+    migrate_down(empty_database_url, "0004")
+
+    assert version(fresh_engine) == "0004"
+    assert tables(fresh_engine) == EXPECTED_TABLES - {"user_sessions", "sign_in_failures"}
 
 
 def test_closes_go_with_their_asset_from_0004_and_the_foreign_key_returns_going_back(
