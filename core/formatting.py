@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from zoneinfo import ZoneInfo
 
 DISPLAY_TZ = ZoneInfo("America/Sao_Paulo")
 DASH = "—"
+PERCENT_SHOWN_MAX = Decimal(9999)
 
 
 def format_number(value: Decimal | float | int | None, locale: str, places: int = 2) -> str:
     """Group thousands and round half-even to ``places`` decimals in the locale's style."""
     if value is None:
         return DASH
+    number = Decimal(str(value))
+    if not number.is_finite():
+        return DASH
     quantum = Decimal(1).scaleb(-places)
-    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_EVEN)
+    # Enough digits for any magnitude: the default 28 make quantize fail past 10^26.
+    context = Context(prec=max(28, number.adjusted() + places + 2))
+    rounded = number.quantize(quantum, rounding=ROUND_HALF_EVEN, context=context)
     text = f"{rounded:,.{places}f}"
     if locale == "pt_BR":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
@@ -37,10 +43,21 @@ def format_brl(value: Decimal | float | int | None, locale: str) -> str:
 
 
 def format_percent(ratio: Decimal | float | None, locale: str, places: int = 2) -> str:
-    """A ratio as a percentage: 0.1234 -> ``12,34%`` (pt-BR) / ``12.34%`` (en)."""
+    """A ratio as a percentage: 0.1234 -> ``12,34%`` (pt-BR) / ``12.34%`` (en).
+
+    Past ±:data:`PERCENT_SHOWN_MAX` % (an IRR annualised over a day or two can reach 10^24 %)
+    the page shows ``> 9.999%`` / ``< -9.999%``: readable, and no figure breaks a page.
+    Exports keep the exact value; a NaN or infinity shows as ``—``.
+    """
     if ratio is None:
         return DASH
-    return f"{format_number(Decimal(str(ratio)) * 100, locale, places)}%"
+    percent = Decimal(str(ratio)) * 100
+    if not percent.is_finite():
+        return DASH
+    if abs(percent) > PERCENT_SHOWN_MAX:
+        bound = format_number(PERCENT_SHOWN_MAX, locale, 0)
+        return f"> {bound}%" if percent > 0 else f"< -{bound}%"
+    return f"{format_number(percent, locale, places)}%"
 
 
 def format_date(value: date | None, locale: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
 from core.config import get_settings
@@ -238,3 +238,20 @@ def test_quotes_older_than_two_intervals_are_marked(
     stale = f":orange[{pt('detail.quotes_stale', limit=0)}]"
     assert stale in values(at.caption)
     assert [c for c in values(at.caption) if UPDATED.match(c)]
+
+
+@pytest.mark.parametrize(("irr", "shown"), [("1E+25", "> 9.999%"), ("1E+60", "> 9.999%")])
+def test_an_irr_of_any_magnitude_shows_readably_and_the_page_goes_on(
+    demo_env: Make, maria: ClientOut, committed_engine: Engine, irr: str, shown: str
+) -> None:
+    # A first lot up 16 % in its first day annualises to about 10^24.
+    backfill(committed_engine)
+    with committed_engine.begin() as conn:
+        conn.execute(text("UPDATE portfolio_metrics SET irr = :irr"), {"irr": Decimal(irr)})
+
+    at = open_detail(ADMIN_EMAIL, maria.id)
+
+    assert dict(metrics(at))[pt("detail.irr")] == shown
+    assert len(charts(at)) == 4
+    # Exports keep the exact value.
+    assert client_metrics(demo_env(), maria.id).irr == Decimal(irr)  # type: ignore[union-attr]

@@ -68,3 +68,25 @@ def test_dates_and_timestamps_in_sao_paulo() -> None:
 )
 def test_ungroup_number_only_touches_locale_grouping(text: str, locale: str, expected: str) -> None:
     assert ungroup_number(text, locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("ratio", "pt_br", "en"),
+    [
+        (Decimal("1E+22"), "> 9.999%", "> 9,999%"),
+        (Decimal("99.99"), "9.999,00%", "9,999.00%"),
+        (Decimal("100"), "> 9.999%", "> 9,999%"),
+        (Decimal("-100.5"), "< -9.999%", "< -9,999%"),
+        (float("inf"), "—", "—"),
+        (Decimal("NaN"), "—", "—"),
+    ],
+)
+def test_percentages_of_any_magnitude_read_without_raising(
+    ratio: Decimal | float, pt_br: str, en: str
+) -> None:
+    assert format_percent(ratio, "pt_BR") == pt_br
+    assert format_percent(ratio, "en") == en
+
+
+def test_numbers_past_28_digits_are_formatted_whole() -> None:
+    assert format_number(Decimal("1E+30"), "en", 0) == "1" + ",000" * 10
