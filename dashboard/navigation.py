@@ -29,10 +29,10 @@ def _sign_in_placeholder() -> None:
 def sign_in_pages(t: Translator) -> list[StreamlitPage]:
     """Hidden stand-ins, one per page URL, for a session nobody has signed in to yet.
 
-    A page's identity is its URL path, so when the sign-in completes (the cookie component
-    reruns the script at once) the page the URL named is still the one asked for: a link
-    opened while signed out (``/clients?q=...``) lands there, and a role that lacks the page
-    lands on the overview.
+    A page's identity is its URL path, so while the sign-in form shows, the URL keeps naming
+    the page asked for; the sign-in returns the browser there (the cookie route's ``next``):
+    a link opened while signed out (``/clients?q=...``) lands there, and a role that lacks
+    the page lands on the overview.
     """
     everything = pages_for(SYSTEM, t)
     # The default page answers at "/" (empty path), as the sign-in stand-in does.
