@@ -24,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from core import calendars
 from core.services import closing
+from core.services.job_runs import LIVE_QUOTES_LOCK, Leadership
 from core.services.principal import SYSTEM
 from jobs.runtime import MARKET_TZ, JobContext, today
 
@@ -48,10 +49,13 @@ def gap_repair_job(ctx: JobContext) -> None:
     log.info("gap repair through %s: %s", through, report.status)
 
 
-def live_quotes_job(ctx: JobContext) -> None:
-    """One batched quote call for every held ticker, while the market is open."""
+def live_quotes_job(ctx: JobContext, poller: Leadership) -> None:
+    """One batched quote call for every held ticker, while the market is open, from the one
+    scheduler that holds the live-quotes lock (``poller``): one poller whatever runs."""
     demo = ctx.settings.market_data == "demo"
     if not demo and not calendars.is_open_at(datetime.now(UTC)):
+        return
+    if not poller.held():
         return
     symbols = closing.held_symbols(ctx.engine, actor=SYSTEM)
     if symbols:
@@ -87,7 +91,7 @@ def build(
         live_quotes_job,
         "interval",
         seconds=ctx.settings.live_interval_s,
-        args=[ctx],
+        args=[ctx, Leadership(ctx.engine, LIVE_QUOTES_LOCK)],
         id="live-quotes",
         max_instances=1,
         coalesce=True,
@@ -102,6 +106,7 @@ def run(ctx: JobContext) -> int:
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping the scheduler", signum)
+        # The live-quotes lock goes with the process's connection when it exits.
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import UnitOfWork, uow_factory
 from core.models import JobRun, JobStatus
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Jobs that write prices and figures share one lock: they must never interleave.
 FIGURES_LOCK = "anka:figures"
+# Held for as long as a scheduler is the one that polls live quotes.
+LIVE_QUOTES_LOCK = "anka:live-quotes"
 
 
 def lock_key(name: str) -> int:
@@ -91,6 +94,64 @@ def locked(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[tuple[bool, Con
         finally:
             if got:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+
+
+class Leadership:
+    """Which of several scheduler processes does a recurring job: the one holding the
+    advisory lock ``name`` on a connection it keeps open.
+
+    A lock taken and released around each run would not do for a job that runs every few
+    seconds: two schedulers would simply take turns, and both would run it. The holder
+    keeps the lock until it stops (or its connection or process dies, which frees it), and
+    the others find it taken on every tick; one of them takes over at its next tick after
+    the holder is gone.
+    """
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine = engine
+        self.name = name
+        self._conn: Connection | None = None
+
+    def held(self) -> bool:
+        """True when this process holds the lock now (taking it if it is free)."""
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                return True
+            except SQLAlchemyError:  # a broken connection: the lock went with it
+                log.warning("lost the %s lock's connection", self.name)
+                self._drop()
+        try:
+            conn = self.engine.connect()
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            key = {"k": lock_key(self.name)}
+            if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), key).scalar():
+                self._conn = conn
+                log.info("took the %s lock", self.name)
+                return True
+            conn.close()
+        except SQLAlchemyError:  # database down: nobody can be sure of the lock; do not run
+            log.warning("could not try the %s lock", self.name, exc_info=True)
+        return False
+
+    def release(self) -> None:
+        """Let another process take the job (at stop)."""
+        if self._conn is not None:
+            try:
+                self._conn.execute(
+                    text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(self.name)}
+                )
+            finally:
+                self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except SQLAlchemyError:  # already broken
+                log.debug("closing the %s lock's connection failed", self.name)
 
 
 def start_run(conn: Connection, report: RunReport, triggered_by: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,7 +33,7 @@ from core.models import JobStatus
 from core.redis_client import redis_for
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
-from core.services.job_runs import latest_runs
+from core.services.job_runs import LIVE_QUOTES_LOCK, Leadership, latest_runs
 from core.services.principal import Principal
 from jobs import runtime, scheduler
 from jobs.runtime import MARKET_TZ, JobContext
@@ -236,7 +236,7 @@ def test_build_registers_the_three_jobs_without_starting(ctx: JobContext) -> Non
     jobs = {job.id: job for job in built.get_jobs()}
     assert set(jobs) == {"daily-close", "gap-repair", "live-quotes"}
     for job in jobs.values():
-        assert job.args == (ctx,)
+        assert job.args[0] is ctx
         assert (job.max_instances, job.coalesce) == (1, True)
 
     close = jobs["daily-close"]
@@ -263,6 +263,8 @@ def test_build_registers_the_three_jobs_without_starting(ctx: JobContext) -> Non
 
     live = jobs["live-quotes"]
     assert live.func is scheduler.live_quotes_job
+    assert isinstance(live.args[1], Leadership)
+    assert live.args[1].name == LIVE_QUOTES_LOCK
     assert isinstance(live.trigger, IntervalTrigger)
     assert live.trigger.interval == timedelta(seconds=LIVE_INTERVAL_S)
 
@@ -275,12 +277,55 @@ def test_build_takes_the_close_time(ctx: JobContext) -> None:
     assert (fields["hour"], fields["minute"]) == ("19", "5")
 
 
+@pytest.fixture
+def poller() -> Iterator[Callable[[JobContext], Leadership]]:
+    """The live-quotes lock of one scheduler process, released after the test."""
+    made: list[Leadership] = []
+
+    def make(ctx: JobContext) -> Leadership:
+        made.append(Leadership(ctx.engine, LIVE_QUOTES_LOCK))
+        return made[-1]
+
+    yield make
+    for leader in made:
+        leader.release()
+
+
+def test_two_schedulers_poll_live_quotes_once(
+    ctx: JobContext,
+    holdings: list[int],
+    poller: Callable[[JobContext], Leadership],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[list[str]] = []
+    real = ctx.market.refresh_quotes
+    monkeypatch.setattr(ctx.market, "refresh_quotes", lambda s: calls.append(s) or real(s))
+    first, second = poller(ctx), poller(ctx)
+
+    for _ in range(3):  # three ticks of both schedulers
+        scheduler.live_quotes_job(ctx, first)
+        scheduler.live_quotes_job(ctx, second)
+
+    assert len(calls) == 3
+    # When the polling scheduler stops, the other takes over at its next tick.
+    first.release()
+    scheduler.live_quotes_job(ctx, second)
+    scheduler.live_quotes_job(ctx, first)
+    assert len(calls) == 4
+    assert second.held()
+    assert not first.held()
+
+
 def test_live_quotes_job_writes_fresh_quotes_to_redis(
-    ctx: JobContext, holdings: list[int], redis_url: str, market_name: str
+    ctx: JobContext,
+    holdings: list[int],
+    redis_url: str,
+    market_name: str,
+    poller: Callable[[JobContext], Leadership],
 ) -> None:
     before = time.time()
 
-    scheduler.live_quotes_job(ctx)
+    scheduler.live_quotes_job(ctx, poller(ctx))
 
     client = redis_for(redis_url)
     for symbol in ("ITUB4.SA", "PETR4.SA", "VALE3.SA"):
@@ -297,9 +342,13 @@ def test_live_quotes_job_writes_fresh_quotes_to_redis(
 
 
 def test_live_quotes_job_without_holdings_writes_nothing(
-    ctx: JobContext, committed_engine: Engine, redis_url: str, market_name: str
+    ctx: JobContext,
+    committed_engine: Engine,
+    redis_url: str,
+    market_name: str,
+    poller: Callable[[JobContext], Leadership],
 ) -> None:
-    scheduler.live_quotes_job(ctx)
+    scheduler.live_quotes_job(ctx, poller(ctx))
 
     assert list(redis_for(redis_url).scan_iter(f"{PREFIX}:{market_name}:*")) == []
 
