@@ -48,7 +48,13 @@ from core.db import UnitOfWork, uow_factory
 from core.market.port import MarketData
 from core.models import JobStatus
 from core.repositories import figures
-from core.services.job_runs import RunReport, finish_run, locked, start_run
+from core.services.job_runs import (
+    RunReport,
+    fail_abandoned_runs,
+    locked,
+    record_outcome,
+    start_run,
+)
 from core.services.principal import Principal, require_admin
 
 log = logging.getLogger(__name__)
@@ -99,6 +105,7 @@ def run_job(
             report.error = "another run holds the lock"
         else:
             try:
+                fail_abandoned_runs(conn, report)
                 with Session(bind=conn, autoflush=False, expire_on_commit=False) as session:
                     body(report, session)
                 if report.status == JobStatus.RUNNING:
@@ -107,7 +114,7 @@ def run_job(
                 log.exception("%s failed", job_name)
                 report.status = JobStatus.FAILED
                 report.error = f"{type(exc).__name__}: {exc}"[:2000]
-        finish_run(conn, report)
+        record_outcome(engine, conn, report)
     return report
 
 

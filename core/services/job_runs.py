@@ -93,7 +93,13 @@ def locked(engine: Engine, name: str = FIGURES_LOCK) -> Iterator[tuple[bool, Con
             yield got, conn
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+                except SQLAlchemyError:
+                    # The connection died (the database restarted, the backend was killed):
+                    # a session lock goes with its connection, so there is nothing to undo.
+                    log.warning("the %s lock's connection was gone at unlock", name)
+                    conn.invalidate()
 
 
 class Leadership:
@@ -167,6 +173,43 @@ def start_run(conn: Connection, report: RunReport, triggered_by: str) -> None:
         .returning(JobRun.id)
     ).scalar_one()
     conn.commit()
+
+
+INTERRUPTED = "interrupted: its process or the database stopped before it finished"
+
+
+def fail_abandoned_runs(conn: Connection, report: RunReport) -> int:
+    """Mark failed every other ``running`` run of the figures jobs; call holding the figures
+    lock, which proves none of them is still going (a run holds it until it records its
+    outcome). How many were marked."""
+    result = conn.execute(
+        update(JobRun)
+        .where(JobRun.status == JobStatus.RUNNING, JobRun.id != report.run_id)
+        .values(status=JobStatus.FAILED, finished_at=func.now(), error=INTERRUPTED)
+    )
+    conn.commit()
+    marked = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if marked:
+        log.warning("%s interrupted run(s) marked failed", marked)
+    return marked
+
+
+def record_outcome(engine: Engine, conn: Connection, report: RunReport) -> None:
+    """Store the outcome on the run's connection or, when that connection is gone, on a
+    fresh one; never raises (a database that is down leaves the row to
+    :func:`fail_abandoned_runs` at the next run)."""
+    try:
+        finish_run(conn, report)
+        return
+    except SQLAlchemyError:
+        log.warning("run %s: its connection is gone, recording on a fresh one", report.run_id)
+    try:
+        with engine.connect() as fresh:
+            finish_run(fresh, report)
+    except SQLAlchemyError:
+        log.exception(
+            "run %s: its outcome (%s) could not be recorded", report.run_id, report.status
+        )
 
 
 def finish_run(conn: Connection, report: RunReport) -> None:
