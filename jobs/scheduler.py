@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import signal
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -24,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from core import calendars
 from core.services import closing
-from core.services.job_runs import LIVE_QUOTES_LOCK, Leadership
+from core.services.job_runs import LIVE_QUOTES_LOCK, LOCK_TAKEN, Leadership
 from core.services.principal import SYSTEM
 from jobs.runtime import MARKET_TZ, JobContext, today
 
@@ -36,10 +37,46 @@ CLOSE_HOUR, CLOSE_MINUTE = 18, 30
 MISFIRE_GRACE_S = 3600
 
 
-def daily_close_job(ctx: JobContext) -> None:
-    """Today's closes and figures (a holiday is recorded as skipped)."""
-    report = closing.daily_close(ctx.engine, ctx.market, today(), actor=SYSTEM)
-    log.info("daily close %s: %s (%s rows)", today(), report.status, report.rows_written)
+# A daily close that finds the figures lock taken (a backfill, a manual run) tries again
+# this often, up to this many times (six hours), so the day still gets closed.
+RETRY_AFTER_S = 600
+RETRY_LIMIT = 36
+Retry = Callable[[date, int], None]
+
+
+def daily_close_job(
+    ctx: JobContext, retry: Retry | None = None, day: date | None = None, attempt: int = 1
+) -> None:
+    """The closes and figures of ``day`` (today; a holiday is recorded as skipped). When
+    another run holds the lock, ``retry`` schedules the same day again."""
+    day = day or today()
+    report = closing.daily_close(ctx.engine, ctx.market, day, actor=SYSTEM)
+    log.info("daily close %s: %s (%s rows)", day, report.status, report.rows_written)
+    if report.error == LOCK_TAKEN and retry is not None:
+        if attempt < RETRY_LIMIT:
+            log.warning("daily close %s met the lock taken: trying again later", day)
+            retry(day, attempt + 1)
+        else:
+            log.error(
+                "daily close %s gave up after %s attempts: the lock stayed taken", day, attempt
+            )
+
+
+def _retry_close(scheduler: BlockingScheduler, ctx: JobContext) -> Retry:
+    """A :data:`Retry` that runs the day's close again in :data:`RETRY_AFTER_S`."""
+
+    def retry(day: date, attempt: int) -> None:
+        scheduler.add_job(
+            daily_close_job,
+            "date",
+            run_date=datetime.now(MARKET_TZ) + timedelta(seconds=RETRY_AFTER_S),
+            args=[ctx, retry, day, attempt],
+            id="daily-close-retry",
+            replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE_S,
+        )
+
+    return retry
 
 
 def gap_repair_job(ctx: JobContext) -> None:
@@ -75,7 +112,7 @@ def build(
         CronTrigger(
             day_of_week="mon-fri", hour=close_hour, minute=close_minute, timezone=MARKET_TZ
         ),
-        args=[ctx],
+        args=[ctx, _retry_close(scheduler, ctx)],
         id="daily-close",
         **defaults,
     )

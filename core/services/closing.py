@@ -49,6 +49,7 @@ from core.market.port import MarketData
 from core.models import JobStatus
 from core.repositories import figures
 from core.services.job_runs import (
+    LOCK_TAKEN,
     RunReport,
     fail_abandoned_runs,
     locked,
@@ -102,7 +103,7 @@ def run_job(
         start_run(conn, report, triggered_by)
         if not got:
             report.status = JobStatus.SKIPPED
-            report.error = "another run holds the lock"
+            report.error = LOCK_TAKEN
         else:
             try:
                 fail_abandoned_runs(conn, report)

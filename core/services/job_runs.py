@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Jobs that write prices and figures share one lock: they must never interleave.
 FIGURES_LOCK = "anka:figures"
+# The error of a run skipped because another run held the figures lock.
+LOCK_TAKEN = "another run holds the lock"
 # Held for as long as a scheduler is the one that polls live quotes.
 LIVE_QUOTES_LOCK = "anka:live-quotes"
 

@@ -33,7 +33,7 @@ from core.models import JobStatus
 from core.redis_client import redis_for
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
-from core.services.job_runs import LIVE_QUOTES_LOCK, Leadership, latest_runs
+from core.services.job_runs import LIVE_QUOTES_LOCK, Leadership, latest_runs, locked
 from core.services.principal import Principal
 from jobs import runtime, scheduler
 from jobs.runtime import MARKET_TZ, JobContext
@@ -374,3 +374,46 @@ def test_scheduled_close_and_repair_jobs_run_for_today(
         count(committed_engine, "SELECT count(*) FROM portfolio_metrics WHERE as_of = :d", d=FRIDAY)
         == 2
     )
+
+
+def test_a_daily_close_that_meets_the_lock_taken_runs_again_later_and_closes_the_day(
+    ctx: JobContext,
+    committed_engine: Engine,
+    holdings: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(scheduler, "today", lambda: FRIDAY)
+    built = scheduler.build(ctx)
+    close = built.get_job("daily-close")
+
+    with locked(committed_engine) as (got, _conn):  # a backfill is running
+        assert got
+        close.func(*close.args)
+
+    retry = built.get_job("daily-close-retry")
+    assert retry is not None
+    wait = retry.trigger.run_date - datetime.now(MARKET_TZ)
+    assert timedelta(seconds=scheduler.RETRY_AFTER_S - 60) < wait
+    assert wait <= timedelta(seconds=scheduler.RETRY_AFTER_S)
+    assert retry.args[2:] == (FRIDAY, 2)
+    # The retry, once the backfill is done, closes Friday.
+    monkeypatch.setattr(scheduler, "today", lambda: FRIDAY + timedelta(days=3))  # midnight passed
+    retry.func(*retry.args)
+    assert [(r.target_to, r.status) for r in reversed(latest_runs(committed_engine))] == [
+        (FRIDAY, "skipped"),
+        (FRIDAY, "success"),
+    ]
+
+
+def test_the_retries_stop_at_the_limit(ctx: JobContext, committed_engine: Engine) -> None:
+    retried: list[tuple[date, int]] = []
+    with locked(committed_engine) as (got, _conn):
+        assert got
+        scheduler.daily_close_job(
+            ctx, lambda d, n: retried.append((d, n)), FRIDAY, scheduler.RETRY_LIMIT - 1
+        )
+        scheduler.daily_close_job(
+            ctx, lambda d, n: retried.append((d, n)), FRIDAY, scheduler.RETRY_LIMIT
+        )
+
+    assert retried == [(FRIDAY, scheduler.RETRY_LIMIT)]
