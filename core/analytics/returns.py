@@ -147,11 +147,21 @@ def carried_closes(closes: Table, days: Sequence[date], asset_ids: np.ndarray) -
     ``closes`` has columns asset_id, date, close and should include each asset's last close
     before ``days[0]`` so it can be carried into the window. NaN where no close is known yet.
     """
+    return carried_closes_and_days(closes, days, asset_ids)[0]
+
+
+def carried_closes_and_days(
+    closes: Table, days: Sequence[date], asset_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`carried_closes` and, beside it, the date each carried close is from
+    (datetime64[D], NaT where none): :func:`portfolio_series` values a lot at its buy price
+    until a close from its buy date or later exists."""
     wanted = np.array([np.datetime64(d, "D") for d in days], dtype="datetime64[D]")
     result = np.full((len(wanted), len(asset_ids)), np.nan)
+    from_day = np.full((len(wanted), len(asset_ids)), np.datetime64("NaT"), dtype="datetime64[D]")
     ids = np.asarray(closes["asset_id"], dtype=np.int64)
     if len(ids) == 0 or len(wanted) == 0 or len(asset_ids) == 0:
-        return result
+        return result, from_day
     # Plain numpy rather than a pandas pivot: the daily close on a small book is mostly
     # fixed overhead, and this is exact (one row per close date, carried with an index).
     stamps = day_array(closes["date"])
@@ -171,10 +181,12 @@ def carried_closes(closes: Table, days: Sequence[date], asset_ids: np.ndarray) -
     filled_at = np.where(~np.isnan(wide), np.arange(len(close_days))[:, None], 0)
     np.maximum.accumulate(filled_at, axis=0, out=filled_at)
     carried = wide[filled_at, np.arange(len(asset_ids))[None, :]]
+    carried_day = np.where(np.isnan(carried), np.datetime64("NaT"), close_days[filled_at])
     # Each wanted day takes the last close date on or before it; none yet stays NaN.
     at = np.searchsorted(close_days, wanted, side="right") - 1
     result[at >= 0] = carried[at[at >= 0]]
-    return result
+    from_day[at >= 0] = carried_day[at[at >= 0]]
+    return result, from_day
 
 
 def _per_client(values: np.ndarray, book: Book) -> np.ndarray:
@@ -190,10 +202,14 @@ def portfolio_series(
     days: Sequence[date],
     state: SeriesState,
     rates: np.ndarray | None = None,
+    close_days: np.ndarray | None = None,
 ) -> tuple[Columns, SeriesState]:
     """Every client's MV, net flow, daily return and cumulative TWR on each of ``days``.
 
-    ``closes`` is :func:`carried_closes` for ``days``; ``state`` says where the series stood
+    ``closes`` is :func:`carried_closes` for ``days``, and ``close_days`` (optional) the date
+    each of those closes is from (:func:`carried_closes_and_days`): a lot whose asset's
+    latest close is older than its buy date is valued at its buy price, not at a price from
+    before it was bought. ``state`` says where the series stood
     the day before ``days[0]`` (:meth:`SeriesState.empty` to start from nothing); ``rates``
     is a days x currencies matrix of reais per unit, the columns ``book.lot_fx`` points at
     (None when every lot is in reais). Returns
@@ -205,7 +221,11 @@ def portfolio_series(
         return _empty_frame(), state
     held = book.buy_date[None, :] <= day_array[:, None]  # (D, n)
     prices = closes[:, book.lot_asset]  # (D, n)
-    unit_value = np.where(np.isnan(prices), book.buy_price[None, :], prices)
+    before_buy = np.isnan(prices)
+    if close_days is not None:
+        # NaT compares False: a missing close is already covered by the NaN above.
+        before_buy |= close_days[:, book.lot_asset] < book.buy_date[None, :]
+    unit_value = np.where(before_buy, book.buy_price[None, :], prices)
     unit_value = unit_value * _lot_rates(book, rates, len(day_array))
     market_value = _per_client(np.where(held, unit_value * book.quantity, 0.0), book)
     # What a day hands to the next is what daily_returns stores (and a resumed run reads).

@@ -39,7 +39,7 @@ from core.analytics.returns import (
     Columns,
     SeriesState,
     book_from_lots,
-    carried_closes,
+    carried_closes_and_days,
     client_metrics,
     portfolio_series,
     positions_in,
@@ -289,13 +289,19 @@ def recompute(
     fetched_by_day: dict[date, list[tuple[int, date, Decimal]]] = {}
     for (asset_id, day), price in fetched.items():
         fetched_by_day.setdefault(day, []).append((asset_id, day, price))
-    matrix = carried_closes(all_closes, days, book.asset_ids)  # days x assets, built once
+    # days x assets, built once, with the date each carried close is from
+    matrix, close_days = carried_closes_and_days(all_closes, days, book.asset_ids)
     rates = rates_on(days)  # days x currencies (None: every lot is in reais)
     for offset in range(0, len(days), CHUNK_DAYS):
         chunk = days[offset : offset + CHUNK_DAYS]
         window = slice(offset, offset + CHUNK_DAYS)
         frame, state = portfolio_series(
-            book, matrix[window], chunk, state, None if rates is None else rates[window]
+            book,
+            matrix[window],
+            chunk,
+            state,
+            None if rates is None else rates[window],
+            close_days[window],
         )
         metrics = client_metrics(book, state, chunk[-1]) if chunk[-1] == days[-1] else None
         rows = [row for day in chunk for row in fetched_by_day.get(day, [])]

@@ -24,6 +24,7 @@ from core.analytics.returns import (
     SeriesState,
     book_from_lots,
     carried_closes,
+    carried_closes_and_days,
     client_metrics,
     irr,
     portfolio_series,
@@ -52,10 +53,12 @@ def closes(*rows: tuple[int, date, float]) -> pd.DataFrame:
 def series(
     lot_rows: pd.DataFrame, close_rows: pd.DataFrame, days: Sequence[date]
 ) -> tuple[pd.DataFrame, SeriesState, Book]:
-    """The one-shot series of a book over ``days``, from nothing."""
+    """The one-shot series of a book over ``days``, from nothing, as the scheduler runs it."""
     book = book_from_lots(lot_rows)
-    matrix = carried_closes(close_rows, days, book.asset_ids)
-    columns, state = portfolio_series(book, matrix, days, SeriesState.empty(book))
+    matrix, close_days = carried_closes_and_days(close_rows, days, book.asset_ids)
+    columns, state = portfolio_series(
+        book, matrix, days, SeriesState.empty(book), close_days=close_days
+    )
     return pd.DataFrame(columns), state, book
 
 
@@ -385,8 +388,8 @@ def test_chunked_computation_carries_the_state_and_equals_one_shot() -> None:
         parts = []
         for start in range(0, len(days), size):
             chunk = days[start : start + size]
-            matrix = carried_closes(close_rows, chunk, book.asset_ids)
-            part, state = portfolio_series(book, matrix, chunk, state)
+            matrix, close_days = carried_closes_and_days(close_rows, chunk, book.asset_ids)
+            part, state = portfolio_series(book, matrix, chunk, state, close_days=close_days)
             parts.append(pd.DataFrame(part))
         # Each part is client-major; compare the rows in one (client, date) order.
         chunked = pd.concat(parts, ignore_index=True).sort_values(["client_id", "date"])
@@ -600,3 +603,33 @@ def test_client_metrics_irr_is_the_xirr_of_each_clients_own_flows(
             assert rate is None
         else:
             assert rate == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_lot_bought_after_its_latest_close_is_valued_at_its_buy_price() -> None:
+    # 10 bought at 30 on Wednesday the 25th; the last close, 40, is from Monday the 23rd
+    # (Tuesday's and Wednesday's have not arrived). Carrying 40 would be a fake +33.3 %.
+    # Wed: MV = 10 x 30 = 300 (the buy price), F = 300, r = 300 / (0 + 300) - 1 = 0.
+    # Thu: close 33, MV = 330, r = 330 / 300 - 1 = 0.1, TWR = 0.1.
+    frame, _, _ = series(
+        lots((1, 7, 10, 30, nov(25))),
+        closes((7, nov(23), 40.0), (7, nov(26), 33.0)),
+        [nov(25), nov(26)],
+    )
+
+    assert_rows(
+        rows_of(frame, 1),
+        [(nov(25), 300.0, 300.0, 0.0, 0.0), (nov(26), 330.0, 0.0, 0.1, 0.1)],
+    )
+
+
+def test_a_holder_from_before_keeps_the_carried_close_beside_a_new_lot() -> None:
+    # Client 1 bought 10 at 35 on the 20th; client 2 buys 10 at 30 on the 25th. The last
+    # close is 40 (the 23rd): client 1 is valued at 40 (400), client 2 at its price (300).
+    frame, _, _ = series(
+        lots((1, 7, 10, 35, nov(20)), (2, 7, 10, 30, nov(25))),
+        closes((7, nov(20), 35.0), (7, nov(23), 40.0)),
+        [nov(25)],
+    )
+
+    assert rows_of(frame, 1)[0][1] == 400.0
+    assert rows_of(frame, 2)[0][1] == 300.0
