@@ -925,3 +925,24 @@ def test_refresh_quotes_asks_upstream_once_per_100_tickers_every_time(
     assert {s: q.price for s, q in read.quotes.items()} == {
         s: second.quotes[s].price for s in symbols[:120]
     }
+
+
+def test_a_lot_bought_on_a_day_without_its_close_yet_is_valued_at_its_buy_price(
+    committed_engine: Engine, demo: DemoMarketData, book: Book, admin: Principal
+) -> None:
+    wednesday = nov(25)
+    closing.backfill(committed_engine, demo, RANGE_START, wednesday, actor=SYSTEM)
+    # Carla buys ITUB4 on Thursday, far from Wednesday's close, and Thursday's ITUB4 close
+    # does not arrive: she is valued at what she paid, not at Wednesday's close.
+    add_lot(committed_engine, demo, admin, book.carla, "ITUB4.SA", "100", "10.00", THURSDAY)
+    late = FailingMarket(demo, {"ITUB4.SA": "no_data"})
+    closing.daily_close(committed_engine, late, THURSDAY, actor=SYSTEM)
+
+    [(_, _, value, flow, day_return, twr)] = [
+        r for r in daily(committed_engine, day=THURSDAY) if r[0] == book.carla
+    ]
+    assert (value, flow, day_return, twr) == (D("1000"), D("1000"), D("0"), D("0"))
+    # Friday's close arrives: valued at it from then on.
+    closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
+    [(_, _, value, *_rest)] = [r for r in daily(committed_engine, day=FRIDAY) if r[0] == book.carla]
+    assert value == 100 * close_of(demo, "ITUB4.SA", FRIDAY)
