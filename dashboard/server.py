@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from starlette.concurrency import run_in_threadpool  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import RedirectResponse, Response  # noqa: E402
@@ -37,12 +38,12 @@ SCRIPT = Path(__file__).resolve().parent / "streamlit_app.py"
 
 
 @lru_cache(maxsize=1)
-def _factory() -> object:
+def _factory() -> sessionmaker[Session]:
     return uow_factory(engine_for(resolve_database_url(get_settings())))
 
 
 def _uow() -> UnitOfWork:
-    return UnitOfWork(_factory())  # type: ignore[arg-type]
+    return UnitOfWork(_factory())
 
 
 def safe_next(target: str | None) -> str:

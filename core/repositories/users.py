@@ -31,11 +31,6 @@ class UserRepository:
         """Every user, by e-mail."""
         return list(self.session.scalars(select(User).order_by(func.lower(User.email))))
 
-    def active(self) -> list[User]:
-        """Users who may sign in."""
-        stmt = select(User).where(User.is_active).order_by(User.id)
-        return list(self.session.scalars(stmt))
-
     def count_active_admins(self) -> int:
         """How many active admins exist (the last one must not be demoted or deactivated)."""
         stmt = select(func.count()).select_from(User).where(User.is_active, User.role == "admin")

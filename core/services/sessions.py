@@ -59,7 +59,13 @@ def _key() -> bytes:
     settings = get_settings()
     if settings.cookie_key is not None:
         return settings.cookie_key.get_secret_value().encode()
-    return local_secret(Path(settings.home_dir) / "cookie_key").encode()
+    return _laptop_key(Path(settings.home_dir) / "cookie_key")
+
+
+@lru_cache(maxsize=4)
+def _laptop_key(path: Path) -> bytes:
+    """The development key, read once per process (every run digests a token)."""
+    return local_secret(path).encode()
 
 
 def digest(secret: str) -> str:

@@ -117,9 +117,3 @@ def verify_password(uow: UnitOfWork, email: str, password: str) -> UserOut | Non
         if not password_matches(user, password):
             return None
         return UserOut.model_validate(user)
-
-
-def active_users_with_hashes(uow: UnitOfWork) -> list[tuple[UserOut, str]]:
-    """Active users and their bcrypt hashes, to build the sign-in credentials."""
-    with uow:
-        return [(UserOut.model_validate(u), u.password_hash) for u in uow.users.active()]

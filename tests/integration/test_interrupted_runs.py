@@ -30,9 +30,12 @@ def nothing(report: RunReport, session: Session) -> None:
     """A run with no work."""
 
 
-def test_a_run_whose_connection_dies_is_recorded_failed_on_a_fresh_one(
+def test_a_run_whose_backend_is_killed_is_recorded_failed_and_frees_the_lock(
     committed_engine: Engine,
 ) -> None:
+    """A killed backend with the server still up: SQLAlchemy reconnects for the record (this
+    held before the fix too; the outage test below is the one a dead database needs)."""
+
     def killed(report: RunReport, session: Session) -> None:
         session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
 

@@ -16,7 +16,6 @@ from core.models import AuditEntry, User
 from core.schemas import UserOut
 from core.services.principal import Principal
 from core.services.users import (
-    active_users_with_hashes,
     change_role,
     create_user,
     list_users,
@@ -256,22 +255,6 @@ def test_reset_to_a_too_short_password_is_refused(make_uow: MakeUow, admin: Prin
 def test_reset_password_of_unknown_user_is_not_found(make_uow: MakeUow, admin: Principal) -> None:
     with pytest.raises(NotFound):
         reset_password(make_uow(), admin, 987654, NEW_PASSWORD)
-
-
-def test_active_users_with_hashes_lists_only_active_users(
-    make_uow: MakeUow, admin: Principal
-) -> None:
-    ana = new_user(make_uow, admin, "ana@example.com", role="admin")
-    bob = new_user(make_uow, admin, "bob@example.com")
-    gone = new_user(make_uow, admin, "gone@example.com")
-    set_active(make_uow(), admin, gone.id, active=False)
-
-    listed = active_users_with_hashes(make_uow())
-
-    assert [user.id for user, _ in listed] == [ana.id, bob.id]
-    for user, password_hash in listed:
-        assert password_hash == stored_hash(make_uow, user.id)
-        assert bcrypt.checkpw(PASSWORD.encode(), password_hash.encode())
 
 
 # --- read-only actors --------------------------------------------------------------------
