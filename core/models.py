@@ -305,6 +305,8 @@ class JobRun(Base):
     rows_written: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     triggered_by: Mapped[str | None] = mapped_column(String(254))
+    # What the run could not do, per ticker and per client (see RunReport.details).
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
 
 
 class AuditEntry(Base):
