@@ -19,7 +19,9 @@ NO_DATA = "no_data"
 RATE_LIMITED = "rate_limited"
 UNAVAILABLE = "unavailable"
 MALFORMED = "malformed"
-FAILURE_REASONS = (NOT_FOUND, NO_DATA, RATE_LIMITED, UNAVAILABLE, MALFORMED)
+INVALID = "invalid_value"  # a price beyond what prices.close holds (zero, negative, >= 10^12)
+NOT_FETCHED = "not_fetched"  # not asked before the fetch's deadline or its back-offs ran out
+FAILURE_REASONS = (NOT_FOUND, NO_DATA, RATE_LIMITED, UNAVAILABLE, MALFORMED, INVALID, NOT_FETCHED)
 
 MAX_BATCH = 100  # Yahoo rejects quote batches above ~100 symbols
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.=\-^]{0,23}$")
@@ -107,11 +109,17 @@ class QuoteBatch:
 
 @dataclass(slots=True)
 class HistoryBatch:
-    """Daily closes per ticker (trading days only), and the failed tickers."""
+    """Daily closes per ticker (trading days only), and the failed tickers.
+
+    ``failed`` maps a ticker to its reason code, ``details`` to what exactly went wrong when
+    there is more to say, and ``dropped`` counts the closes the source sent empty (a row
+    with a null close) for a ticker that was otherwise priced."""
 
     closes: dict[str, dict[date, Decimal]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     cache: dict[str, CacheInfo] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
 
 
 class MarketData(Protocol):
