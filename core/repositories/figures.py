@@ -326,6 +326,32 @@ def price_dates(session: Session, asset_ids: Sequence[int], start: date) -> dict
     return found
 
 
+def stored_closes(
+    session: Session, asset_ids: Sequence[int], start: date
+) -> dict[tuple[int, date], Decimal]:
+    """The stored closes on or after ``start`` of ``asset_ids``, by (asset_id, date): what a
+    re-asked close is compared with, to tell a revised close from a repeated one."""
+    with _driver(session).cursor(binary=True) as cursor:
+        rows = cursor.execute(
+            "SELECT asset_id, date, close FROM prices "
+            "WHERE asset_id = ANY(%s::int[]) AND date >= %s",
+            (list(asset_ids), start),
+        ).fetchall()
+    return {(int(asset_id), day): close for asset_id, day, close in rows}
+
+
+def client_names(session: Session, client_ids: Sequence[int]) -> dict[int, str]:
+    """The names of ``client_ids`` (a run names the clients whose figures it could not
+    store)."""
+    if not client_ids:
+        return {}
+    with _driver(session).cursor(binary=True) as cursor:
+        rows = cursor.execute(
+            "SELECT id, name FROM clients WHERE id = ANY(%s::int[])", (list(client_ids),)
+        ).fetchall()
+    return {int(client_id): str(name) for client_id, name in rows}
+
+
 def upsert_prices(session: Session, rows: Iterable[tuple[int, date, Decimal]]) -> int:
     """Insert or update market closes (asset_id, date, close) in one statement."""
     batch = list(rows)

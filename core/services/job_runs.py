@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
@@ -33,9 +35,39 @@ def lock_key(name: str) -> int:
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
+@dataclass(frozen=True, slots=True)
+class UnstoredClient:
+    """A client whose figures a run computed but could not store, from ``since`` on: one
+    value (``column``) is beyond what its column holds."""
+
+    client_id: int
+    name: str
+    since: date
+    column: str
+    value: float
+
+    def as_json(self) -> dict[str, Any]:
+        """The client as ``job_runs.details`` keeps it."""
+        return {
+            "id": self.client_id,
+            "name": self.name,
+            "since": self.since.isoformat(),
+            "column": self.column,
+            "value": self.value if math.isfinite(self.value) else str(self.value),
+        }
+
+
 @dataclass
 class RunReport:
-    """What a run did, filled in as it goes and stored when it ends."""
+    """What a run did, filled in as it goes and stored when it ends.
+
+    Besides the counts, what the run could not do is kept per ticker and per client
+    (stored in ``job_runs.details``): ``failed`` (ticker -> reason code) and
+    ``failed_details`` (ticker -> what exactly), ``missing`` (ticker -> trading days of
+    its market in the run's range left without a close), ``dropped`` (ticker -> closes the
+    source sent empty), ``revised`` (ticker -> days whose stored close changed upstream),
+    and ``unstored`` (clients whose figures could not be stored).
+    """
 
     job_name: str
     target_from: date | None = None
@@ -46,11 +78,39 @@ class RunReport:
     rows_written: int = 0
     error: str | None = None
     run_id: int | None = None
+    failed_details: dict[str, str] = field(default_factory=dict)
+    missing: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    revised: dict[str, list[date]] = field(default_factory=dict)
+    unstored: list[UnstoredClient] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True unless the run failed."""
         return self.status != JobStatus.FAILED
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether something the run should have done is missing: a ticker failed, a
+        trading day has no close, or a client's figures could not be stored (a run that
+        ends this way is partial, see :func:`outcome`)."""
+        return bool(self.failed or self.missing or self.dropped or self.unstored)
+
+    def details(self) -> dict[str, Any] | None:
+        """What the run could not do (and the revised closes), as ``job_runs.details``."""
+        found: dict[str, Any] = {
+            "failed": dict(sorted(self.failed.items())),
+            "failed_details": dict(sorted(self.failed_details.items())),
+            "missing_closes": dict(sorted(self.missing.items())),
+            "dropped_closes": dict(sorted(self.dropped.items())),
+            "revised_closes": {
+                symbol: [day.isoformat() for day in sorted(days)]
+                for symbol, days in sorted(self.revised.items())
+            },
+            "unstored_clients": [client.as_json() for client in self.unstored],
+        }
+        kept = {key: value for key, value in found.items() if value}
+        return kept or None
 
 
 class RunOut(BaseModel):
@@ -71,6 +131,7 @@ class RunOut(BaseModel):
     rows_written: int
     error: str | None
     triggered_by: str | None
+    details: dict[str, Any] | None = None
 
 
 @contextmanager
@@ -227,6 +288,7 @@ def finish_run(conn: Connection, report: RunReport) -> None:
             failed_tickers=sorted(report.failed) or None,
             rows_written=report.rows_written,
             error=report.error,
+            details=report.details(),
         )
     )
     conn.commit()

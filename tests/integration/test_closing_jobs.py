@@ -36,7 +36,7 @@ from core.market.port import HistoryBatch, QuoteBatch, SearchResult
 from core.models import JobStatus
 from core.redis_client import redis_for
 from core.repositories import figures
-from core.services import closing
+from core.services import closes, closing, recompute
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
 from core.services.job_runs import RunOut, RunReport, latest_runs, locked
@@ -277,7 +277,7 @@ def test_backfill_reports_progress_and_equals_daily_closes_run_day_by_day(
     book: Book,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(closing, "CHUNK_DAYS", 5)  # several chunks, so several progress calls
+    monkeypatch.setattr(recompute, "CHUNK_DAYS", 5)  # several chunks, so several progress calls
     seen: list[tuple[int, int]] = []
 
     report = closing.backfill(
@@ -360,7 +360,7 @@ def test_missing_closes_are_the_sessions_since_the_first_buy_without_a_close() -
     held = [HeldAsset(1, "PETR4.SA", HOLIDAY), HeldAsset(2, "SPY", HOLIDAY)]
     existing = {1: {date(2026, 11, 23), date(2026, 11, 25)}, 2: set()}
 
-    missing = closing.missing_closes(held, existing, date(2026, 11, 26))
+    missing = closes.missing_closes(held, existing, date(2026, 11, 26))
 
     # B3: 20th is a holiday; NYSE: open on the 20th, closed on Thanksgiving (26th).
     assert missing == {
@@ -427,7 +427,7 @@ def test_a_lot_change_during_a_run_stops_it_and_the_next_run_recomputes(
     admin: Principal,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(closing, "CHUNK_DAYS", 5)
+    monkeypatch.setattr(recompute, "CHUNK_DAYS", 5)
     changed: list[int] = []
 
     def change_a_lot_after_the_first_chunk(done: int, _total: int) -> None:
@@ -626,7 +626,7 @@ class OddClosesMarket(FailingMarket):
     [D("1E-9"), D("0"), D("NaN"), D("1E+13"), D("-3.5")],
     ids=["tiny", "0", "nan", "huge", "neg"],
 )
-def test_a_close_the_database_cannot_hold_is_a_missing_close_not_a_failed_run(
+def test_a_close_the_database_cannot_hold_fails_its_ticker_not_the_run(
     committed_engine: Engine, demo: DemoMarketData, book: Book, odd: Decimal
 ) -> None:
     closing.backfill(committed_engine, demo, RANGE_START, THURSDAY, actor=SYSTEM)
@@ -637,7 +637,8 @@ def test_a_close_the_database_cannot_hold_is_a_missing_close_not_a_failed_run(
     )
 
     assert report.status == JobStatus.PARTIAL
-    assert report.failed == {"ITUB4.SA": "no_data"}
+    assert report.failed == {"ITUB4.SA": "invalid_value"}
+    assert "outside what prices can hold" in report.failed_details["ITUB4.SA"]
     assert [r[0] for r in prices(committed_engine, since=FRIDAY)] == ["PETR4.SA", "VALE3.SA"]
     assert prices_with_fetch_time(committed_engine, "ITUB4.SA") == itub4_before
     assert {r[0] for r in daily(committed_engine, day=FRIDAY)} == {book.ana, book.bruno}
@@ -707,7 +708,7 @@ def test_an_exception_fails_the_run_with_its_text_and_writes_nothing_of_that_dat
         raise RuntimeError("metrics exploded")
 
     # The metrics are computed last, once the date's returns are.
-    monkeypatch.setattr(closing, "client_metrics", explode)
+    monkeypatch.setattr(recompute, "client_metrics", explode)
     report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.FAILED
