@@ -13,8 +13,10 @@ one verdict line, and its exit code says what is wrong:
 * ``4`` the database could not be read.
 
 (``2`` is a usage error or a configuration that Anka refuses, as in every ``jobs`` command.)
-A failure wins over overdue. A partial close (some tickers failed) counts as done and is
-reported on the verdict line.
+A failure wins over overdue. A run that priced none of the tickers it had to is failed (it
+writes nothing); a partial close (some tickers failed, closes missing, or a client's
+figures not stored) counts as done and is reported on the verdict line with its counts
+(docs/jobs.md).
 """
 
 from __future__ import annotations
@@ -87,8 +89,23 @@ class Health:
                 f" through {through}"
             )
         partial = self.last is not None and self.last.status == JobStatus.PARTIAL
-        note = f" (last run #{self.last.id} was partial)" if partial and self.last else ""
+        note = f" (last run #{self.last.id} was partial: {_gaps(self.last)})" if partial else ""
         return f"daily close OK: closes stored through {through}{note}"
+
+
+def _gaps(run: RunOut | None) -> str:
+    """What a partial run left undone, counted: ``1 ticker failed, 6 closes missing``."""
+    if run is None:
+        return ""
+    details = run.details or {}
+    parts = [f"{run.tickers_failed} ticker(s) failed"] if run.tickers_failed else []
+    missing = sum((details.get("missing_closes") or {}).values())
+    if missing:
+        parts.append(f"{missing} close(s) missing")
+    unstored = len(details.get("unstored_clients") or [])
+    if unstored:
+        parts.append(f"{unstored} client(s) whose figures could not be stored")
+    return ", ".join(parts) or "see the run"
 
 
 def assess(engine: Engine, moment: datetime, grace: timedelta = DEFAULT_GRACE) -> Health:

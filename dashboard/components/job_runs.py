@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -78,6 +79,41 @@ def error_text(run: RunOut, t: Translator) -> str:
     return run.error or ""
 
 
+def _plain(text: str) -> str:
+    return text
+
+
+def _counted(counts: dict[str, int], escape: Callable[[str], str]) -> tuple[int, str]:
+    listed = ", ".join(f"{escape(s)} ({n})" for s, n in sorted(counts.items()))
+    return sum(counts.values()), listed
+
+
+def details_lines(
+    details: dict[str, Any] | None, t: Translator, escape: Callable[[str], str] = _plain
+) -> list[str]:
+    """What a run could not do, as sentences (``job_runs.details``): closes missing or
+    sent empty per ticker, closes revised upstream, and the clients whose figures could not
+    be stored. Tickers and names go through ``escape`` (Markdown callers pass
+    :func:`~dashboard.components.markdown.escape_markdown`: a name is stored text)."""
+    if not details:
+        return []
+    lines = []
+    for key, label in (("missing_closes", "missing"), ("dropped_closes", "dropped")):
+        if details.get(key):
+            count, tickers = _counted(details[key], escape)
+            lines.append(t(f"jobs.detail.{label}", count=count, tickers=tickers))
+    if details.get("revised_closes"):
+        revised = {s: len(days) for s, days in details["revised_closes"].items()}
+        lines.append(t("jobs.detail.revised", tickers=_counted(revised, escape)[1]))
+    if details.get("unstored_clients"):
+        clients = ", ".join(
+            f"{escape(str(c.get('name') or '#' + str(c.get('id'))))} ({c.get('column')})"
+            for c in details["unstored_clients"]
+        )
+        lines.append(t("jobs.detail.unstored", clients=clients))
+    return lines
+
+
 def runs_frame(runs: Sequence[RunOut], t: Translator, *, compact: bool = False) -> pd.DataFrame:
     """The runs, newest first; ``compact`` keeps job, dates, status and finish time."""
     records = []
@@ -92,6 +128,7 @@ def runs_frame(runs: Sequence[RunOut], t: Translator, *, compact: bool = False) 
             t("jobs.col.failed"): failed_text(run.tickers_failed, run.failed_tickers),
             t("jobs.col.rows"): run.rows_written,
             t("jobs.col.error"): error_text(run, t),
+            t("jobs.col.details"): " · ".join(details_lines(run.details, t)),
             t("jobs.col.by"): run.triggered_by or "",
         }
         if compact:
@@ -124,6 +161,8 @@ def report_messages(report: RunReport, t: Translator) -> list[Message]:
             for s, r in sorted(report.failed.items())
         )
         messages.append(("warning", t("jobs.failed_tickers", tickers=tickers)))
+    lines = details_lines(report.details(), t, escape_markdown)
+    messages.extend(("warning", line) for line in lines)
     if report.status == JobStatus.FAILED:
         messages.append(("error", t("jobs.run_failed")))
     return messages

@@ -125,7 +125,10 @@ def test_healthy_prints_the_runs_and_exits_0(
     ]
     assert lines[2].split()[7:9] == ["2/1", "80"]
     assert lines[3].split()[:2] == ["gap-repair", "-"]
-    assert lines[-1] == "daily close OK: closes stored through 2026-11-27 (last run #3 was partial)"
+    assert lines[-1] == (
+        "daily close OK: closes stored through 2026-11-27"
+        " (last run #3 was partial: 1 ticker(s) failed)"
+    )
 
 
 def test_last_daily_close_failed_exits_1_with_its_error_redacted(

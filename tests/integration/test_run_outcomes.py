@@ -228,6 +228,9 @@ def test_a_client_whose_value_overflows_is_named_and_everyone_else_is_written(
     assert again.status == JobStatus.PARTIAL
     assert [c.client_id for c in again.unstored] == [book.carla]
     assert {r[0] for r in daily(committed_engine, day=FRIDAY)} == {book.ana, book.bruno}
+    verdict = status.assess(committed_engine, CLOCK)
+    assert verdict.code == status.HEALTHY
+    assert verdict.message.endswith("partial: 1 client(s) whose figures could not be stored)")
 
 
 def test_a_client_whose_return_overflows_is_isolated(

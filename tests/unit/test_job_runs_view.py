@@ -194,3 +194,49 @@ def test_no_ages_count_as_just_fetched() -> None:
         fresh = quotes_freshness(infos, NOW, 5)
         assert fresh.updated_at == NOW
         assert fresh.stale is False
+
+
+def test_what_a_partial_run_could_not_do_is_spelled_out_and_names_are_text() -> None:
+    from core.services.job_runs import UnstoredClient
+
+    report = RunReport(
+        "backfill",
+        date(2025, 3, 3),
+        date(2025, 3, 31),
+        JobStatus.PARTIAL,
+        tickers_ok=3,
+        missing={"PETR4.SA": 6, "VALE3.SA": 1},
+        dropped={"PETR4.SA": 2},
+        revised={"ITUB4.SA": [date(2025, 3, 26)]},
+        unstored=[UnstoredClient(7, "**Eve** <b>", date(2025, 3, 3), "net_flow", 2e12)],
+    )
+
+    texts = [text for _level, text in report_messages(report, PT)]
+    petr4, vale3, itub4 = map(escape_markdown, ["PETR4.SA", "VALE3.SA", "ITUB4.SA"])
+
+    assert f"7 fechamento(s) faltando: {petr4} (6), {vale3} (1)" in texts
+    assert f"2 fechamento(s) vieram vazios da fonte: {petr4} (2)" in texts
+    assert f"fechamento(s) revisto(s) na fonte e regravado(s): {itub4} (1)" in texts
+    assert any(f"{escape_markdown('**Eve** <b>')} (net_flow)" in x for x in texts)
+    frame = runs_frame([run_out(report)], EN)
+    assert "figures not stored" in frame["What is missing"][0]
+
+
+def run_out(report: RunReport) -> RunOut:
+    now = datetime(2025, 3, 31, 22, tzinfo=UTC)
+    return RunOut(
+        id=1,
+        job_name=report.job_name,
+        target_from=report.target_from,
+        target_to=report.target_to,
+        started_at=now,
+        finished_at=now,
+        status=report.status,
+        tickers_ok=report.tickers_ok,
+        tickers_failed=len(report.failed),
+        failed_tickers=None,
+        rows_written=report.rows_written,
+        error=None,
+        triggered_by="cli",
+        details=report.details(),
+    )
