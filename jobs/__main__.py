@@ -47,6 +47,17 @@ def _print(report: RunReport) -> int:
         f"{report.job_name}: {report.status} · tickers ok {report.tickers_ok} · failed {failed}"
         f" · rows written {report.rows_written}" + (f" · {report.error}" if report.error else "")
     )
+    for symbol, detail in sorted(report.failed_details.items()):
+        print(f"  {symbol}: {detail}")
+    for symbol, count in sorted(report.missing.items()):
+        print(f"  {symbol}: {count} trading day(s) without a close")
+    for symbol, days in sorted(report.revised.items()):
+        print(f"  {symbol}: revised upstream on {', '.join(d.isoformat() for d in days)}")
+    for client in report.unstored:
+        print(
+            f"  client #{client.client_id} ({client.name!r}): figures not stored from"
+            f" {client.since.isoformat()}, {client.column} {client.value:.6g} does not fit"
+        )
     return 0 if report.status in (JobStatus.SUCCESS, JobStatus.PARTIAL) else 1
 
 

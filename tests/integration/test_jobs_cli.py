@@ -33,7 +33,14 @@ from core.models import JobStatus
 from core.redis_client import redis_for
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
-from core.services.job_runs import LIVE_QUOTES_LOCK, Leadership, latest_runs, locked
+from core.services.job_runs import (
+    LIVE_QUOTES_LOCK,
+    Leadership,
+    RunReport,
+    UnstoredClient,
+    latest_runs,
+    locked,
+)
 from core.services.principal import Principal
 from jobs import runtime, scheduler
 from jobs.runtime import MARKET_TZ, JobContext
@@ -417,3 +424,27 @@ def test_the_retries_stop_at_the_limit(ctx: JobContext, committed_engine: Engine
         )
 
     assert retried == [(FRIDAY, scheduler.RETRY_LIMIT)]
+
+
+def test_the_printed_outcome_names_what_the_run_could_not_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = RunReport(
+        "backfill",
+        status=JobStatus.PARTIAL,
+        tickers_ok=2,
+        failed={"ITUB4.SA": "invalid_value"},
+        failed_details={"ITUB4.SA": "1 close(s) outside what prices can hold"},
+        missing={"PETR4.SA": 6},
+        revised={"VALE3.SA": [date(2026, 11, 25)]},
+        unstored=[UnstoredClient(3, "Carla", date(2026, 11, 3), "net_flow", 2e12)],
+    )
+
+    assert cli._print(report) == 0
+
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "  ITUB4.SA: 1 close(s) outside what prices can hold",
+        "  PETR4.SA: 6 trading day(s) without a close",
+        "  VALE3.SA: revised upstream on 2026-11-25",
+        "  client #3 ('Carla'): figures not stored from 2026-11-03, net_flow 2e+12 does not fit",
+    ]
