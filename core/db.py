@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.repositories.assets import AllocationRepository, AssetRepository
 from core.repositories.audit import AuditRepository
 from core.repositories.clients import ClientRepository
+from core.repositories.latest_quotes import LatestQuoteRepository
 from core.repositories.sessions import SessionRepository
 from core.repositories.users import UserRepository
 
@@ -63,6 +64,7 @@ class UnitOfWork:
     assets: AssetRepository
     allocations: AllocationRepository
     sessions: SessionRepository
+    latest_quotes: LatestQuoteRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -83,6 +85,7 @@ class UnitOfWork:
         self.assets = AssetRepository(self._session)
         self.allocations = AllocationRepository(self._session)
         self.sessions = SessionRepository(self._session)
+        self.latest_quotes = LatestQuoteRepository(self._session)
         return self
 
     def __exit__(

@@ -329,3 +329,28 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(64), nullable=False)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class LatestQuote(Base):
+    """The live poller's latest good quote of a ticker, in the ticker's currency.
+
+    Redis is the live-quote channel; this table is the copy that outlives it: while Redis is
+    down, dashboards show these rows (with their age) instead of asking the market-data
+    source once per open page. One row per ticker, replaced by each successful poll and never
+    by a failed one. ``fetched_at`` is when the poller got the answer; ``source`` the adapter
+    (``yahoo`` or ``demo``) it came from.
+    """
+
+    __tablename__ = "latest_quotes"
+    __table_args__ = (
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("symbol = upper(symbol) AND char_length(symbol) >= 1", name="symbol"),
+    )
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    price: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    previous_close: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(8))
+    market_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)

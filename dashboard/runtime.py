@@ -22,6 +22,7 @@ from core.i18n import Translator
 from core.logging_setup import configure, secrets_from
 from core.market.cache import CachedMarketData
 from core.market.factory import build_market_data
+from core.market.shared_quotes import SharedQuotes
 from core.redis_client import redis_for
 from core.services.principal import Principal
 
@@ -99,14 +100,22 @@ def show_flash() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _market(market_data: str, redis_url: str, ttl_s: int, home_dir: str) -> CachedMarketData:
-    return build_market_data(get_settings(), redis_for(redis_url))
+def _market(
+    market_data: str, redis_url: str, ttl_s: int, home_dir: str, db_url: str
+) -> CachedMarketData:
+    factory = _session_factory(db_url)
+    shared = SharedQuotes(lambda: UnitOfWork(factory), ttl_s=ttl_s)
+    return build_market_data(get_settings(), redis_for(redis_url), shared=shared)
 
 
 def market() -> CachedMarketData:
-    """The configured market data behind the Redis cache (one per server process)."""
+    """The configured market data behind the Redis cache (one per server process).
+
+    Its quotes never come from the source once per page while Redis is down: they come from
+    what the live poller last stored in PostgreSQL (:mod:`core.market.shared_quotes`).
+    """
     s = get_settings()
-    return _market(s.market_data, resolve_redis_url(s), s.cache_ttl_s, s.home_dir)
+    return _market(s.market_data, resolve_redis_url(s), s.cache_ttl_s, s.home_dir, database_url())
 
 
 def redis() -> Redis:

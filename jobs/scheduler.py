@@ -4,7 +4,8 @@
   setting for it), after the B3 close; B3 holidays are skipped by the job itself (exchange
   calendar);
 * live quotes every ``ANKA_LIVE_INTERVAL_S`` while the B3 is open (always with demo data):
-  one batched quote call for every held ticker, written to Redis for the dashboards;
+  one batched quote call for every held ticker, written to Redis for the dashboards, and to
+  PostgreSQL (``latest_quotes``) for when Redis is down;
 * gap repair at start and daily at 07:00.
 
 Jobs never overlap themselves (``max_instances=1``, coalesced), and the figure-writing ones
@@ -24,6 +25,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from core import calendars
+from core.db import UnitOfWork, uow_factory
+from core.market.shared_quotes import SharedQuotes
 from core.services import closing
 from core.services.job_runs import LIVE_QUOTES_LOCK, LOCK_TAKEN, Leadership
 from core.services.principal import SYSTEM
@@ -88,7 +91,9 @@ def gap_repair_job(ctx: JobContext) -> None:
 
 def live_quotes_job(ctx: JobContext, poller: Leadership) -> None:
     """One batched quote call for every held ticker, while the market is open, from the one
-    scheduler that holds the live-quotes lock (``poller``): one poller whatever runs."""
+    scheduler that holds the live-quotes lock (``poller``): one poller whatever runs. The
+    answers go to Redis and to ``latest_quotes`` in PostgreSQL (what dashboards show while
+    Redis is down)."""
     demo = ctx.settings.market_data == "demo"
     if not demo and not calendars.is_open_at(datetime.now(UTC)):
         return
@@ -99,6 +104,10 @@ def live_quotes_job(ctx: JobContext, poller: Leadership) -> None:
         batch = ctx.market.refresh_quotes(symbols)
         if batch.failed:
             log.warning("live quotes failed for %s", sorted(batch.failed))
+        # The copy dashboards read while Redis is down (one statement; a database error is
+        # logged, and a failed ticker keeps its previous row).
+        factory = uow_factory(ctx.engine)
+        SharedQuotes(lambda: UnitOfWork(factory), ttl_s=ctx.settings.cache_ttl_s).store(batch)
 
 
 def build(

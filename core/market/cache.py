@@ -6,6 +6,14 @@ value is served, marked stale. Quotes and history for many tickers are read with
 and written with one pipeline. Each answer carries its cache facts (hit, miss, stale or
 bypass, key, remaining TTL) for the UI. When Redis is down the cache steps aside: calls pass
 straight through and the logs say so; the page never fails because of Redis.
+
+Quotes are the exception for a stack built with ``shared=`` (the dashboard's): with Redis
+down, :meth:`CachedMarketData.quotes` answers from the poller's copy in PostgreSQL
+(:mod:`core.market.shared_quotes`) and never from the source, so open pages do not each poll
+Yahoo; a ticker nobody polled is failed as ``unavailable``. With Redis up, a ticker the
+source fails for and Redis has no stale copy of is also looked up there. A user's one-off
+action (checking a ticker nobody holds yet) uses :func:`one_off_quotes`, which may still ask
+the source once with Redis down.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import redis
@@ -36,6 +44,15 @@ log = logging.getLogger(__name__)
 
 STALE_KEEP_S = 7 * 24 * 3600  # how long an expired value stays available as a fallback
 PREFIX = "anka:md"
+
+
+class SharedQuoteStore(Protocol):
+    """Where the live poller's latest quotes outlive Redis (see
+    :class:`core.market.shared_quotes.SharedQuotes`)."""
+
+    def latest(self, symbols: list[str], source: str) -> QuoteBatch:
+        """The stored quotes of ``symbols`` from ``source``; the others failed."""
+        ...
 
 
 def _quote_to_json(quote: Quote) -> dict[str, Any]:
@@ -78,12 +95,14 @@ class CachedMarketData:
         *,
         ttl_s: int = 3600,
         clock: Callable[[], float] = time.time,
+        shared: SharedQuoteStore | None = None,
     ) -> None:
         self.inner = inner
         self.name = inner.name
         self.client = client
         self.ttl_s = ttl_s
         self._clock = clock
+        self.shared = shared
         self.available = True
 
     # -- envelope helpers -----------------------------------------------------------------
@@ -157,10 +176,28 @@ class CachedMarketData:
         return SearchResult(result.matches, self._info("miss", key, None))
 
     def quotes(self, symbols: list[str]) -> QuoteBatch:
-        """Quotes from the cache where fresh; one upstream batch for the rest; stale fallback."""
+        """Quotes from the cache where fresh; one upstream batch for the rest; stale fallback.
+
+        With a shared store and Redis down: the poller's stored quotes, never the source
+        (every open page would ask it on every refresh). With Redis up, a ticker the source
+        failed for and that Redis has no stale copy of is looked up in the store too.
+        """
+        return self._quotes(symbols, upstream_when_down=self.shared is None)
+
+    def lookup_quotes(self, symbols: list[str]) -> QuoteBatch:
+        """Quotes for a user's one-off action (checking tickers nobody holds yet, as adding a
+        lot or importing a file does): like :meth:`quotes`, but with Redis down the source is
+        asked, once per action. Such a ticker has no polled quote to read, and the action
+        needs the source's facts (first trading day, name), not only a price."""
+        return self._quotes(symbols, upstream_when_down=True)
+
+    def _quotes(self, symbols: list[str], *, upstream_when_down: bool) -> QuoteBatch:
         wanted = list(dict.fromkeys(symbols))
         keys = [self.key("quote", s) for s in wanted]
         envelopes = dict(zip(wanted, self._read(keys), strict=True))
+        if wanted and not self.available and not upstream_when_down:
+            assert self.shared is not None
+            return self.shared.latest(wanted, self.inner.name)
         batch = QuoteBatch()
         missing = []
         for symbol, key in zip(wanted, keys, strict=True):
@@ -173,7 +210,20 @@ class CachedMarketData:
                 missing.append(symbol)
         if not missing:
             return batch
-        return self._fetch_quotes(missing, envelopes, batch)
+        batch = self._fetch_quotes(missing, envelopes, batch)
+        if batch.failed and not upstream_when_down and self.available:
+            self._from_shared(batch)  # not for a one-off check: it needs the source's facts
+        return batch
+
+    def _from_shared(self, batch: QuoteBatch) -> None:
+        """Fill the tickers the source failed for (and Redis had no stale copy of) from the
+        shared store; the others keep the source's reason."""
+        assert self.shared is not None
+        stored = self.shared.latest(list(batch.failed), self.inner.name)
+        for symbol, quote in stored.quotes.items():
+            del batch.failed[symbol]
+            batch.quotes[symbol] = quote
+            batch.cache[symbol] = stored.cache[symbol]
 
     def refresh_quotes(self, symbols: list[str]) -> QuoteBatch:
         """Ask upstream for every symbol now and store the answers (the live poller's call:
@@ -232,6 +282,9 @@ class CachedMarketData:
         for symbol, closes in fetched.closes.items():
             batch.closes[symbol] = closes
             batch.cache[symbol] = self._info("miss", self.key("history", symbol, span), None)
+        # What the source said about this fetch passes through: the empty closes of a fresh
+        # answer (the cache keeps closes only, so a hit has none) and why a ticker failed.
+        batch.dropped.update({s: n for s, n in fetched.dropped.items() if s in fetched.closes})
         for symbol, reason in fetched.failed.items():
             envelope = envelopes.get(symbol)
             if envelope is not None:
@@ -241,8 +294,19 @@ class CachedMarketData:
                 )
             else:
                 batch.failed[symbol] = reason
+                if symbol in fetched.details:
+                    batch.details[symbol] = fetched.details[symbol]
         return batch
 
 
 def _closes_from_json(data: dict[str, str]) -> dict[date, Decimal]:
     return {date.fromisoformat(d): Decimal(p) for d, p in data.items()}
+
+
+def one_off_quotes(market: MarketData, symbols: list[str]) -> QuoteBatch:
+    """Quotes for a user's one-off action on ``market``: :meth:`CachedMarketData.lookup_quotes`
+    for the cached stack (the source may be asked once even with Redis down), plain
+    ``quotes`` for a bare adapter."""
+    if isinstance(market, CachedMarketData):
+        return market.lookup_quotes(symbols)
+    return market.quotes(symbols)

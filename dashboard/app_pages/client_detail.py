@@ -164,9 +164,10 @@ def _live(client_id: int) -> None:
     if in_reais:
         st.markdown(in_reais)
     st.dataframe(allocations_frame(view.rows, t), hide_index=True, width="stretch")
-    freshness_caption(
-        quotes_freshness(view.cache.values(), datetime.now(UTC), interval_s), interval_s, t
-    )
+    if view.cache:  # no quote on screen (none could be had): no update time to show
+        freshness_caption(
+            quotes_freshness(view.cache.values(), datetime.now(UTC), interval_s), interval_s, t
+        )
     cache_caption(view.cache.values(), t)
 
 

@@ -30,6 +30,10 @@ def cache_caption(infos: Iterable[CacheInfo], t: Translator) -> None:
     if any(info.status == "bypass" for info in infos):
         st.caption(f":orange[{t('market.cache.bypass')}]")
         return
+    if any(info.status == "shared" for info in infos):
+        # Redis is down: the quotes are the poller's last ones, stored in PostgreSQL.
+        st.caption(f":orange[{t('market.cache.shared')}]")
+        return
     statuses = sorted({info.status for info in infos})
     first = infos[0]
     ttl = "—" if first.ttl_s is None else f"{first.ttl_s} s"
@@ -53,7 +57,8 @@ def quotes_freshness(infos: Iterable[CacheInfo], now: datetime, interval_s: floa
 
     They are late when that age is above two live intervals (the poller missed at least one
     round), or when any was served stale because the source failed. Answers with no age
-    (fetched just now, or Redis bypassed) count as fresh.
+    (fetched just now, or Redis bypassed) count as fresh. With Redis down the quotes come
+    from PostgreSQL (status ``shared``), aged from the poll that stored them.
     """
     infos = list(infos)
     ages = [info.age_s for info in infos if info.age_s is not None]

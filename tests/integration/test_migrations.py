@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -26,13 +27,14 @@ EXPECTED_TABLES = {
     "clients",
     "daily_returns",
     "job_runs",
+    "latest_quotes",
     "portfolio_metrics",
     "prices",
     "sign_in_failures",
     "user_sessions",
     "users",
 }
-HEAD = "0005"
+HEAD = "0007"
 ANKA_FUNCTIONS = {
     "anka_fold",
     "anka_valid_document",
@@ -162,7 +164,11 @@ def test_sessions_go_with_their_user_from_0005_and_both_tables_go_back(
     migrate_down(empty_database_url, "0004")
 
     assert version(fresh_engine) == "0004"
-    assert tables(fresh_engine) == EXPECTED_TABLES - {"user_sessions", "sign_in_failures"}
+    assert tables(fresh_engine) == EXPECTED_TABLES - {
+        "user_sessions",
+        "sign_in_failures",
+        "latest_quotes",  # 0007
+    }
 
 
 def test_closes_go_with_their_asset_from_0004_and_the_foreign_key_returns_going_back(
@@ -202,6 +208,33 @@ def test_closes_go_with_their_asset_from_0004_and_the_foreign_key_returns_going_
         conn.execute(
             text("INSERT INTO prices (asset_id, date, close, source) VALUES (999, now(), 1, 'x')")
         )
+
+
+def test_latest_quotes_from_0007_refuse_bad_rows_and_go_back_to_0006(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    insert = text(
+        "INSERT INTO latest_quotes (symbol, price, previous_close, currency, market_time, "
+        "fetched_at, source) VALUES (:symbol, :price, 30.1, 'BRL', now(), now(), 'yahoo')"
+    )
+    migrate(empty_database_url, "head")
+    with fresh_engine.begin() as conn:
+        conn.execute(insert, {"symbol": "PETR4.SA", "price": "30.12345678"})
+        assert conn.execute(text("SELECT price FROM latest_quotes")).scalar_one() == Decimal(
+            "30.12345678"
+        )
+    for symbol, price in (("PETR4.SA", "31"), ("VALE3.SA", "0"), ("vale3.sa", "60")):
+        with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
+            conn.execute(insert, {"symbol": symbol, "price": price})  # one row per ticker
+
+    migrate_down(empty_database_url, "0006")
+    assert version(fresh_engine) == "0006"
+    assert tables(fresh_engine) == EXPECTED_TABLES - {"latest_quotes"}
+
+    migrate(empty_database_url, "head")
+    assert version(fresh_engine) == HEAD
+    with fresh_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM latest_quotes")).scalar_one() == 0
 
 
 def test_migrated_schema_matches_the_models(empty_database_url: str, fresh_engine: Engine) -> None:
