@@ -25,10 +25,12 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from core import passwords
+from core.book_limits import MIN_BUY_PRICE, lot_cost_fits
 from core.documents import is_valid_document, normalize_document
 from core.errors import ValidationFailed
 
@@ -389,6 +391,14 @@ def _locale_number(text: str) -> str:
     return cleaned
 
 
+def _buy_price(value: Decimal) -> Decimal:
+    """Refuse a buy price below :data:`core.book_limits.MIN_BUY_PRICE`: a return is the
+    price now over the buy price, and one near zero overflows the stored returns."""
+    if value < MIN_BUY_PRICE:
+        raise PydanticCustomError("validation.price_too_small", "buy price too small")
+    return value
+
+
 def _buy_date(value: date) -> date:
     if value > today_in_brazil():
         raise PydanticCustomError("validation.future_date", "in the future")
@@ -413,6 +423,7 @@ EARLIEST_DATE = date(1900, 1, 1)
 SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.=\-^]{0,23}$")
 MARKET_TZ = ZoneInfo("America/Sao_Paulo")
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
+BuyPrice = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_buy_price)]
 BuyDate = Annotated[date, AfterValidator(_buy_date)]
 Symbol = Annotated[
     str, BeforeValidator(lambda v: v if isinstance(v, str) else ""), AfterValidator(_symbol)
@@ -436,11 +447,27 @@ class AssetIn(_Input):
 
 
 class AllocationIn(_Input):
-    """A lot: quantity (fractions allowed) bought at a price on a date."""
+    """A lot: quantity (fractions allowed) bought at a price on a date.
+
+    Its cost, quantity × buy price in the asset's currency, must be below
+    :data:`core.book_limits.LOT_COST_LIMIT` (refused on ``buy_price``): the stored figures
+    could not hold a larger lot. The client's whole book is checked by the allocation
+    service, which knows the client's other lots.
+    """
 
     quantity: Amount
-    buy_price: Amount
+    buy_price: BuyPrice
     buy_date: BuyDate
+
+    @field_validator("buy_price")
+    @classmethod
+    def _cost_fits(cls, buy_price: Decimal, info: ValidationInfo) -> Decimal:
+        """Refuse a lot whose cost reaches the limit (quantity is validated first; when it
+        was refused, there is no cost to judge)."""
+        quantity = info.data.get("quantity")
+        if quantity is not None and not lot_cost_fits(quantity, buy_price):
+            raise PydanticCustomError("validation.lot_too_large", "lot cost too large")
+        return buy_price
 
 
 class AllocationOut(BaseModel):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.models import Allocation, Asset
-from core.repositories.ids import id_is
+from core.repositories.ids import holds, id_is
 
 
 class AssetRepository:
@@ -51,6 +54,35 @@ class AllocationRepository:
             .order_by(Asset.symbol, Allocation.buy_date, Allocation.id)
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt)]
+
+    def client_of(self, allocation_id: int) -> int | None:
+        """The id of the client holding this lot (None when there is no such lot), read
+        without loading or locking the lot, so a caller can lock the client first."""
+        stmt = select(Allocation.client_id).where(id_is(Allocation.id, allocation_id))
+        return self.session.scalars(stmt).one_or_none()
+
+    def invested_by_client(
+        self, client_ids: Iterable[int], *, excluding: int | None = None
+    ) -> dict[int, Decimal]:
+        """Each client's invested total: Σ quantity × buy price over the client's lots,
+        each in its asset's own currency (not converted), exactly (numeric arithmetic).
+
+        ``excluding`` leaves one lot out (the one being edited). A client without lots is
+        absent from the answer. Lock the clients first (:meth:`ClientRepository.lock_books`)
+        when the total decides whether a write may happen.
+        """
+        wanted = sorted({cid for cid in client_ids if holds(Allocation.client_id, cid)})
+        if not wanted:
+            return {}
+        cost = func.sum(Allocation.quantity * Allocation.buy_price)
+        stmt = (
+            select(Allocation.client_id, cost)
+            .where(Allocation.client_id.in_(wanted))
+            .group_by(Allocation.client_id)
+        )
+        if excluding is not None:
+            stmt = stmt.where(Allocation.id != excluding)
+        return {cid: Decimal(amount) for cid, amount in self.session.execute(stmt)}
 
     def add(self, allocation: Allocation) -> Allocation:
         """Insert and flush so the database checks its rules now."""

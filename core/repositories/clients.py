@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from core.models import Client
-from core.repositories.ids import id_is
+from core.repositories.ids import holds, id_is
 
 
 def escape_like(term: str) -> str:
@@ -27,6 +29,27 @@ class ClientRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).one_or_none()
+
+    def lock_books(self, client_ids: Iterable[int]) -> set[int]:
+        """Lock these clients' rows (``FOR NO KEY UPDATE``, in id order) until the
+        transaction ends, and return the ids that exist.
+
+        Whoever adds or changes a client's lots takes this lock before totalling the
+        client's book (:mod:`core.book_limits`), so two such transactions take turns and the
+        second one counts the first one's lots. It is weaker than ``FOR UPDATE``: it does
+        not block inserting a lot (whose foreign key takes ``FOR KEY SHARE``), only another
+        lock on the same book, an edit of the client or its deletion.
+        """
+        wanted = sorted({cid for cid in client_ids if holds(Client.id, cid)})
+        if not wanted:
+            return set()
+        stmt = (
+            select(Client.id)
+            .where(Client.id.in_(wanted))
+            .order_by(Client.id)
+            .with_for_update(key_share=True)
+        )
+        return set(self.session.scalars(stmt))
 
     def add(self, client: Client) -> Client:
         """Insert ``client`` and flush so constraints and defaults apply now."""

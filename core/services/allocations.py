@@ -7,19 +7,25 @@ A ticker is checked against market data the first time it is held, so an unknown
 mistyped ticker is refused instead of silently created; the asset takes its name, exchange,
 currency and first trading day from the search result and the quote. The buy date may not
 precede the asset's first trading day when that is known.
+
+A lot may not take its client's invested total (quantity × buy price summed over the
+client's lots, each in its asset's currency) to :data:`core.book_limits.CLIENT_INVESTED_LIMIT`:
+the stored figures could not hold that book. The client's row is locked while the total is
+counted, so two lots saved at once for one client are judged one after the other.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
+from core.book_limits import invested_fits, lot_cost, total
 from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
-from core.market.cache import one_off_quotes
 from core.market.port import MarketData, Quote
 from core.models import Allocation, Asset
 from core.repositories.figures import invalidate_client_figures
@@ -61,6 +67,35 @@ def check_first_trade(first_trade_date: date | None, lot: AllocationIn) -> None:
         )
 
 
+def check_client_invested(
+    uow: UnitOfWork,
+    client_id: int,
+    lot: AllocationIn,
+    *,
+    replacing: Allocation | None = None,
+) -> None:
+    """Refuse (on ``buy_price``) a lot that would take its client's invested total to the
+    limit (:mod:`core.book_limits`), counting the client's stored lots through the
+    repository; ``replacing`` is the stored lot an edit changes (left out of the count).
+
+    An edit that does not raise the total is accepted even over the limit, so a book
+    stored before the limit existed can be brought down. Lock the client first
+    (:meth:`core.repositories.clients.ClientRepository.lock_books`) when the answer
+    decides a write.
+    """
+    excluding = replacing.id if replacing is not None else None
+    stored = uow.allocations.invested_by_client([client_id], excluding=excluding)
+    others = stored.get(client_id, Decimal(0))
+    after = total((others, lot_cost(lot.quantity, lot.buy_price)))
+    if invested_fits(after):
+        return
+    if replacing is not None:
+        before = total((others, lot_cost(replacing.quantity, replacing.buy_price)))
+        if after <= before:
+            return
+    raise ValidationFailed.single("buy_price", "validation.client_invested_too_large")
+
+
 def verify_new_symbols(
     market: MarketData, symbols: list[str]
 ) -> tuple[dict[str, Quote], dict[str, tuple[str, dict[str, Any]]]]:
@@ -69,13 +104,10 @@ def verify_new_symbols(
     Returns the quotes of the known tickers and, for the others, why (a message key and its
     params): unknown to market data, or market data unable to answer right now (rate limit,
     outage), which must not be reported as an unknown ticker.
-
-    A one-off action, not a page refresh: with Redis down the source is still asked (once),
-    since nobody polls a ticker nobody holds (see :func:`core.market.cache.one_off_quotes`).
     """
     if not symbols:
         return {}, {}
-    batch = one_off_quotes(market, symbols)
+    batch = market.quotes(symbols)
     refused: dict[str, tuple[str, dict[str, Any]]] = {}
     for symbol in symbols:
         if symbol in batch.quotes:
@@ -126,15 +158,19 @@ def add_allocation(
     with uow:
         if uow.clients.get(client_id) is None:
             raise NotFound()
+        check_client_invested(uow, client_id, lot_in)  # before asking market data; again below
         known = uow.assets.by_symbol(asset_in.symbol)
     # The market call happens outside any transaction.
     quote = None if known else _verify_new_symbol(market, asset_in.symbol)
     with uow:
+        if not uow.clients.lock_books([client_id]):
+            raise NotFound()
         stored = uow.assets.by_symbol(asset_in.symbol)
         if stored is None:
             assert quote is not None
             stored = uow.assets.get_or_create(new_asset_values(asset_in, quote))
         check_first_trade(stored.first_trade_date, lot_in)
+        check_client_invested(uow, client_id, lot_in)
         try:
             allocation = uow.allocations.add(
                 Allocation(client_id=client_id, asset_id=stored.id, **lot_in.model_dump())
@@ -155,12 +191,17 @@ def update_allocation(
     require_admin(actor)
     lot_in = lot if isinstance(lot, AllocationIn) else parse(AllocationIn, lot)
     with uow:
+        # The client's book first, then the lot: the order a client's deletion locks them.
+        client_id = uow.allocations.client_of(allocation_id)
+        if client_id is not None:
+            uow.clients.lock_books([client_id])
         allocation = uow.allocations.get(allocation_id, for_update=True)
         if allocation is None:
             raise NotFound()
         asset = uow.session.get(Asset, allocation.asset_id)
         assert asset is not None
         check_first_trade(asset.first_trade_date, lot_in)
+        check_client_invested(uow, allocation.client_id, lot_in, replacing=allocation)
         before = _out(allocation, asset)
         for field, value in lot_in.model_dump().items():
             setattr(allocation, field, value)

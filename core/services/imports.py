@@ -12,7 +12,11 @@ and then check each row against stored data and market data:
   same lot when client, ticker, buy date, quantity and buy price are equal: re-importing a
   file adds nothing. A ticker not held yet must be known to market data (one batched quote
   request, outside any transaction); an unknown one is refused, never created. The buy date
-  rules are the allocation service's own (:mod:`core.services.allocations`).
+  rules are the allocation service's own (:mod:`core.services.allocations`), and so is the
+  limit on a client's invested total (:mod:`core.book_limits`): the file's new lots are
+  added, in row order, to what each client already holds, and the row that would take the
+  total to the limit is refused (later rows are judged without it, as a form would).
+  The clients' rows are locked while they are counted, as the allocation service does.
 
 The commit runs in one unit of work under an advisory lock (two imports never interleave):
 any refused row, or any row the database refuses while writing, rolls everything back and
@@ -31,6 +35,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from core.book_limits import invested_fits, lot_cost, total
 from core.db import UnitOfWork
 from core.documents import normalize_document
 from core.errors import ValidationFailed
@@ -275,11 +280,28 @@ def _check_allocations(uow: UnitOfWork, report: ImportReport, answers: _Market) 
             else None
         ),
     )
-    existing = _stored_lots(uow, set(plan.client_ids.values()))
+    client_ids = set(plan.client_ids.values())
+    uow.clients.lock_books(client_ids)  # as the allocation service, before counting
+    existing = _stored_lots(uow, client_ids)
+    invested = uow.allocations.invested_by_client(client_ids)
     for row in rows:
-        if row.valid:
-            key = _lot_key(plan.client_ids[row.row], str(row.values["symbol"]), row.values)
-            row.action = "unchanged" if key in existing else "create"
+        if not row.valid:
+            continue
+        client_id = plan.client_ids[row.row]
+        if _lot_key(client_id, str(row.values["symbol"]), row.values) in existing:
+            row.action = "unchanged"
+            continue
+        after = total(
+            (
+                invested.get(client_id, Decimal(0)),
+                lot_cost(row.values["quantity"], row.values["buy_price"]),
+            )
+        )
+        if not invested_fits(after):
+            row.refuse("validation.client_invested_too_large", "buy_price")
+            continue
+        invested[client_id] = after
+        row.action = "create"
     return plan
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
+from core.book_limits import MIN_BUY_PRICE
 from core.db import UnitOfWork
 from core.market.demo import DemoMarketData
 from core.schemas import AllocationIn, ClientOut, parse
@@ -326,5 +327,13 @@ def test_unknown_ticker_in_new_allocation_is_refused(demo_env: Make, maria: Clie
 def test_prefilled_amounts_parse_back_to_themselves(locale: str, amount: str) -> None:
     stored = Decimal(amount).quantize(Decimal("0.00000001"))  # as Numeric(20, 8) returns it
     text = editable_number(stored, locale)
-    lot = parse(AllocationIn, {"quantity": text, "buy_price": text, "buy_date": BUY_DATE})
-    assert lot.quantity == lot.buy_price == Decimal(amount)
+    # Each field beside the smallest partner, so the lot's cost stays below its limit.
+    smallest_price = editable_number(MIN_BUY_PRICE, locale)
+    smallest_quantity = editable_number(Decimal("0.00000001"), locale)
+    lot = parse(AllocationIn, {"quantity": text, "buy_price": smallest_price, "buy_date": BUY_DATE})
+    assert lot.quantity == Decimal(amount)
+    if stored >= MIN_BUY_PRICE:  # a smaller buy price is refused (see core.book_limits)
+        lot = parse(
+            AllocationIn, {"quantity": smallest_quantity, "buy_price": text, "buy_date": BUY_DATE}
+        )
+        assert lot.buy_price == Decimal(amount)
