@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from core.book_limits import invested_fits, lot_cost, total
 from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
+from core.market.cache import one_off_quotes
 from core.market.port import MarketData, Quote
 from core.models import Allocation, Asset
 from core.repositories.figures import invalidate_client_figures
@@ -104,10 +105,13 @@ def verify_new_symbols(
     Returns the quotes of the known tickers and, for the others, why (a message key and its
     params): unknown to market data, or market data unable to answer right now (rate limit,
     outage), which must not be reported as an unknown ticker.
+
+    A one-off action, not a page refresh: with Redis down the source is still asked (once),
+    since nobody polls a ticker nobody holds (see :func:`core.market.cache.one_off_quotes`).
     """
     if not symbols:
         return {}, {}
-    batch = market.quotes(symbols)
+    batch = one_off_quotes(market, symbols)
     refused: dict[str, tuple[str, dict[str, Any]]] = {}
     for symbol in symbols:
         if symbol in batch.quotes:
