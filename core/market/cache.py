@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 STALE_KEEP_S = 7 * 24 * 3600  # how long an expired value stays available as a fallback
 PREFIX = "anka:md"
+# How long pages stop asking the source for a ticker it just failed for (the live poller
+# keeps asking it on its own schedule).
+FAILED_KEEP_S = 60
 
 
 class SharedQuoteStore(Protocol):
@@ -210,10 +213,58 @@ class CachedMarketData:
                 missing.append(symbol)
         if not missing:
             return batch
-        batch = self._fetch_quotes(missing, envelopes, batch)
+        if not upstream_when_down:
+            missing = self._recently_failed(missing, envelopes, batch)
+        batch = self._fetch_quotes(missing, envelopes, batch) if missing else batch
+        if not upstream_when_down:
+            self._remember_failures(batch, missing)
         if batch.failed and not upstream_when_down and self.available:
             self._from_shared(batch)  # not for a one-off check: it needs the source's facts
         return batch
+
+    def _recently_failed(
+        self,
+        missing: list[str],
+        envelopes: dict[str, dict[str, Any] | None],
+        batch: QuoteBatch,
+    ) -> list[str]:
+        """The tickers of ``missing`` worth asking the source for: not those it failed for
+        in the last :data:`FAILED_KEEP_S` seconds (their stale copy, else their reason, goes
+        into ``batch``). Without this, every open page would ask again on every refresh for
+        a ticker the source keeps failing (a delisted one, say)."""
+        markers = self._read([self.key("quote-failed", s) for s in missing])
+        ask = []
+        for symbol, marker in zip(missing, markers, strict=True):
+            if marker is None or not self._fresh(marker):
+                ask.append(symbol)
+                continue
+            envelope = envelopes.get(symbol)
+            if envelope is not None:
+                batch.quotes[symbol] = _quote_from_json(envelope["data"]).as_stale()
+                batch.cache[symbol] = self._info("stale", self.key("quote", symbol), envelope)
+            else:
+                batch.failed[symbol] = str(marker["data"])
+        return ask
+
+    def _remember_failures(self, batch: QuoteBatch, asked: list[str]) -> None:
+        """Note, for :data:`FAILED_KEEP_S` seconds, the asked tickers the source failed for."""
+        failed = [
+            s
+            for s in asked
+            if s in batch.failed or (s in batch.cache and batch.cache[s].status == "stale")
+        ]
+        if not failed or not self.available:
+            return
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            now = self._clock()
+            for symbol in failed:
+                reason = batch.failed.get(symbol, "unavailable")
+                envelope = {"fresh_until": now + FAILED_KEEP_S, "stored_at": now, "data": reason}
+                pipe.set(self.key("quote-failed", symbol), orjson.dumps(envelope), ex=FAILED_KEEP_S)
+            pipe.execute()
+        except redis.RedisError as exc:
+            self._down(exc)
 
     def _from_shared(self, batch: QuoteBatch) -> None:
         """Fill the tickers the source failed for (and Redis had no stale copy of) from the

@@ -23,7 +23,13 @@ from sqlalchemy.engine import Connection
 from core.config import get_settings
 from core.db import UnitOfWork, build_engine, uow_factory
 from core.market import port
-from core.market.cache import PREFIX, STALE_KEEP_S, CachedMarketData, one_off_quotes
+from core.market.cache import (
+    FAILED_KEEP_S,
+    PREFIX,
+    STALE_KEEP_S,
+    CachedMarketData,
+    one_off_quotes,
+)
 from core.market.port import CacheInfo, HistoryBatch, Quote, QuoteBatch, SearchResult
 from core.market.shared_quotes import SHARED, SharedQuotes
 from core.redis_client import redis_for
@@ -258,6 +264,22 @@ def test_redis_up_a_failing_source_without_a_cached_copy_falls_back_to_the_store
     assert batch.quotes["PETR4.SA"].price == poll.quotes["PETR4.SA"].price
     assert batch.cache["PETR4.SA"] == CacheInfo(SHARED, "latest_quotes:PETR4.SA", None, 30.0)
     assert batch.failed == {"NEVER3.SA": port.NOT_FOUND}  # the source's own reason
+
+
+def test_redis_up_pages_ask_the_source_once_a_minute_for_a_ticker_it_keeps_failing(
+    upstream: Upstream, shared: SharedQuotes, clock: Clock, redis_url: str
+) -> None:
+    upstream.failing = {"GONE3.SA": port.NOT_FOUND}
+    pages = [dashboard(upstream, shared, clock, redis_url) for _ in range(20)]
+
+    batches = [page.quotes(["GONE3.SA"]) for page in pages for _refresh in range(3)]
+
+    # Before: 60 upstream calls (every page, every refresh).
+    assert upstream.quote_calls == 1
+    assert {tuple(b.failed.items()) for b in batches} == {(("GONE3.SA", port.NOT_FOUND),)}
+    clock.now += FAILED_KEEP_S + 1
+    pages[0].quotes(["GONE3.SA"])
+    assert upstream.quote_calls == 2
 
 
 # -- the poller -------------------------------------------------------------------------------
