@@ -12,13 +12,16 @@ Routing, by URL path:
   200 with no quotes.
 * ``/v7/finance/quote`` -> the ``quoteResponse.result`` entries of ``quote-<SYMBOL>.json`` for
   every symbol of the comma-separated ``symbols`` parameter, merged in request order. Symbols
-  without a recording are simply absent, as Yahoo does for unknown tickers.
+  without a recording are simply absent, as Yahoo does for unknown tickers. A test may put
+  its own entry in place of a symbol's recording with :meth:`YahooReplay.set_quote`.
 * ``/v8/finance/chart/<SYMBOL>`` -> ``chart-<SYMBOL>-<start>-to-<end>.json``, else
   ``historical-via-chart-<SYMBOL>-...json``, else ``chart-<SYMBOL>.json``; the 2020-01-01 to
   2020-01-03 daily recordings are preferred (intraday and ``.fake`` files are never picked).
   The recording is returned whatever ``period1``/``period2``/``range`` asked for, so the
   timezone lookup (``range=1d``) and the history request get the same body. An unrecorded
-  symbol answers 404 with Yahoo's ``{"chart": {"result": null, "error": {...}}}`` body.
+  symbol answers 404 with Yahoo's ``{"chart": {"result": null, "error": {...}}}`` body. A test
+  may answer a symbol with a body of its own (say, a recording with altered closes) with
+  :meth:`YahooReplay.set_chart`.
 * ``/v10/finance/quoteSummary/<SYMBOL>`` (yfinance's ``Ticker.info``, which it falls back to
   when a timezone lookup fails) -> 404 with Yahoo's not-found body: nothing is recorded.
 * anything else -> 404.
@@ -28,8 +31,11 @@ real ``YfData.get`` reports it: ``_make_request`` retries once with the other co
 and then raises :class:`yfinance.exceptions.YFRateLimitError` instead of returning the
 response, so the injected fault raises that exception (one recorded call stands for the real
 method's pair of HTTP requests). A timeout raises curl_cffi's ``Timeout`` (what the real
-session raises); a 5xx, a malformed body or a chart error body are returned as responses,
-because the real ``get`` returns those without raising.
+session raises); a hang waits (with :attr:`YahooReplay.wait`, a fake clock's in tests) for the
+hang or the request's ``timeout``, whichever is shorter, then raises that ``Timeout`` if the
+timeout came first, else answers normally. A 5xx, a malformed body or a chart error body are
+returned as responses, because the real ``get`` returns those without raising. Each recorded
+:class:`Request` keeps the ``timeout`` it was sent with.
 
 Isolation: yfinance keeps process-wide state: the ``YfData`` singleton's LRU ``cache_get``
 (search, timezone lookups and past-range charts go through it, so a recorded answer or fault
@@ -44,8 +50,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +72,7 @@ from yfinance.exceptions import YFRateLimitError
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "yahoo"
 
 Endpoint = Literal["search", "quote", "chart", "quoteSummary", "other"]
-FaultKind = Literal["rate_limit", "timeout", "response"]
+FaultKind = Literal["rate_limit", "timeout", "hang", "response"]
 
 REASONS = {
     200: "OK",
@@ -117,11 +124,12 @@ class ReplayResponse:
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One injected failure: raise (rate limit, timeout) or answer with a given response."""
+    """One injected failure: raise (rate limit, timeout), hang, or answer with a response."""
 
     kind: FaultKind
     status: int = 200
     body: str = ""
+    hang_s: float = 0.0
 
     @classmethod
     def rate_limit(cls) -> Fault:
@@ -132,6 +140,12 @@ class Fault:
     def timeout(cls) -> Fault:
         """The HTTP client timed out: curl_cffi raises ``Timeout``."""
         return cls("timeout")
+
+    @classmethod
+    def hang(cls, seconds: float) -> Fault:
+        """No answer for ``seconds``: the request times out if its ``timeout`` is shorter,
+        else the normal answer arrives late (see the module doc)."""
+        return cls("hang", hang_s=seconds)
 
     @classmethod
     def server_error(cls, status: int = 503, body: str | None = None) -> Fault:
@@ -176,6 +190,7 @@ class Request:
     params: dict[str, Any]
     symbols: tuple[str, ...]
     fault: Fault | None
+    timeout: float | None = None
 
 
 @dataclass
@@ -185,7 +200,10 @@ class YahooReplay:
     fixtures: Path = FIXTURES
     calls: Counter[str] = field(default_factory=Counter)
     requests: list[Request] = field(default_factory=list)
+    wait: Callable[[float], None] = time.sleep  # how a hang passes (a fake clock in tests)
     _injections: list[Injection] = field(default_factory=list)
+    _charts: dict[str, Any] = field(default_factory=dict)
+    _quotes_by_symbol: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- test API ---------------------------------------------------------------------------
@@ -207,6 +225,16 @@ class YahooReplay:
         """
         self._injections.append(Injection(fault, endpoint, times, symbol, skip))
 
+    def set_chart(self, symbol: str, body: Any) -> None:
+        """Answer chart requests for ``symbol`` with ``body`` (a copy is sent each time)
+        instead of its recording; faults still come first."""
+        self._charts[symbol] = json.loads(json.dumps(body))
+
+    def set_quote(self, symbol: str, item: dict[str, Any]) -> None:
+        """Answer ``symbol`` in quote requests with ``item`` (one ``quoteResponse.result``
+        entry) instead of its recording."""
+        self._quotes_by_symbol[symbol] = json.loads(json.dumps(item))
+
     def clear_faults(self) -> None:
         """Forget every pending injection."""
         self._injections.clear()
@@ -219,20 +247,26 @@ class YahooReplay:
     def get(
         self, url: str, params: Mapping[str, Any] | None = None, timeout: float = 30
     ) -> ReplayResponse:
-        """What the patched ``YfData.get`` does (``timeout`` is accepted and ignored)."""
+        """What the patched ``YfData.get`` does (``timeout`` only matters to a hang)."""
         query = dict(params or {})
         endpoint, symbols = _classify(url, query)
         full_url = f"{url}?{urlencode(query)}" if query else url
         with self._lock:
             fault = self._take_fault(endpoint, symbols)
             self.calls[endpoint] += 1
-            self.requests.append(Request(endpoint, full_url, query, symbols, fault))
+            self.requests.append(Request(endpoint, full_url, query, symbols, fault, timeout))
+        timed_out = Timeout(f"Operation timed out after {int(timeout * 1000)} milliseconds", 28)
         if fault is not None:
             if fault.kind == "rate_limit":
                 raise YFRateLimitError()
             if fault.kind == "timeout":
-                raise Timeout(f"Operation timed out after {int(timeout * 1000)} milliseconds", 28)
-            return ReplayResponse(fault.status, fault.body, full_url)
+                raise timed_out
+            if fault.kind == "hang":
+                self.wait(min(fault.hang_s, timeout))
+                if fault.hang_s >= timeout:
+                    raise timed_out
+            else:
+                return ReplayResponse(fault.status, fault.body, full_url)
         status, body = self._answer(endpoint, symbols, query)
         return ReplayResponse(status, json.dumps(body), full_url)
 
@@ -280,12 +314,17 @@ class YahooReplay:
     def _quotes(self, symbols: tuple[str, ...]) -> Any:
         results: list[Any] = []
         for symbol in symbols:
+            if symbol in self._quotes_by_symbol:
+                results.append(json.loads(json.dumps(self._quotes_by_symbol[symbol])))
+                continue
             path = self.fixtures / f"quote-{symbol}.json"
             if path.is_file():
                 results.extend(self.recorded(path.name)["quoteResponse"]["result"] or [])
         return {"quoteResponse": {"result": results, "error": None}}
 
     def _chart(self, symbol: str) -> tuple[int, Any]:
+        if symbol in self._charts:
+            return 200, json.loads(json.dumps(self._charts[symbol]))
         name = chart_file(self.fixtures, symbol)
         if name is None:
             return 404, {"chart": {"result": None, "error": CHART_NOT_FOUND}}

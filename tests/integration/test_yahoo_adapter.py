@@ -408,17 +408,20 @@ def test_history_chart_error_body_fails_that_ticker(
     assert batch.closes == {"OCDO.L": {JAN_2: Decimal("1259.5")}}
 
 
-def test_history_rate_limited_is_retried_then_reported(
+def test_history_rate_limited_pauses_then_reports(
     yahoo: YahooReplay, adapter: YahooMarketData, sleeps: list[float]
 ) -> None:
     yahoo.inject(Fault.rate_limit(), "chart", times=None)
 
     batch = adapter.history(["AAPL", "BTC-USD"], JAN_1, JAN_3)
 
+    pauses = adapter.policy.pauses
     assert batch.closes == {}
-    assert batch.failed == {"AAPL": port.RATE_LIMITED, "BTC-USD": port.RATE_LIMITED}
-    assert yahoo.calls["chart"] == ATTEMPTS * 2  # one refused timezone lookup per ticker
-    assert len(sleeps) == ATTEMPTS - 1
+    assert batch.failed == {"AAPL": port.RATE_LIMITED, "BTC-USD": port.NOT_FETCHED}
+    # AAPL's refused timezone lookup, asked again after each pause; BTC-USD never asked.
+    assert [r.symbols for r in yahoo.requests] == [("AAPL",)] * (pauses + 1)
+    assert len(sleeps) == pauses
+    assert batch.details["BTC-USD"] == "not asked: Yahoo kept refusing (HTTP 429) at AAPL"
 
 
 def test_history_rate_limited_twice_then_closes(
@@ -438,14 +441,16 @@ def test_history_rate_limited_twice_then_closes(
     [
         (Fault.timeout(), port.UNAVAILABLE, ATTEMPTS),
         (Fault.malformed(), port.MALFORMED, 1),
-        (Fault.server_error(503, body=HTML_503), port.MALFORMED, 1),
+        (Fault.server_error(503, body=HTML_503), port.UNAVAILABLE, ATTEMPTS),
+        (Fault.server_error(502), port.UNAVAILABLE, ATTEMPTS),
     ],
-    ids=["timeout", "not-json", "503-html"],
+    ids=["timeout", "not-json", "503-html", "502-json"],
 )
 def test_history_faults(
     yahoo: YahooReplay, adapter: YahooMarketData, fault: Fault, reason: str, attempts: int
 ) -> None:
-    # yf.download hides the HTTP status of chart responses, so a 5xx page reads as malformed.
+    # yfinance's chart code ignores the HTTP status; the adapter reads it, so a 5xx page is
+    # an outage (retried), not an unreadable answer nor "no price data".
     yahoo.inject(fault, "chart", times=None)
 
     batch = adapter.history(["AAPL", "OCDO.L"], JAN_1, JAN_3)
@@ -455,14 +460,15 @@ def test_history_faults(
     assert yahoo.calls["chart"] == 2 * attempts
 
 
-def test_history_partly_rate_limited_reports_each_ticker(
+def test_history_priced_before_a_rate_limit_stays_priced(
     yahoo: YahooReplay, adapter: YahooMarketData
 ) -> None:
     yahoo.inject(Fault.rate_limit(), "chart", times=None, symbol="AAPL")
 
-    batch = adapter.history(["AAPL", "OCDO.L"], JAN_1, JAN_3)
+    batch = adapter.history(["OCDO.L", "AAPL", "BTC-USD"], JAN_1, JAN_3)
 
-    assert batch.failed == {"AAPL": port.RATE_LIMITED}
+    # A rate limit is Yahoo's answer to the client, not to one ticker: the fetch stops there.
+    assert batch.failed == {"AAPL": port.RATE_LIMITED, "BTC-USD": port.NOT_FETCHED}
     assert batch.closes == {"OCDO.L": {JAN_2: Decimal("1259.5")}}
 
 
@@ -559,13 +565,21 @@ def test_cooldown_works_on_the_embedded_redis_version(tmp_path: Path) -> None:
         server.shutdown()
 
 
-def test_redis_down_disables_the_cooldown_not_the_calls(
+def test_redis_down_keeps_the_cooldown_in_this_process(
     yahoo: YahooReplay, tmp_path: Path, sleeps: list[float]
 ) -> None:
-    guard = CoolDown(redis_for("redis://127.0.0.1:6390/0"), threshold=1, pause_s=30)
+    now = [0.0]
+    guard = CoolDown(
+        redis_for("redis://127.0.0.1:6390/0"), threshold=1, pause_s=30, clock=lambda: now[0]
+    )
     adapter = make_adapter(tmp_path, sleeps, guard)
     yahoo.inject(Fault.rate_limit(), "quote", times=ATTEMPTS)
 
     assert adapter.quotes(["AAPL"]).failed == {"AAPL": port.RATE_LIMITED}
+    assert guard.remaining_s() == 30
+    assert adapter.quotes(["AAPL"]).failed == {"AAPL": port.RATE_LIMITED}  # no request
+    assert yahoo.calls["quote"] == ATTEMPTS
+
+    now[0] += 30  # the pause is over; Redis is still down, the calls are not
     assert adapter.quotes(["AAPL"]).quotes["AAPL"].price == Decimal("244.6")
     assert guard.remaining_s() == 0
