@@ -51,25 +51,34 @@ RATIO_PLACES = 12
 
 @dataclass(frozen=True)
 class Book:
-    """Lots as arrays, sorted by client, with the column of each lot's asset.
+    """A book's entries as arrays, sorted by client then day, with the column of each
+    entry's asset.
 
-    Build it with :func:`book_from_lots`; ``client_ids[i]`` is the client of group ``i``.
+    An entry is what one ledger line adds (:class:`core.analytics.ledger.Entry`): a change
+    in shares held from its day on (a lot bought: +q; sold: -q; bonus shares: +q; income:
+    0), the value per share until its asset has a close from that day on, and the money in
+    (start of the day) and out (end of the day) in the asset's currency. A plain lot is an
+    entry with money in = q x p0. Build it with :func:`book_from_entries` (or
+    :func:`book_from_lots`); ``client_ids[i]`` is the client of group ``i``.
     """
 
     client_ids: np.ndarray  # (C,) int
-    group_starts: np.ndarray  # (C,) first lot index of each client
-    lot_group: np.ndarray  # (n,) client group index of each lot
-    lot_asset: np.ndarray  # (n,) column of the lot's asset in the closes matrix
-    quantity: np.ndarray  # (n,) float
-    buy_price: np.ndarray  # (n,) float
-    buy_date: np.ndarray  # (n,) datetime64[D]
+    group_starts: np.ndarray  # (C,) first entry index of each client
+    lot_group: np.ndarray  # (n,) client group index of each entry
+    lot_asset: np.ndarray  # (n,) column of the entry's asset in the closes matrix
+    quantity: np.ndarray  # (n,) float, signed: shares from ``day`` on, in that day's units
+    unit_value: np.ndarray  # (n,) float: value per share before a close from ``day`` on
+    day: np.ndarray  # (n,) datetime64[D]
     asset_ids: np.ndarray  # (A,) asset id of each closes column
-    lot_fx: np.ndarray  # (n,) column of the lot's currency in the rates matrix; -1 = BRL
-    buy_rate: np.ndarray  # (n,) reais per unit of the lot's currency on its buy date
+    lot_fx: np.ndarray  # (n,) column of the entry's currency in the rates matrix; -1 = BRL
+    day_rate: np.ndarray  # (n,) reais per unit of the entry's currency on its day
+    money_in: np.ndarray  # (n,) float, in the entry's currency
+    money_out: np.ndarray  # (n,) float, in the entry's currency
+    split_base: np.ndarray  # (n,) cumulative split factor of the asset on ``day``
 
     @property
     def size(self) -> int:
-        """Number of lots."""
+        """Number of entries."""
         return len(self.quantity)
 
 
@@ -89,38 +98,59 @@ class SeriesState:
 
 
 def book_from_lots(lots: Table) -> Book:
-    """Arrays of a book from lots with columns client_id, asset_id, quantity, buy_price,
-    buy_date (one row per lot), and optionally fx_column and buy_rate for lots in another
-    currency than reais (absent: every lot is in reais). Inputs are not mutated."""
+    """A book of plain lots: columns client_id, asset_id, quantity, buy_price, buy_date (one
+    row per lot), and optionally fx_column and buy_rate for lots in another currency than
+    reais. Each lot is an entry with money in q x p0 and nothing out."""
+    quantity = np.asarray(lots["quantity"], dtype=float)
+    price = np.asarray(lots["buy_price"], dtype=float)
+    entries: dict[str, Any] = {
+        "client_id": lots["client_id"],
+        "asset_id": lots["asset_id"],
+        "quantity": quantity,
+        "unit_value": price,
+        "day": lots["buy_date"],
+        "money_in": quantity * price,
+    }
+    for optional, name in (("fx_column", "fx_column"), ("buy_rate", "day_rate")):
+        if optional in lots:
+            entries[name] = lots[optional]
+    return book_from_entries(entries)
+
+
+def book_from_entries(entries: Table) -> Book:
+    """Arrays of a book from entries with columns client_id, asset_id, quantity,
+    unit_value, day, money_in, and optionally money_out (0), split_base (1), fx_column
+    (-1: reais) and day_rate (1). Inputs are not mutated."""
     # numpy's stable lexsort on the columns: a pandas sort has a fixed cost that shows on
     # the daily close of a small book.
-    client = np.asarray(lots["client_id"], dtype=np.int64)
-    bought = day_array(lots["buy_date"])
-    order = np.lexsort((bought, client))  # by client, then buy date; ties keep input order
+    client = np.asarray(entries["client_id"], dtype=np.int64)
+    days = day_array(entries["day"])
+    order = np.lexsort((days, client))  # by client, then day; ties keep input order
     client_ids, lot_group = np.unique(client[order], return_inverse=True)
     asset_ids, lot_asset = np.unique(
-        np.asarray(lots["asset_id"], dtype=np.int64)[order], return_inverse=True
+        np.asarray(entries["asset_id"], dtype=np.int64)[order], return_inverse=True
     )
     size = len(order)
+
+    def column(name: str, default: float, dtype: Any = float) -> np.ndarray:
+        if name in entries:
+            return np.asarray(entries[name], dtype=dtype)[order]
+        return np.full(size, default, dtype=dtype)
+
     return Book(
         client_ids=client_ids,
         group_starts=np.searchsorted(lot_group, np.arange(len(client_ids))),
         lot_group=lot_group,
         lot_asset=lot_asset,
-        quantity=np.asarray(lots["quantity"], dtype=float)[order],
-        buy_price=np.asarray(lots["buy_price"], dtype=float)[order],
-        buy_date=bought[order],
+        quantity=column("quantity", 0.0),
+        unit_value=column("unit_value", 0.0),
+        day=days[order],
         asset_ids=asset_ids,
-        lot_fx=(
-            np.asarray(lots["fx_column"], dtype=np.int64)[order]
-            if "fx_column" in lots
-            else np.full(size, -1, dtype=np.int64)
-        ),
-        buy_rate=(
-            np.asarray(lots["buy_rate"], dtype=float)[order]
-            if "buy_rate" in lots
-            else np.ones(size)
-        ),
+        lot_fx=column("fx_column", -1, np.int64),
+        day_rate=column("day_rate", 1.0),
+        money_in=column("money_in", 0.0),
+        money_out=column("money_out", 0.0),
+        split_base=column("split_base", 1.0),
     )
 
 
@@ -203,31 +233,42 @@ def portfolio_series(
     state: SeriesState,
     rates: np.ndarray | None = None,
     close_days: np.ndarray | None = None,
+    splits: np.ndarray | None = None,
 ) -> tuple[Columns, SeriesState]:
-    """Every client's MV, net flow, daily return and cumulative TWR on each of ``days``.
+    """Every client's MV, money in and out, daily return and cumulative TWR on each of
+    ``days``.
 
-    ``closes`` is :func:`carried_closes` for ``days``, and ``close_days`` (optional) the date
-    each of those closes is from (:func:`carried_closes_and_days`): a lot whose asset's
-    latest close is older than its buy date is valued at its buy price, not at a price from
-    before it was bought. ``state`` says where the series stood
-    the day before ``days[0]`` (:meth:`SeriesState.empty` to start from nothing); ``rates``
-    is a days x currencies matrix of reais per unit, the columns ``book.lot_fx`` points at
-    (None when every lot is in reais). Returns
-    one row per client and day on which the client held a lot, and the state after the
-    last day, so a long range can be computed in chunks with the same result.
+    ``closes`` is :func:`carried_closes` for ``days`` (as traded), and ``close_days``
+    (optional) the date each of those closes is from (:func:`carried_closes_and_days`): an
+    entry whose asset's latest close is older than its day is valued at its unit value, not
+    at a price from before it. ``splits`` (optional, days x assets) is each asset's
+    cumulative split factor on each day (the product of the ratios of its splits up to that
+    day; None: no splits): an entry's shares are scaled by that factor over its own
+    ``split_base``, so a split changes quantities and never a value. ``state`` says where the
+    series stood the day before ``days[0]`` (:meth:`SeriesState.empty` to start from
+    nothing); ``rates`` is a days x currencies matrix of reais per unit, the columns
+    ``book.lot_fx`` points at (None when every entry is in reais). Returns one row per client
+    and day from its first entry's day on, and the state after the last day, so a long range
+    can be computed in chunks with the same result.
     """
     day_array = np.array([np.datetime64(d, "D") for d in days])
     if len(day_array) == 0 or book.size == 0:
         return _empty_frame(), state
-    held = book.buy_date[None, :] <= day_array[:, None]  # (D, n)
+    held = book.day[None, :] <= day_array[:, None]  # (D, n)
     prices = closes[:, book.lot_asset]  # (D, n)
     before_buy = np.isnan(prices)
     if close_days is not None:
         # NaT compares False: a missing close is already covered by the NaN above.
-        before_buy |= close_days[:, book.lot_asset] < book.buy_date[None, :]
-    unit_value = np.where(before_buy, book.buy_price[None, :], prices)
+        before_buy |= close_days[:, book.lot_asset] < book.day[None, :]
+    if splits is None:
+        shares = np.broadcast_to(book.quantity, prices.shape)
+        unit_value = np.where(before_buy, book.unit_value[None, :], prices)
+    else:
+        scale = splits[:, book.lot_asset] / book.split_base[None, :]
+        shares = book.quantity[None, :] * scale
+        unit_value = np.where(before_buy, book.unit_value[None, :] / scale, prices)
     unit_value = unit_value * _lot_rates(book, rates, len(day_array))
-    market_value = _per_client(np.where(held, unit_value * book.quantity, 0.0), book)
+    market_value = _per_client(np.where(held, unit_value * shares, 0.0), book)
     # What a day hands to the next is what daily_returns stores (and a resumed run reads).
     carried_value = np.round(market_value, VALUE_PLACES)
 
@@ -237,14 +278,15 @@ def portfolio_series(
             day_array[:-1],
         )
     )
-    joins = held & ~(book.buy_date[None, :] <= previous[:, None])  # bought in (prev, t]
-    paid = book.buy_price * book.quantity * book.buy_rate  # in reais, at the buy date's rate
-    flows = _per_client(np.where(joins, paid, 0.0), book)
+    joins = held & ~(book.day[None, :] <= previous[:, None])  # entered in (prev, t]
+    # In reais, at the rate of the entry's day (what the client paid or received).
+    flow_in = _per_client(np.where(joins, book.money_in * book.day_rate, 0.0), book)
+    flow_out = _per_client(np.where(joins, book.money_out * book.day_rate, 0.0), book)
 
     prior_value = np.vstack([state.market_value[None, :], carried_value[:-1]])
-    base = prior_value + flows
+    base = prior_value + flow_in
     with np.errstate(divide="ignore", invalid="ignore"):
-        daily = np.where(base > 0, market_value / base - 1.0, 0.0)
+        daily = np.where(base > 0, (market_value + flow_out) / base - 1.0, 0.0)
     # Growth as stored (1 + cumulative TWR at the Ratio scale), day after day.
     growth = np.empty_like(daily)
     carried = state.growth
@@ -252,8 +294,8 @@ def portfolio_series(
         carried = 1.0 + np.round(carried * (1.0 + day_return) - 1.0, RATIO_PLACES)
         growth[index] = carried
 
-    first_buy = book.buy_date[book.group_starts]  # lots are sorted by date within a client
-    active = first_buy[None, :] <= day_array[:, None]
+    first_day = book.day[book.group_starts]  # entries are sorted by day within a client
+    active = first_day[None, :] <= day_array[:, None]
     # Client-major order (each client's days together): rows then land in the primary key
     # (client_id, date) in index order, so PostgreSQL touches each leaf page once.
     cols, rows = np.nonzero(active.T)
@@ -261,9 +303,11 @@ def portfolio_series(
         "client_id": book.client_ids[cols],
         "date": np.array(list(days), dtype=object)[rows],
         "market_value": market_value[rows, cols],
-        "net_flow": flows[rows, cols],
+        "net_flow": (flow_in - flow_out)[rows, cols],
         "daily_return": daily[rows, cols],
         "cumulative_twr": growth[rows, cols] - 1.0,
+        "flow_in": flow_in[rows, cols],
+        "flow_out": flow_out[rows, cols],
     }
     return frame, SeriesState(carried_value[-1], growth[-1], days[-1])
 
@@ -283,7 +327,7 @@ def _empty_frame() -> Columns:
     return {
         "client_id": np.zeros(0, dtype=np.int64),
         "date": np.zeros(0, dtype=object),
-        **{name: np.zeros(0) for name in SERIES_COLUMNS},
+        **{name: np.zeros(0) for name in (*SERIES_COLUMNS, "flow_in", "flow_out")},
     }
 
 
@@ -302,41 +346,53 @@ def irr(dates: Sequence[date], amounts: Sequence[float]) -> float | None:
 
 
 def client_metrics(book: Book, state: SeriesState, as_of: date) -> Columns:
-    """Per-client figures as of ``as_of`` (the state's last day): market value, invested,
-    accumulated return (MV / invested - 1), TWR, and IRR (None where undefined)."""
+    """Per-client figures as of ``as_of`` (the state's last day): market value, invested
+    (money in), accumulated return ((MV + money out - invested) / invested, which is
+    MV / invested - 1 with nothing out), TWR, and IRR (None where undefined)."""
     as_of_64 = np.datetime64(as_of, "D")
-    held = book.buy_date <= as_of_64
-    invested_lot = np.where(held, book.quantity * book.buy_price * book.buy_rate, 0.0)
+    held = book.day <= as_of_64
+    in_entry = np.where(held, book.money_in * book.day_rate, 0.0)
+    out_entry = np.where(held, book.money_out * book.day_rate, 0.0)
     if book.size:
-        invested = np.add.reduceat(invested_lot, book.group_starts)
-        held_lots = np.add.reduceat(held.astype(np.int64), book.group_starts)
-        first_buy = book.buy_date[book.group_starts]
+        invested = np.add.reduceat(in_entry, book.group_starts)
+        received = np.add.reduceat(out_entry, book.group_starts)
+        held_count = np.add.reduceat(held.astype(np.int64), book.group_starts)
+        first_day = book.day[book.group_starts]
     else:
-        invested, held_lots = np.zeros(0), np.zeros(0, dtype=np.int64)
-        first_buy = np.zeros(0, dtype="datetime64[D]")
+        invested, received = np.zeros(0), np.zeros(0)
+        held_count = np.zeros(0, dtype=np.int64)
+        first_day = np.zeros(0, dtype="datetime64[D]")
     rates = np.full(len(book.client_ids), None, dtype=object)
-    # The IRR is defined only with money in (outflows), a positive value out and two
-    # distinct dates (a first buy before as_of): decided for the whole book at once, so
-    # the loop below only calls XIRR. Lots are sorted by date within a client, so a
-    # client's held lots are the first ``held_lots`` of its group.
-    solvable = (held_lots > 0) & (invested > 0) & (state.market_value > 0) & (first_buy < as_of_64)
+    # The IRR is defined only with money in, money back (a value or money out) and two
+    # distinct dates (a first entry before as_of): decided for the whole book at once, so
+    # the loop below only calls XIRR. Entries are sorted by day within a client, so a
+    # client's entries up to as_of are the first ``held_count`` of its group.
+    value = state.market_value
+    solvable = (
+        (held_count > 0) & (invested > 0) & ((value > 0) | (received > 0)) & (first_day < as_of_64)
+    )
     if solvable.any():
-        dates = book.buy_date.astype(object).tolist()  # datetime.date per lot, converted once
-        outflows = (-invested_lot).tolist()
-        starts, counts = book.group_starts.tolist(), held_lots.tolist()
-        values = state.market_value.tolist()
+        dates = book.day.astype(object).tolist()  # datetime.date per entry, converted once
+        amounts = (out_entry - in_entry).tolist()
+        starts, counts = book.group_starts.tolist(), held_count.tolist()
+        values = value.tolist()
         for group in np.flatnonzero(solvable).tolist():
             start, stop = starts[group], starts[group] + counts[group]
-            rates[group] = _xirr(
-                [*dates[start:stop], as_of], [*outflows[start:stop], values[group]]
-            )
+            flows = [
+                (d, a) for d, a in zip(dates[start:stop], amounts[start:stop], strict=True) if a
+            ]
+            if values[group]:
+                flows.append((as_of, values[group]))
+            rates[group] = _xirr([d for d, _ in flows], [a for _, a in flows])
     has_capital = invested > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        accumulated = state.market_value / invested - 1.0
+        accumulated = np.where(
+            received > 0, (value + received - invested) / invested, value / invested - 1.0
+        )
     # Undefined figures are None (stored as NULL), never NaN or 0.
     return {
         "client_id": book.client_ids.astype(np.int64),
-        "market_value": state.market_value.astype(float),
+        "market_value": value.astype(float),
         "invested": invested.astype(float),
         "accumulated_return": _or_none(accumulated, has_capital),
         "twr": _or_none(state.growth - 1.0, has_capital),

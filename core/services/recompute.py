@@ -168,7 +168,7 @@ def _in_reais(
 def _start_day(last: figures.StoredDays, book: Book, floor: date | None) -> date:
     """The first day some client lacks: the day after its last stored day, or its first
     buy; never after ``floor`` (the earliest newly fetched close, or a backfill's start)."""
-    starts = book.buy_date[book.group_starts].copy()  # lots are sorted by date in a client
+    starts = book.day[book.group_starts].copy()  # entries are sorted by day in a client
     position, known = positions_in(book.client_ids, last.client_ids)
     starts[position[known]] = last.dates[known] + np.timedelta64(1, "D")
     start: date = starts.min().item()
