@@ -201,7 +201,10 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, headless; Playwright never downloads a browser here."""
+    """Debian's Chromium, headless; Playwright never downloads a browser here (without it,
+    every browser test is skipped and says why: .ci/run installs it)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's `chromium` package)")
     chromium = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
