@@ -20,8 +20,9 @@ Routing, by URL path:
   The recording is returned whatever ``period1``/``period2``/``range`` asked for, so the
   timezone lookup (``range=1d``) and the history request get the same body. An unrecorded
   symbol answers 404 with Yahoo's ``{"chart": {"result": null, "error": {...}}}`` body. A test
-  may answer a symbol with a body of its own (say, a recording with altered closes) with
-  :meth:`YahooReplay.set_chart`.
+  may answer a symbol with a body of its own (say, a recording with altered closes, or with
+  a split moved to another day) with :meth:`YahooReplay.set_chart`. The adapter's history
+  request asks through the fetch day (``period2`` = now); the recording answers it as is.
 * ``/v10/finance/quoteSummary/<SYMBOL>`` (yfinance's ``Ticker.info``, which it falls back to
   when a timezone lookup fails) -> 404 with Yahoo's not-found body: nothing is recorded.
 * anything else -> 404.

@@ -31,6 +31,7 @@ import orjson
 import redis
 
 from core.market.port import (
+    AssetEvent,
     CacheInfo,
     HistoryBatch,
     MarketData,
@@ -306,7 +307,9 @@ class CachedMarketData:
         return batch
 
     def history(self, symbols: list[str], start: date, end: date) -> HistoryBatch:
-        """Daily closes, cached per ticker and date range; stale fallback per ticker."""
+        """Daily closes and events, cached per ticker and date range; stale fallback per
+        ticker. An entry keeps the ticker's closes and its events (splits, dividends), so a
+        hit returns both; an entry written before events were kept reads as closes only."""
         wanted = list(dict.fromkeys(symbols))
         span = f"{start.isoformat()}:{end.isoformat()}"
         keys = [self.key("history", s, span) for s in wanted]
@@ -317,7 +320,7 @@ class CachedMarketData:
             envelope = envelopes[symbol]
             if self._fresh(envelope):
                 assert envelope is not None
-                batch.closes[symbol] = _closes_from_json(envelope["data"])
+                _history_into(batch, symbol, envelope["data"])
                 batch.cache[symbol] = self._info("hit", key, envelope)
             else:
                 missing.append(symbol)
@@ -326,20 +329,22 @@ class CachedMarketData:
         fetched = self.inner.history(missing, start, end)
         self._write(
             {
-                self.key("history", s, span): {d.isoformat(): str(p) for d, p in closes.items()}
+                self.key("history", s, span): _history_to_json(closes, fetched.events.get(s, []))
                 for s, closes in fetched.closes.items()
             }
         )
         for symbol, closes in fetched.closes.items():
             batch.closes[symbol] = closes
+            if fetched.events.get(symbol):
+                batch.events[symbol] = fetched.events[symbol]
             batch.cache[symbol] = self._info("miss", self.key("history", symbol, span), None)
         # What the source said about this fetch passes through: the empty closes of a fresh
-        # answer (the cache keeps closes only, so a hit has none) and why a ticker failed.
+        # answer (a hit has none: an entry keeps closes and events) and why a ticker failed.
         batch.dropped.update({s: n for s, n in fetched.dropped.items() if s in fetched.closes})
         for symbol, reason in fetched.failed.items():
             envelope = envelopes.get(symbol)
             if envelope is not None:
-                batch.closes[symbol] = _closes_from_json(envelope["data"])
+                _history_into(batch, symbol, envelope["data"])
                 batch.cache[symbol] = self._info(
                     "stale", self.key("history", symbol, span), envelope
                 )
@@ -350,8 +355,37 @@ class CachedMarketData:
         return batch
 
 
-def _closes_from_json(data: dict[str, str]) -> dict[date, Decimal]:
-    return {date.fromisoformat(d): Decimal(p) for d, p in data.items()}
+def _history_to_json(closes: dict[date, Decimal], events: list[AssetEvent]) -> dict[str, Any]:
+    """A cached history entry: ``{"closes": {day: price}, "events": [[kind, day, ratio,
+    amount], ...]}`` (ratio and amount as strings or null)."""
+    return {
+        "closes": {d.isoformat(): str(p) for d, p in closes.items()},
+        "events": [
+            [e.kind, e.ex_date.isoformat(), _text(e.ratio), _text(e.amount)] for e in events
+        ],
+    }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _history_into(batch: HistoryBatch, symbol: str, data: dict[str, Any]) -> None:
+    """Put a cached history entry's closes and events into ``batch``. An entry written
+    before events were kept is the closes alone (``{day: price}``): no events."""
+    if "closes" not in data:  # no day is called "closes"
+        data = {"closes": data, "events": []}
+    batch.closes[symbol] = {date.fromisoformat(d): Decimal(p) for d, p in data["closes"].items()}
+    events = [
+        AssetEvent(kind, date.fromisoformat(day), _number(ratio), _number(amount))
+        for kind, day, ratio, amount in data["events"]
+    ]
+    if events:
+        batch.events[symbol] = events
+
+
+def _number(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def one_off_quotes(market: MarketData, symbols: list[str]) -> QuoteBatch:

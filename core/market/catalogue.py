@@ -1,13 +1,35 @@
 """The demo adapter's bundled catalogue: real B3 and US tickers with names and currencies.
 
 ``base`` is a plausible price level and ``vol`` an annualised volatility for the synthetic
-series; ``since`` is the first trading day of the synthetic history.
+series; ``since`` is the first trading day of the synthetic history. A few listings have
+synthetic corporate events, demo data like everything else the demo adapter gives:
+``splits`` (ex-date, shares after per share before) and a regular ``payout`` reported as
+dividends (a B3 stock's quarterly dividend, an FII's monthly rendimento).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
+
+QUARTERLY = (3, 6, 9, 12)
+MONTHLY = tuple(range(1, 13))
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    """A regular synthetic cash payout per share, reported as dividends.
+
+    ``amount`` is what one share pays after every split of the listing; before a split a
+    share pays ``amount`` times the split's ratio (as traded: a holder's income does not
+    jump across the split). Paid on the first weekday on or after ``day`` of each month in
+    ``months``, from the listing's first day on.
+    """
+
+    amount: Decimal
+    months: tuple[int, ...]
+    day: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +44,8 @@ class Listing:
     base: float
     vol: float
     since: date = date(2015, 1, 2)
+    splits: tuple[tuple[date, Decimal], ...] = ()  # (ex-date on a weekday, ratio)
+    payout: Payout | None = None
 
 
 def _b3(symbol: str, name: str, base: float, vol: float = 0.30, kind: str = "Equity") -> Listing:
@@ -40,7 +64,11 @@ CATALOGUE: tuple[Listing, ...] = (
     _b3("BBDC4.SA", "Banco Bradesco S.A.", 14.5, 0.28),
     _b3("BBAS3.SA", "Banco do Brasil S.A.", 27.0, 0.27),
     _b3("ABEV3.SA", "Ambev S.A.", 13.5, 0.20),
-    _b3("WEGE3.SA", "WEG S.A.", 44.0, 0.28),
+    replace(
+        _b3("WEGE3.SA", "WEG S.A.", 44.0, 0.28),
+        splits=((date(2025, 4, 14), Decimal(2)),),  # a 2-for-1 desdobramento, a Monday
+        payout=Payout(Decimal("0.18"), QUARTERLY, 15),
+    ),
     _b3("B3SA3.SA", "B3 S.A. - Brasil, Bolsa, Balcão", 13.0, 0.32),
     _b3("MGLU3.SA", "Magazine Luiza S.A.", 9.0, 0.60),
     _b3("RENT3.SA", "Localiza Rent a Car S.A.", 45.0, 0.35),
@@ -56,12 +84,18 @@ CATALOGUE: tuple[Listing, ...] = (
     _b3("SMAL11.SA", "iShares BM&FBovespa Small Cap Fundo de Índice", 105.0, 0.25, "ETF"),
     _b3("HGLG11.SA", "CSHG Logística Fundo de Investimento Imobiliário", 160.0, 0.12, "FII"),
     _b3("KNRI11.SA", "Kinea Renda Imobiliária FII", 150.0, 0.10, "FII"),
-    _b3("MXRF11.SA", "Maxi Renda Fundo de Investimento Imobiliário", 9.8, 0.10, "FII"),
+    replace(
+        _b3("MXRF11.SA", "Maxi Renda Fundo de Investimento Imobiliário", 9.8, 0.10, "FII"),
+        payout=Payout(Decimal("0.10"), MONTHLY, 1),  # the monthly rendimento
+    ),
     _us("AAPL", "Apple Inc.", "NASDAQ", 230.0),
     _us("MSFT", "Microsoft Corporation", "NASDAQ", 420.0, 0.25),
     _us("GOOGL", "Alphabet Inc.", "NASDAQ", 170.0),
     _us("AMZN", "Amazon.com, Inc.", "NASDAQ", 190.0, 0.32),
-    _us("NVDA", "NVIDIA Corporation", "NASDAQ", 130.0, 0.50),
+    replace(
+        _us("NVDA", "NVIDIA Corporation", "NASDAQ", 130.0, 0.50),
+        splits=((date(2024, 6, 10), Decimal(10)),),  # 10-for-1, a Monday
+    ),
     _us("META", "Meta Platforms, Inc.", "NASDAQ", 560.0, 0.38),
     _us("TSLA", "Tesla, Inc.", "NASDAQ", 250.0, 0.60),
     _us("JPM", "JPMorgan Chase & Co.", "NYSE", 210.0, 0.22),

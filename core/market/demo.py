@@ -4,6 +4,13 @@ For offline use (``ANKA_MARKET_DATA=demo``, ``make demo``); the UI always labels
 as demo data. Daily closes are a seeded geometric random walk per ticker on weekdays (the
 same ticker always gets the same history); intraday quotes move every few seconds around the
 previous close. Nothing after "today" is ever produced.
+
+Some catalogue listings have synthetic splits and payouts (see
+:mod:`core.market.catalogue`), returned by :meth:`DemoMarketData.history` as the port's
+events in range. Closes are as traded, like every adapter's: the walk is scaled by the
+ratios of the splits after each day, so a 2-for-1 halves the price on its ex-date and a
+holder's value does not jump (twice the shares at half the price). A payout is as traded
+too: its per-share amount before a split is larger by the split's ratio.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -22,7 +29,14 @@ import numpy as np
 
 from core.market import port
 from core.market.catalogue import CATALOGUE, Listing
-from core.market.port import HistoryBatch, Quote, QuoteBatch, SearchResult, SymbolMatch
+from core.market.port import (
+    AssetEvent,
+    HistoryBatch,
+    Quote,
+    QuoteBatch,
+    SearchResult,
+    SymbolMatch,
+)
 
 SOURCE = "demo"
 MARKET_TZ = ZoneInfo("America/Sao_Paulo")
@@ -42,7 +56,7 @@ def _fold(text: str) -> str:
 @cache
 def _series(listing: Listing) -> tuple[np.ndarray, np.ndarray]:
     """The whole synthetic close series of a listing: weekdays (datetime64[D]) and closes
-    (2 decimals). Cached per listing: a few KB each."""
+    as traded (2 decimals). Cached per listing: a few KB each."""
     symbol = listing.symbol
     # Weekdays from the listing date through the horizon (what pd.bdate_range gives, in
     # numpy: building 500 listings' series is part of a timed daily close).
@@ -56,8 +70,35 @@ def _series(listing: Listing) -> tuple[np.ndarray, np.ndarray]:
     walk = np.exp(np.cumsum(log_returns))
     # Scale so the series sits at the listing's price level at the anchor date.
     anchor = int(np.searchsorted(day_array, np.datetime64(ANCHOR, "D")))
-    prices = listing.base * walk / walk[min(anchor, len(walk) - 1)]
-    return day_array, np.round(np.maximum(prices, 0.01), 2)
+    prices = np.round(np.maximum(listing.base * walk / walk[min(anchor, len(walk) - 1)], 0.01), 2)
+    # As traded: each day's price times the ratios of the splits after it.
+    for ex_date, ratio in listing.splits:
+        before = day_array < np.datetime64(ex_date, "D")
+        prices[before] = np.round(prices[before] * float(ratio), 2)
+    return day_array, np.maximum(prices, 0.01)
+
+
+def _later_splits(listing: Listing, day: date) -> Decimal:
+    """The product of the ratios of ``listing``'s splits with an ex-date after ``day``."""
+    return math.prod((ratio for ex, ratio in listing.splits if ex > day), start=Decimal(1))
+
+
+@cache
+def _events(listing: Listing) -> tuple[AssetEvent, ...]:
+    """Every synthetic split and payout of a listing through the horizon, sorted by ex-date
+    (then kind); payouts as traded (see the module docstring). Cached per listing."""
+    events = [AssetEvent("split", ex, ratio, None) for ex, ratio in listing.splits]
+    payout = listing.payout
+    if payout is not None:
+        for year in range(listing.since.year, HORIZON.year + 1):
+            for month in payout.months:
+                day = date(year, month, payout.day)
+                if day.weekday() > 4:  # Saturday or Sunday: the Monday after
+                    day += timedelta(days=7 - day.weekday())
+                if listing.since <= day <= HORIZON:
+                    amount = payout.amount * _later_splits(listing, day)
+                    events.append(AssetEvent("dividend", day, None, amount))
+    return tuple(sorted(events, key=lambda event: (event.ex_date, event.kind)))
 
 
 class DemoMarketData:
@@ -145,7 +186,8 @@ class DemoMarketData:
         )
 
     def history(self, symbols: list[str], start: date, end: date) -> HistoryBatch:
-        """Synthetic weekday closes in [start, end], never past today."""
+        """Synthetic weekday closes as traded in [start, end], never past today, with the
+        listing's synthetic splits and payouts (as dividends) in that range."""
         batch = HistoryBatch()
         last = min(end, self._today())
         wanted = list(dict.fromkeys(port.normalize_symbol(s) for s in symbols))
@@ -168,4 +210,7 @@ class DemoMarketData:
                     day: Decimal(f"{value:.2f}")
                     for day, value in zip(days[lo:hi].tolist(), prices[lo:hi].tolist(), strict=True)
                 }
+                events = [e for e in _events(self.listings[symbol]) if start <= e.ex_date <= last]
+                if events:
+                    batch.events[symbol] = events
         return batch

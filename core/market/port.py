@@ -107,19 +107,40 @@ class QuoteBatch:
     cache: dict[str, CacheInfo] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AssetEvent:
+    """A split or a dividend of an asset, as traded on its ex-date.
+
+    ``kind`` is ``"split"`` or ``"dividend"``. A split's ``ratio`` is the shares after per
+    share before (4 for a 4-for-1, 0.1 for a 10-into-1 grupamento; Yahoo's numerator over
+    denominator) and its ``amount`` None; a dividend's ``amount`` is the gross income per
+    share as paid on ``ex_date`` (not adjusted for later splits) and its ``ratio`` None.
+    """
+
+    kind: str
+    ex_date: date
+    ratio: Decimal | None
+    amount: Decimal | None
+
+
 @dataclass(slots=True)
 class HistoryBatch:
-    """Daily closes per ticker (trading days only), and the failed tickers.
+    """Daily closes per ticker (trading days only), the ticker's events, and the failures.
 
-    ``failed`` maps a ticker to its reason code, ``details`` to what exactly went wrong when
-    there is more to say, and ``dropped`` counts the closes the source sent empty (a row
-    with a null close) for a ticker that was otherwise priced."""
+    Closes are AS TRADED: the price each day as it traded then, not adjusted for the splits
+    that came after it (a 4-for-1 split quarters the close from its ex-date on; the closes
+    before it are the pre-split prices). ``events`` maps a priced ticker to its splits and
+    dividends with an ex-date in [start, end], sorted by ex-date (then kind); a ticker
+    without any has no entry. ``failed`` maps a ticker to its reason code, ``details`` to
+    what exactly went wrong when there is more to say, and ``dropped`` counts the closes the
+    source sent empty (a row with a null close) for a ticker that was otherwise priced."""
 
     closes: dict[str, dict[date, Decimal]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     cache: dict[str, CacheInfo] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
     details: dict[str, str] = field(default_factory=dict)
+    events: dict[str, list[AssetEvent]] = field(default_factory=dict)
 
 
 class MarketData(Protocol):
@@ -136,5 +157,6 @@ class MarketData(Protocol):
         ...
 
     def history(self, symbols: list[str], start: date, end: date) -> HistoryBatch:
-        """Daily closes for ``symbols`` from ``start`` to ``end`` inclusive."""
+        """Daily closes as traded for ``symbols`` from ``start`` to ``end`` inclusive, with
+        their splits and dividends in that range."""
         ...

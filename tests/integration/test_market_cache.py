@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from unittest import mock
 
+import orjson
 import pytest
 import redis
 
@@ -334,6 +335,45 @@ def test_history_is_cached_per_ticker_and_range(
         mixed = cache.history(["PETR4.SA", "ITUB4.SA"], *march)
     inner.assert_called_once_with(["ITUB4.SA"], *march)  # only the ticker not yet cached
     assert {s: i.status for s, i in mixed.cache.items()} == {"PETR4.SA": "hit", "ITUB4.SA": "miss"}
+
+
+def test_a_hit_and_a_stale_copy_keep_the_events(
+    demo: DemoMarketData, client: redis.Redis, clock: FakeClock
+) -> None:
+    cache = CachedMarketData(demo, client, ttl_s=TTL_S, clock=clock)
+    span = (date(2025, 3, 10), date(2025, 4, 17))  # WEGE3 pays on 03-17 and splits on 04-14
+
+    first = cache.history(["WEGE3.SA", "PETR4.SA"], *span)
+    again = cache.history(["WEGE3.SA", "PETR4.SA"], *span)
+    clock.advance(TTL_S + 1)
+    failing = HistoryBatch(failed={"WEGE3.SA": port.UNAVAILABLE})
+    with mock.patch.object(demo, "history", return_value=failing):
+        stale = cache.history(["WEGE3.SA"], *span)
+
+    assert first.events == {  # PETR4 has none: no entry
+        "WEGE3.SA": [
+            port.AssetEvent("dividend", date(2025, 3, 17), None, Decimal("0.36")),
+            port.AssetEvent("split", date(2025, 4, 14), Decimal("2"), None),
+        ]
+    }
+    assert again.cache["WEGE3.SA"].status == "hit"
+    assert (again.events, again.closes) == (first.events, first.closes)
+    assert (stale.cache["WEGE3.SA"].status, stale.events) == ("stale", first.events)
+
+
+def test_an_entry_written_before_events_were_kept_still_reads(
+    fake: FakeMarket, client: redis.Redis, cache: CachedMarketData
+) -> None:
+    old = {"2026-03-02": "101.5", "2026-03-06": "102.25"}  # the closes alone
+    envelope = {"fresh_until": T0 + 60, "stored_at": T0, "data": old}
+    client.set(cache.key("history", "AAPL", "2026-03-02:2026-03-06"), orjson.dumps(envelope))
+
+    batch = cache.history(["AAPL"], date(2026, 3, 2), date(2026, 3, 6))
+
+    assert (fake.calls["history"], batch.cache["AAPL"].status, batch.events) == (0, "hit", {})
+    assert batch.closes == {
+        "AAPL": {date(2026, 3, 2): Decimal("101.5"), date(2026, 3, 6): Decimal("102.25")}
+    }
 
 
 # -- Redis down ------------------------------------------------------------------------------------

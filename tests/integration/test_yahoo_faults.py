@@ -314,7 +314,9 @@ def test_the_cache_passes_dropped_and_details_through_and_a_hit_has_none(
     assert first.cache["AAPL"].status == "miss"
     assert again.cache["AAPL"].status == "hit"
     assert again.closes["AAPL"] == first.closes["AAPL"]
-    assert again.dropped == {}  # the cache keeps closes only
+    assert again.dropped == {}  # the cache keeps closes and events only
+    assert again.events == first.events  # AAPL's 4:1 split and dividend of the recording
+    assert [e.kind for e in first.events["AAPL"]] == ["split", "dividend"]
     assert again.details == first.details  # GOOG failed again (nothing cached for it)
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from core.market import port
-from core.market.catalogue import CATALOGUE
+from core.market.catalogue import BY_SYMBOL, CATALOGUE
 from core.market.demo import TICK_S, DemoMarketData
+from core.market.port import AssetEvent
 
 # Wednesday 11 March 2026, 12:00 in São Paulo.
 NOW = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 11)
 YEAR = (date(2025, 3, 1), date(2026, 3, 31))
+WEG_SPLIT, NVDA_SPLIT = date(2025, 4, 14), date(2024, 6, 10)  # both Mondays
 
 
 def demo_at(moment: datetime) -> DemoMarketData:
@@ -97,6 +100,107 @@ def test_closes_are_positive_decimals_in_cents(demo: DemoMarketData) -> None:
             assert isinstance(price, Decimal)
             assert price > 0
             assert price == price.quantize(Decimal("0.01"))
+
+
+# -- splits and dividends -------------------------------------------------------------------
+def without_events(symbol: str) -> DemoMarketData:
+    """The demo over ``symbol``'s listing stripped of its splits and payout: the same walk."""
+    listing = replace(BY_SYMBOL[symbol], splits=(), payout=None)
+    return DemoMarketData(clock=lambda: NOW, listings=[listing])
+
+
+def test_a_b3_stock_splits_2_for_1_and_pays_a_quarterly_dividend(demo: DemoMarketData) -> None:
+    batch = demo.history(["WEGE3.SA"], date(2025, 1, 1), date(2025, 12, 31))
+
+    # On the 15th of March, June, September and December, or the Monday after; R$ 0.18 a
+    # share after the split, so R$ 0.36 a share before it (as paid: the same income).
+    assert batch.events == {
+        "WEGE3.SA": [
+            AssetEvent("dividend", date(2025, 3, 17), None, Decimal("0.36")),  # 15th: Sat
+            AssetEvent("split", WEG_SPLIT, Decimal("2"), None),
+            AssetEvent("dividend", date(2025, 6, 16), None, Decimal("0.18")),  # 15th: Sun
+            AssetEvent("dividend", date(2025, 9, 15), None, Decimal("0.18")),
+            AssetEvent("dividend", date(2025, 12, 15), None, Decimal("0.18")),
+        ]
+    }
+    assert demo_at(NOW).history(["WEGE3.SA"], date(2025, 1, 1), date(2025, 12, 31)) == batch
+
+
+def test_a_us_ticker_splits_10_for_1(demo: DemoMarketData) -> None:
+    batch = demo.history(["NVDA"], date(2024, 6, 3), date(2024, 6, 14))
+
+    assert batch.events == {"NVDA": [AssetEvent("split", NVDA_SPLIT, Decimal("10"), None)]}
+    assert batch.closes["NVDA"][date(2024, 6, 7)] == Decimal("1188.70")
+    assert batch.closes["NVDA"][NVDA_SPLIT] == Decimal("118.92")
+
+
+def test_an_fii_pays_a_monthly_rendimento_as_a_dividend(demo: DemoMarketData) -> None:
+    events = demo.history(["MXRF11.SA"], *YEAR).events["MXRF11.SA"]
+
+    # The 1st of each month, or the Monday after; none after today (11 March 2026).
+    assert [e.ex_date for e in events] == [
+        date(2025, 3, 3),
+        date(2025, 4, 1),
+        date(2025, 5, 1),
+        date(2025, 6, 2),
+        date(2025, 7, 1),
+        date(2025, 8, 1),
+        date(2025, 9, 1),
+        date(2025, 10, 1),
+        date(2025, 11, 3),
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 2),
+        date(2026, 3, 2),
+    ]
+    assert {(e.kind, e.ratio, e.amount) for e in events} == {("dividend", None, Decimal("0.10"))}
+
+
+@pytest.mark.parametrize(
+    ("symbol", "ex_date", "ratio"), [("WEGE3.SA", WEG_SPLIT, 2), ("NVDA", NVDA_SPLIT, 10)]
+)
+def test_closes_are_as_traded_the_walk_times_the_later_splits(
+    demo: DemoMarketData, symbol: str, ex_date: date, ratio: int
+) -> None:
+    span = (ex_date - timedelta(days=30), ex_date + timedelta(days=30))
+
+    traded = demo.history([symbol], *span).closes[symbol]
+    walk = without_events(symbol).history([symbol], *span).closes[symbol]
+
+    assert set(traded) == set(walk)
+    for day, close in traded.items():
+        assert close == (walk[day] * ratio if day < ex_date else walk[day])
+
+
+def test_the_price_halves_across_the_split_and_a_holders_value_does_not_jump(
+    demo: DemoMarketData,
+) -> None:
+    closes = demo.history(["WEGE3.SA"], date(2025, 4, 11), WEG_SPLIT).closes["WEGE3.SA"]
+
+    friday, monday = closes[date(2025, 4, 11)], closes[WEG_SPLIT]
+    assert (friday, monday) == (Decimal("97.64"), Decimal("49.68"))
+    # 100 shares on Friday, 200 on Monday: worth the day's move apart (+1.8 %), not half.
+    assert abs(200 * monday / (100 * friday) - 1) < Decimal("0.02")
+
+
+def test_events_keep_to_the_range_and_never_pass_today(demo: DemoMarketData) -> None:
+    early = demo_at(datetime(2025, 4, 10, 15, 0, tzinfo=UTC))  # before the split
+
+    batch = early.history(["WEGE3.SA"], date(2025, 3, 1), date(2025, 6, 30))
+
+    assert [e.ex_date for e in batch.events["WEGE3.SA"]] == [date(2025, 3, 17)]
+    # A day's price as traded is the same whenever it is asked.
+    later = demo.history(["WEGE3.SA"], date(2025, 3, 1), date(2025, 4, 10)).closes
+    assert batch.closes["WEGE3.SA"] == later["WEGE3.SA"]
+    between = demo.history(["WEGE3.SA"], date(2025, 3, 18), date(2025, 4, 11))
+    assert between.events == {}
+
+
+def test_tickers_without_events_have_no_entry(demo: DemoMarketData) -> None:
+    batch = demo.history(["PETR4.SA", "AAPL", "BTC-USD", "NOSUCH.SA"], *YEAR)
+
+    assert batch.events == {}
+    assert set(batch.closes) == {"PETR4.SA", "AAPL", "BTC-USD"}
 
 
 # -- quotes ---------------------------------------------------------------------------------
