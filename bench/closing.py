@@ -32,7 +32,7 @@ from core import calendars
 from core.db import UnitOfWork, engine_for, uow_factory
 from core.market.catalogue import Listing
 from core.market.demo import DemoMarketData
-from core.models import Allocation, DailyReturn, PortfolioMetric, Price
+from core.models import DailyReturn, Movement, PortfolioMetric, Price
 from core.services import closing
 from core.services.principal import SYSTEM
 
@@ -74,7 +74,7 @@ def seed(url: str, clients: int, lots: int, tickers: int, since: date) -> None:
         ids = [r[0] for r in conn.execute("SELECT id FROM clients ORDER BY id")]
         assets = [r[0] for r in conn.execute("SELECT id FROM assets ORDER BY id")]
         statement = (
-            "COPY allocations (client_id, asset_id, quantity, buy_price, buy_date) FROM STDIN"
+            "COPY movements (client_id, asset_id, quantity, price, date) FROM STDIN"
         )
         with conn.cursor().copy(statement) as copy:
             for i in range(lots):
@@ -121,23 +121,23 @@ def naive_day(url: str, day: date) -> float:
     started = time.perf_counter()
     with UnitOfWork(factory) as uow:
         session = uow.session
-        lots = session.scalars(select(Allocation).where(Allocation.buy_date <= day)).all()
+        lots = session.scalars(select(Movement).where(Movement.date <= day)).all()
         for lot in lots:  # one price fetch + one row per lot, like a loop over the book
             symbol = f"BK{lot.asset_id - 1:04d}.SA"
             close = market.history([symbol], day, day).closes.get(symbol, {}).get(day)
             if close is not None:
                 session.merge(Price(asset_id=lot.asset_id, date=day, close=close, source="naive"))
                 session.flush()
-        by_client: dict[int, list[Allocation]] = {}
+        by_client: dict[int, list[Movement]] = {}
         for lot in lots:
             by_client.setdefault(lot.client_id, []).append(lot)
         for client_id, mine in by_client.items():
             value, flow = Decimal(0), Decimal(0)
             for lot in mine:
                 price = session.get(Price, (lot.asset_id, day))
-                value += lot.quantity * (price.close if price else lot.buy_price)
-                if lot.buy_date == day:
-                    flow += lot.quantity * lot.buy_price
+                value += lot.quantity * (price.close if price else lot.price)
+                if lot.date == day:
+                    flow += lot.quantity * lot.price
             prev = session.scalars(
                 select(DailyReturn)
                 .where(DailyReturn.client_id == client_id, DailyReturn.date < day)
@@ -152,17 +152,17 @@ def naive_day(url: str, day: date) -> float:
                     client_id=client_id,
                     date=day,
                     market_value=value,
-                    net_flow=flow,
+                    flow_in=flow,
                     daily_return=daily,
                     cumulative_twr=growth - 1,
                 )
             )
             session.flush()
-            invested = sum((lot.quantity * lot.buy_price for lot in mine), Decimal(0))
+            invested = sum((lot.quantity * lot.price for lot in mine), Decimal(0))
             try:
                 rate = xirr(
-                    [*(lot.buy_date for lot in mine), day],
-                    [*(-float(lot.quantity * lot.buy_price) for lot in mine), float(value)],
+                    [*(lot.date for lot in mine), day],
+                    [*(-float(lot.quantity * lot.price) for lot in mine), float(value)],
                 )
             except Exception:
                 rate = None
@@ -186,8 +186,7 @@ def copy_rate(url: str, day: date) -> tuple[int, float]:
     """Rows/s of a raw COPY of the day's daily_returns rows into a scratch table."""
     with psycopg.connect(_libpq(url)) as conn:
         rows = conn.execute(
-            "SELECT client_id, date, market_value, net_flow, daily_return, cumulative_twr "
-            "FROM daily_returns WHERE date = %s",
+            "SELECT * FROM daily_returns WHERE date = %s",
             (day,),
         ).fetchall()
         conn.execute("CREATE TEMP TABLE scratch (LIKE daily_returns)")

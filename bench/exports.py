@@ -54,7 +54,7 @@ def seed(url: str) -> None:
                 copy.write_row((f"Cliente {i:04d}", f"cliente{i}@bench.example"))
         ids = [r[0] for r in conn.execute("SELECT id FROM clients ORDER BY id")]
         statement = (
-            "COPY daily_returns (client_id, date, market_value, net_flow, daily_return, "
+            "COPY daily_returns (client_id, date, market_value, flow_in, daily_return, "
             "cumulative_twr) FROM STDIN WITH (FORMAT csv)"
         )
         with conn.cursor().copy(statement) as copy:

@@ -22,7 +22,7 @@ from core.db import UnitOfWork, engine_for, uow_factory
 from core.market.cache import CachedMarketData
 from core.market.catalogue import Listing
 from core.market.demo import DemoMarketData
-from core.models import Allocation, Asset, Client
+from core.models import Asset, Client, Movement
 from core.services.portfolio import client_portfolio
 
 TICKERS = 200
@@ -75,12 +75,12 @@ def _seed(url: str, listings: list[Listing]) -> int:
             uow.session.add(asset)
             uow.session.flush()
             uow.session.add(
-                Allocation(
+                Movement(
                     client_id=client.id,
                     asset_id=asset.id,
                     quantity=Decimal(100 + i),
-                    buy_price=Decimal("20.50"),
-                    buy_date=date(2024, 1, 2),
+                    price=Decimal("20.50"),
+                    date=date(2024, 1, 2),
                 )
             )
         uow.commit()

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Computed,
     Date,
@@ -26,6 +27,8 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -205,18 +208,36 @@ class Asset(Base):
     created_at: Mapped[datetime] = _now()
 
 
-class Allocation(Base):
-    """One lot: a quantity of an asset a client bought at a price on a date."""
+class Movement(Base):
+    """One line of a client's ledger for an asset: a buy, a sell, or income typed by hand.
 
-    __tablename__ = "allocations"
+    A buy or sell has a quantity, a price per share and fees; income (``income_type``
+    dividend, JCP, rendimento or amortização) has a gross ``amount`` and the ``tax``
+    withheld. Splits, bonus shares and income per share are events of the asset
+    (:class:`AssetEvent`), not lines of a client's ledger. The analytics walk a ledger in
+    :mod:`core.analytics.ledger`.
+    """
+
+    __tablename__ = "movements"
     __table_args__ = (
-        CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("buy_price > 0", name="buy_price_positive"),
+        CheckConstraint("kind IN ('buy', 'sell', 'income')", name="kind"),
         CheckConstraint(
-            "buy_date <= (now() AT TIME ZONE 'America/Sao_Paulo')::date", name="buy_date_past"
+            "(kind = 'income' AND quantity = 0) OR (kind <> 'income' AND quantity > 0)",
+            name="quantity",
         ),
-        Index("ix_allocations_client_id", "client_id"),
-        Index("ix_allocations_asset_id", "asset_id"),
+        CheckConstraint(
+            "(kind = 'income' AND price = 0) OR (kind <> 'income' AND price > 0)", name="price"
+        ),
+        CheckConstraint("fees >= 0 AND (kind <> 'income' OR fees = 0)", name="fees"),
+        CheckConstraint(
+            "(kind = 'income' AND income_type IN ('dividend', 'jcp', 'rendimento', "
+            "'amortizacao') AND amount > 0 AND tax >= 0 AND tax <= amount) "
+            "OR (kind <> 'income' AND income_type IS NULL AND amount = 0 AND tax = 0)",
+            name="income",
+        ),
+        CheckConstraint("date <= (now() AT TIME ZONE 'America/Sao_Paulo')::date", name="date_past"),
+        Index("ix_movements_client_id", "client_id"),
+        Index("ix_movements_asset_id", "asset_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -226,9 +247,57 @@ class Allocation(Base):
     asset_id: Mapped[int] = mapped_column(
         ForeignKey("assets.id", ondelete="RESTRICT"), nullable=False
     )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="buy")
     quantity: Mapped[Decimal] = mapped_column(Money, nullable=False)
-    buy_price: Mapped[Decimal] = mapped_column(Money, nullable=False)
-    buy_date: Mapped[date] = mapped_column(Date, nullable=False)
+    price: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    fees: Mapped[Decimal] = mapped_column(Money, nullable=False, server_default="0")
+    date: Mapped[date] = mapped_column(Date, nullable=False)
+    income_type: Mapped[str | None] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False, server_default="0")
+    tax: Mapped[Decimal] = mapped_column(Money, nullable=False, server_default="0")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class AssetEvent(Base):
+    """A corporate event of an asset, which applies to every holder: a split or reverse
+    split (``ratio`` shares after per share before), bonus shares (``ratio`` new shares per
+    share, ``value`` the cost assigned per new share) or income per share (``value`` gross
+    per share, ``ratio`` the rate withheld: 0.15 for JCP), on its ex-date. From market data
+    (``source`` yahoo or demo) or typed by an admin; ``corrected`` events are not replaced
+    by a later fetch, ``dismissed`` ones are ignored."""
+
+    __tablename__ = "asset_events"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('split', 'bonus', 'dividend', 'jcp', 'rendimento', 'amortizacao')",
+            name="kind",
+        ),
+        CheckConstraint(
+            "(kind = 'split' AND ratio > 0 AND ratio <> 1) OR (kind = 'bonus' AND ratio > 0) "
+            "OR (kind NOT IN ('split', 'bonus') AND ratio >= 0 AND ratio < 1)",
+            name="ratio",
+        ),
+        CheckConstraint(
+            "(kind = 'split' AND value = 0) OR (kind = 'bonus' AND value >= 0) "
+            "OR (kind NOT IN ('split', 'bonus') AND value > 0)",
+            name="value",
+        ),
+        CheckConstraint("source IN ('yahoo', 'demo', 'admin')", name="source"),
+        UniqueConstraint("asset_id", "kind", "ex_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    ex_date: Mapped[date] = mapped_column(Date, nullable=False)
+    ratio: Mapped[Decimal] = mapped_column(Ratio, nullable=False, server_default="0")
+    value: Mapped[Decimal] = mapped_column(Money, nullable=False, server_default="0")
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    dismissed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    corrected: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
 
@@ -259,7 +328,11 @@ class DailyReturn(Base):
     client_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     market_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
-    net_flow: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    # Money in (buys, fees included) at the start of the day; money out (sells net of fees,
+    # income net of tax) at its end, and the income part of it; all in reais.
+    flow_in: Mapped[Decimal] = mapped_column(Money, nullable=False, server_default="0")
+    flow_out: Mapped[Decimal] = mapped_column(Money, nullable=False, server_default="0")
+    income: Mapped[Decimal] = mapped_column(Money, nullable=False, server_default="0")
     daily_return: Mapped[Decimal] = mapped_column(Ratio, nullable=False)
     cumulative_twr: Mapped[Decimal] = mapped_column(Ratio, nullable=False)
 

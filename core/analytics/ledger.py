@@ -99,7 +99,8 @@ class Entry:
     ``quantity`` is the change in shares held from ``day`` on, in the units of that day (a
     later split scales it); ``unit_value`` values those shares until the asset has a close
     from ``day`` on; ``money_in`` is paid in at the start of ``day`` (buys, fees included),
-    ``money_out`` received at its end (sells net of fees, income net of tax).
+    ``money_out`` received at its end (sells net of fees, income net of tax), ``income`` the
+    part of it that is income.
     """
 
     day: date
@@ -107,6 +108,7 @@ class Entry:
     unit_value: Decimal
     money_in: Decimal = ZERO
     money_out: Decimal = ZERO
+    income: Decimal = ZERO
 
 
 @dataclass(slots=True)
@@ -185,11 +187,11 @@ def _apply(position: Position, line: Line) -> None:
         net = position.quantity * line.price * (1 - line.ratio)
         if net:
             position.income += net
-            position.entries.append(Entry(line.day, ZERO, ZERO, money_out=net))
+            position.entries.append(Entry(line.day, ZERO, ZERO, money_out=net, income=net))
     elif kind == Kind.INCOME:
         net = line.amount - line.tax
         position.income += net
-        position.entries.append(Entry(line.day, ZERO, ZERO, money_out=net))
+        position.entries.append(Entry(line.day, ZERO, ZERO, money_out=net, income=net))
 
 
 def held_on(lines: Sequence[Line], day: date) -> Decimal:

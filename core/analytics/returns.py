@@ -74,6 +74,7 @@ class Book:
     day_rate: np.ndarray  # (n,) reais per unit of the entry's currency on its day
     money_in: np.ndarray  # (n,) float, in the entry's currency
     money_out: np.ndarray  # (n,) float, in the entry's currency
+    income: np.ndarray  # (n,) float: the part of money_out that is income
     split_base: np.ndarray  # (n,) cumulative split factor of the asset on ``day``
 
     @property
@@ -119,7 +120,7 @@ def book_from_lots(lots: Table) -> Book:
 
 def book_from_entries(entries: Table) -> Book:
     """Arrays of a book from entries with columns client_id, asset_id, quantity,
-    unit_value, day, money_in, and optionally money_out (0), split_base (1), fx_column
+    unit_value, day, money_in, and optionally money_out (0), income (0), split_base (1), fx_column
     (-1: reais) and day_rate (1). Inputs are not mutated."""
     # numpy's stable lexsort on the columns: a pandas sort has a fixed cost that shows on
     # the daily close of a small book.
@@ -150,6 +151,7 @@ def book_from_entries(entries: Table) -> Book:
         day_rate=column("day_rate", 1.0),
         money_in=column("money_in", 0.0),
         money_out=column("money_out", 0.0),
+        income=column("income", 0.0),
         split_base=column("split_base", 1.0),
     )
 
@@ -282,6 +284,7 @@ def portfolio_series(
     # In reais, at the rate of the entry's day (what the client paid or received).
     flow_in = _per_client(np.where(joins, book.money_in * book.day_rate, 0.0), book)
     flow_out = _per_client(np.where(joins, book.money_out * book.day_rate, 0.0), book)
+    income = _per_client(np.where(joins, book.income * book.day_rate, 0.0), book)
 
     prior_value = np.vstack([state.market_value[None, :], carried_value[:-1]])
     base = prior_value + flow_in
@@ -308,6 +311,7 @@ def portfolio_series(
         "cumulative_twr": growth[rows, cols] - 1.0,
         "flow_in": flow_in[rows, cols],
         "flow_out": flow_out[rows, cols],
+        "income": income[rows, cols],
     }
     return frame, SeriesState(carried_value[-1], growth[-1], days[-1])
 
@@ -327,7 +331,7 @@ def _empty_frame() -> Columns:
     return {
         "client_id": np.zeros(0, dtype=np.int64),
         "date": np.zeros(0, dtype=object),
-        **{name: np.zeros(0) for name in (*SERIES_COLUMNS, "flow_in", "flow_out")},
+        **{name: np.zeros(0) for name in (*SERIES_COLUMNS, "flow_in", "flow_out", "income")},
     }
 
 

@@ -1,15 +1,19 @@
-"""Asset and allocation queries and writes (flushed, not committed)."""
+"""Asset and allocation (buy) queries and writes (flushed, not committed).
+
+An allocation is a buy in the client's ledger (``movements`` with kind ``buy``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.models import Allocation, Asset
+from core.models import Asset, Movement
 from core.repositories.ids import holds, id_is
 
 
@@ -32,33 +36,38 @@ class AssetRepository:
         return asset
 
 
+BUY = "buy"
+
+
 class AllocationRepository:
-    """Reads and writes ``allocations``."""
+    """Reads and writes the buys of ``movements`` (a lot: quantity, price, date)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, allocation_id: int, *, for_update: bool = False) -> Allocation | None:
-        """The allocation with ``allocation_id`` (None for an id no lot can have)."""
-        stmt = select(Allocation).where(id_is(Allocation.id, allocation_id))
+    def get(self, allocation_id: int, *, for_update: bool = False) -> Movement | None:
+        """The buy with ``allocation_id`` (None for an id no lot can have)."""
+        stmt = select(Movement).where(id_is(Movement.id, allocation_id), Movement.kind == BUY)
         if for_update:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).one_or_none()
 
-    def for_client(self, client_id: int) -> list[tuple[Allocation, Asset]]:
-        """A client's lots with their assets, by symbol then buy date."""
+    def for_client(self, client_id: int) -> list[tuple[Movement, Asset]]:
+        """A client's buys with their assets, by symbol then date."""
         stmt = (
-            select(Allocation, Asset)
-            .join(Asset, Asset.id == Allocation.asset_id)
-            .where(id_is(Allocation.client_id, client_id))
-            .order_by(Asset.symbol, Allocation.buy_date, Allocation.id)
+            select(Movement, Asset)
+            .join(Asset, Asset.id == Movement.asset_id)
+            .where(id_is(Movement.client_id, client_id), Movement.kind == BUY)
+            .order_by(Asset.symbol, Movement.date, Movement.id)
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt)]
 
     def client_of(self, allocation_id: int) -> int | None:
         """The id of the client holding this lot (None when there is no such lot), read
         without loading or locking the lot, so a caller can lock the client first."""
-        stmt = select(Allocation.client_id).where(id_is(Allocation.id, allocation_id))
+        stmt = select(Movement.client_id).where(
+            id_is(Movement.id, allocation_id), Movement.kind == BUY
+        )
         return self.session.scalars(stmt).one_or_none()
 
     def invested_by_client(
@@ -71,33 +80,48 @@ class AllocationRepository:
         absent from the answer. Lock the clients first (:meth:`ClientRepository.lock_books`)
         when the total decides whether a write may happen.
         """
-        wanted = sorted({cid for cid in client_ids if holds(Allocation.client_id, cid)})
+        wanted = sorted({cid for cid in client_ids if holds(Movement.client_id, cid)})
         if not wanted:
             return {}
-        cost = func.sum(Allocation.quantity * Allocation.buy_price)
+        cost = func.sum(Movement.quantity * Movement.price)
         stmt = (
-            select(Allocation.client_id, cost)
-            .where(Allocation.client_id.in_(wanted))
-            .group_by(Allocation.client_id)
+            select(Movement.client_id, cost)
+            .where(Movement.client_id.in_(wanted), Movement.kind == BUY)
+            .group_by(Movement.client_id)
         )
         if excluding is not None:
-            stmt = stmt.where(Allocation.id != excluding)
+            stmt = stmt.where(Movement.id != excluding)
         return {cid: Decimal(amount) for cid, amount in self.session.execute(stmt)}
 
-    def add(self, allocation: Allocation) -> Allocation:
+    def lots_of(self, client_ids: Iterable[int]) -> list[tuple[int, str, date, Decimal, Decimal]]:
+        """The buys of ``client_ids`` as (client_id, symbol, date, quantity, price): what an
+        import compares its rows with, to tell a new lot from one already stored."""
+        wanted = sorted(set(client_ids))
+        if not wanted:
+            return []
+        stmt = (
+            select(
+                Movement.client_id, Asset.symbol, Movement.date, Movement.quantity, Movement.price
+            )
+            .join(Asset, Asset.id == Movement.asset_id)
+            .where(Movement.client_id.in_(wanted), Movement.kind == BUY)
+        )
+        return [tuple(row) for row in self.session.execute(stmt)]  # type: ignore[misc]
+
+    def add(self, allocation: Movement) -> Movement:
         """Insert and flush so the database checks its rules now."""
         self.session.add(allocation)
         self.session.flush()
         self.session.refresh(allocation)
         return allocation
 
-    def refresh(self, allocation: Allocation) -> Allocation:
+    def refresh(self, allocation: Movement) -> Movement:
         """Flush pending changes and re-read the row."""
         self.session.flush()
         self.session.refresh(allocation)
         return allocation
 
-    def delete(self, allocation: Allocation) -> None:
+    def delete(self, allocation: Movement) -> None:
         """Delete one lot."""
         self.session.delete(allocation)
         self.session.flush()

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
-from core.models import Allocation, Asset, Client, DailyReturn, PortfolioMetric
+from core.models import Asset, Client, DailyReturn, Movement, PortfolioMetric
 from core.repositories.clients import ClientRepository
 from core.repositories.ids import id_is
 
@@ -60,11 +60,12 @@ def held_symbols(session: Session, client_id: int | None) -> list[str]:
     statement = (
         select(Asset.symbol)
         .distinct()
-        .join(Allocation, Allocation.asset_id == Asset.id)
+        .join(Movement, Movement.asset_id == Asset.id)
+        .where(Movement.kind == "buy")
         .order_by(Asset.symbol)
     )
     if client_id is not None:
-        statement = statement.where(id_is(Allocation.client_id, client_id))
+        statement = statement.where(id_is(Movement.client_id, client_id))
     return list(session.scalars(statement))
 
 
@@ -76,17 +77,18 @@ def allocations(session: Session, client_id: int | None) -> Iterator[tuple[Any, 
             Client.id,
             Client.name,
             Client.email,
-            Allocation.id,
+            Movement.id,
             Asset.symbol,
             Asset.name,
             Asset.currency,
-            Allocation.quantity,
-            Allocation.buy_price,
-            Allocation.buy_date,
+            Movement.quantity,
+            Movement.price,
+            Movement.date,
         )
-        .join(Allocation, Allocation.client_id == Client.id)
-        .join(Asset, Asset.id == Allocation.asset_id)
-        .order_by(Client.sort_name, Client.id, Asset.symbol, Allocation.buy_date, Allocation.id)
+        .join(Movement, Movement.client_id == Client.id)
+        .join(Asset, Asset.id == Movement.asset_id)
+        .where(Movement.kind == "buy")
+        .order_by(Client.sort_name, Client.id, Asset.symbol, Movement.date, Movement.id)
     )
     if client_id is not None:
         statement = statement.where(id_is(Client.id, client_id))
@@ -96,20 +98,21 @@ def allocations(session: Session, client_id: int | None) -> Iterator[tuple[Any, 
 def daily_returns(
     session: Session, client_id: int | None, start: date | None, end: date | None
 ) -> Iterator[tuple[Any, ...]]:
-    """client name, e-mail, date, market value, net flow, invested, daily return, cumulative
-    TWR — the stored series in [start, end] (either bound optional).
+    """client name, e-mail, date, market value, money in, money out, invested, daily return,
+    cumulative TWR — the stored series in [start, end] (either bound optional).
 
-    Invested is the running sum of net flows since the client's first day (as on the client
+    Invested is the running sum of money in since the client's first day (as on the client
     page), so it is summed over the days before ``start`` too, then those days are dropped.
     """
-    invested = func.sum(DailyReturn.net_flow).over(
+    invested = func.sum(DailyReturn.flow_in).over(
         partition_by=DailyReturn.client_id, order_by=DailyReturn.date
     )
     inner = select(
         DailyReturn.client_id,
         DailyReturn.date,
         DailyReturn.market_value,
-        DailyReturn.net_flow,
+        DailyReturn.flow_in,
+        DailyReturn.flow_out,
         invested.label("invested"),
         DailyReturn.daily_return,
         DailyReturn.cumulative_twr,
@@ -125,7 +128,8 @@ def daily_returns(
             Client.email,
             series.c.date,
             series.c.market_value,
-            series.c.net_flow,
+            series.c.flow_in,
+            series.c.flow_out,
             series.c.invested,
             series.c.daily_return,
             series.c.cumulative_twr,

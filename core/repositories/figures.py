@@ -27,7 +27,16 @@ from sqlalchemy.orm import Session
 
 from core.analytics.returns import Columns, Table
 
-DAILY_COLUMNS = ("client_id", "date", "market_value", "net_flow", "daily_return", "cumulative_twr")
+DAILY_COLUMNS = (
+    "client_id",
+    "date",
+    "market_value",
+    "flow_in",
+    "flow_out",
+    "income",
+    "daily_return",
+    "cumulative_twr",
+)
 METRIC_COLUMNS = (
     "client_id",
     "as_of",
@@ -37,16 +46,6 @@ METRIC_COLUMNS = (
     "twr",
     "irr",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class HeldAsset:
-    """An asset some client holds, and the earliest buy date among its lots."""
-
-    asset_id: int
-    symbol: str
-    first_buy: date
-    currency: str | None = None
 
 
 def copy_csv(
@@ -76,26 +75,16 @@ def copy_csv(
         pa_csv.WriteOptions(include_header=False, quoting_style="none"),
     )
     statement = f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)"
-    with _driver(session).cursor() as cursor, cursor.copy(statement) as copy:
+    with driver(session).cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(buffer.getvalue())
     return rows
 
 
-def _driver(session: Session) -> psycopg.Connection:
+def driver(session: Session) -> psycopg.Connection:
     """The psycopg connection under the session's: the scheduler's statements run on it
     directly (no ORM rows, binary arrays), about a fifth of a millisecond less per
     statement than through SQLAlchemy."""
     return session.connection().connection.driver_connection  # type: ignore[return-value]
-
-
-def held_assets(session: Session) -> list[HeldAsset]:
-    """Every asset held in some lot, with the first date it was held."""
-    with _driver(session).cursor(binary=True) as cursor:
-        rows = cursor.execute(
-            "SELECT a.id, a.symbol, min(al.buy_date), a.currency FROM allocations al "
-            "JOIN assets a ON a.id = al.asset_id GROUP BY a.id ORDER BY a.symbol"
-        ).fetchall()
-    return [HeldAsset(int(r[0]), str(r[1]), r[2], r[3]) for r in rows]
 
 
 def ensure_rate_assets(session: Session, symbols: Sequence[str]) -> dict[str, int]:
@@ -150,33 +139,9 @@ class StoredDays:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class BookSnapshot:
-    """What a recomputation reads about the book, all from one statement (one snapshot).
-
-    ``lots`` has the columns client_id, asset_id, quantity, buy_price (floats for the
-    math) and buy_date (datetime64[D]); ``version`` fingerprints the lots at that snapshot
-    (it differs as soon as a lot is added, edited or deleted); ``currencies`` maps each
-    held asset to its currency (None where the source did not say); ``last`` is each
-    client's last stored daily return.
-    """
-
-    lots: Columns
-    version: tuple[int, int, object]
-    currencies: dict[int, str | None]
-    last: StoredDays
-
-
-# The lots' version: how many, the newest id, and the sum of their change times. Any insert,
-# edit or delete changes it; the sum (not the latest change) also catches an edit whose
-# transaction began before another edit that committed first, so its time is earlier.
-_VERSION_COLUMNS = (
-    "count(*), coalesce(max(id), 0), coalesce(sum(extract(epoch FROM updated_at)), 0)"
-)
-
 # The last stored row of each client: one primary-key probe per client (client_id, date
 # DESC), not a scan of every row. ``{before}`` optionally bounds the date.
-_LAST_DAYS = (
+LAST_DAYS = (
     "SELECT array_agg(c.id), array_agg(d.date - DATE '1970-01-01'), "
     "array_agg(d.market_value::float8), array_agg(d.cumulative_twr::float8) "
     "FROM clients c CROSS JOIN LATERAL (SELECT date, market_value, cumulative_twr "
@@ -184,45 +149,12 @@ _LAST_DAYS = (
 )
 
 
-def book_snapshot(session: Session) -> BookSnapshot:
-    """Every lot, the lots' version, the held assets' currencies and each client's last
-    stored day, in one round trip and one snapshot (a lot changed in between cannot pair
-    old lots with new figures)."""
-    # Arrays loaded by psycopg's binary loaders: 100,000 lots in about a tenth of a second
-    # (a Python row object per lot took half a second).
-    statement = sql.SQL(
-        "SELECT * FROM (SELECT array_agg(client_id), array_agg(asset_id), "
-        "array_agg(quantity::float8), array_agg(buy_price::float8), "
-        "array_agg(buy_date - DATE '1970-01-01'), "
-        "{version} FROM allocations) AS lots, "
-        "(SELECT array_agg(id), array_agg(currency) FROM assets "
-        "WHERE id IN (SELECT asset_id FROM allocations)) AS held, "
-        "({last}) AS last"
-    ).format(
-        version=sql.SQL(_VERSION_COLUMNS),
-        last=sql.SQL(_LAST_DAYS).format(before=sql.SQL("")),
-    )
-    row = _fetch_one(session, statement, {})
-    client_ids, asset_ids, quantities, prices, days = (value or [] for value in row[:5])
-    lots = {
-        "client_id": np.asarray(client_ids, dtype=np.int64),
-        "asset_id": np.asarray(asset_ids, dtype=np.int64),
-        "quantity": np.asarray(quantities, dtype=float),
-        "buy_price": np.asarray(prices, dtype=float),
-        "buy_date": epoch_days(days),
-    }
-    currencies = dict(zip(row[8] or [], row[9] or [], strict=True))
-    return BookSnapshot(
-        lots, (int(row[5]), int(row[6]), row[7]), currencies, StoredDays.from_arrays(*row[10:14])
-    )
-
-
-def _fetch_one(
+def fetch_one(
     session: Session, statement: str | sql.Composed, params: Mapping[str, object]
 ) -> tuple:
     """The one row of ``statement`` (``%(name)s`` placeholders) on the session's connection,
     through psycopg's binary loaders (arrays come back as lists, without Row objects)."""
-    with _driver(session).cursor(binary=True) as cursor:
+    with driver(session).cursor(binary=True) as cursor:
         row = cursor.execute(statement, params).fetchone()
     assert row is not None  # aggregates always return one row
     return tuple(row)
@@ -237,19 +169,27 @@ def transaction(session: Session) -> Iterator[None]:
     """A transaction block on the session's connection: committed at the end, rolled back
     on an exception. Only for a session in autocommit, like a job's (``closing.run_job``):
     inside a unit of work it would be a savepoint its caller might never commit."""
-    conn = _driver(session)
+    conn = driver(session)
     if not conn.autocommit:
         raise RuntimeError("figures.transaction needs a session in autocommit")
     with conn.transaction():
         yield
 
 
-_LOTS_VERSION = sql.SQL("SELECT {} FROM allocations").format(sql.SQL(_VERSION_COLUMNS))
+# The ledger's version: per table, how many rows, the newest id and the sum of their change
+# times. Any insert, edit or delete changes it; the sum (not the latest change) also catches
+# an edit whose transaction began before another edit that committed first. A run reads it
+# with the book (core.repositories.ledger) and checks it before each write.
+_COUNTS = "count(*), coalesce(max(id), 0), coalesce(sum(extract(epoch FROM updated_at)), 0)"
+LEDGER_VERSION = sql.SQL(
+    "SELECT * FROM (SELECT {counts} FROM movements) AS m, "
+    "(SELECT {counts} FROM asset_events) AS e"
+).format(counts=sql.SQL(_COUNTS))
 
 
 def write_days(
     session: Session,
-    version: tuple[int, int, object],
+    version: tuple[object, ...],
     *,
     prices: Sequence[tuple[int, date, Decimal]],
     daily: Table,
@@ -265,17 +205,17 @@ def write_days(
     :class:`LotsChanged`, and the caller's rollback undoes everything. The statements
     before the two COPYs travel in one pipeline, one round trip.
     """
-    conn = _driver(session)
+    conn = driver(session)
     with conn.pipeline():
-        conn.execute("LOCK TABLE allocations IN SHARE MODE")
-        current = conn.execute(_LOTS_VERSION)
+        conn.execute("LOCK TABLE movements, asset_events IN SHARE MODE")
+        current = conn.execute(LEDGER_VERSION)
         if prices:
             _upsert_prices(conn, prices)
         conn.execute("DELETE FROM daily_returns WHERE date = ANY(%s)", (list(days),))
         if metrics is not None:
             conn.execute("DELETE FROM portfolio_metrics WHERE as_of = %s", (days[-1],))
     row = current.fetchone()
-    if row is None or (int(row[0]), int(row[1]), row[2]) != version:
+    if row is None or tuple(row) != version:
         raise LotsChanged("lots changed during the run; the next run recomputes")
     written = len(prices) + copy_csv(session, "daily_returns", DAILY_COLUMNS, daily)
     if metrics is not None:
@@ -289,7 +229,7 @@ def closes_columns(session: Session, asset_ids: Sequence[int], start: date, end:
     asset_id, date (datetime64[D]), close."""
     if not asset_ids:
         return _closes([], [], [])
-    row = _fetch_one(
+    row = fetch_one(
         session,
         "SELECT array_agg(asset_id), array_agg(date - DATE '1970-01-01'), array_agg(close) "
         "FROM (SELECT asset_id, date, close::float8 FROM prices "
@@ -316,7 +256,7 @@ def _closes(asset_ids: list[int], days: list[int], closes: list[float]) -> Colum
 def price_dates(session: Session, asset_ids: Sequence[int], start: date) -> dict[int, set[date]]:
     """The dates on or after ``start`` that already have a close, per asset."""
     found: dict[int, set[date]] = {asset_id: set() for asset_id in asset_ids}
-    with _driver(session).cursor(binary=True) as cursor:
+    with driver(session).cursor(binary=True) as cursor:
         rows = cursor.execute(
             "SELECT asset_id, date FROM prices WHERE asset_id = ANY(%s::int[]) AND date >= %s",
             (list(asset_ids), start),
@@ -331,7 +271,7 @@ def stored_closes(
 ) -> dict[tuple[int, date], Decimal]:
     """The stored closes on or after ``start`` of ``asset_ids``, by (asset_id, date): what a
     re-asked close is compared with, to tell a revised close from a repeated one."""
-    with _driver(session).cursor(binary=True) as cursor:
+    with driver(session).cursor(binary=True) as cursor:
         rows = cursor.execute(
             "SELECT asset_id, date, close FROM prices "
             "WHERE asset_id = ANY(%s::int[]) AND date >= %s",
@@ -345,7 +285,7 @@ def client_names(session: Session, client_ids: Sequence[int]) -> dict[int, str]:
     store)."""
     if not client_ids:
         return {}
-    with _driver(session).cursor(binary=True) as cursor:
+    with driver(session).cursor(binary=True) as cursor:
         rows = cursor.execute(
             "SELECT id, name FROM clients WHERE id = ANY(%s::int[])", (list(client_ids),)
         ).fetchall()
@@ -356,7 +296,7 @@ def upsert_prices(session: Session, rows: Iterable[tuple[int, date, Decimal]]) -
     """Insert or update market closes (asset_id, date, close) in one statement."""
     batch = list(rows)
     if batch:
-        _upsert_prices(_driver(session), batch)
+        _upsert_prices(driver(session), batch)
     return len(batch)
 
 
@@ -382,8 +322,8 @@ def _array_literal(values: Iterable[object]) -> str:
 
 def series_state(session: Session, day: date) -> StoredDays:
     """Each client's latest stored day before ``day``."""
-    statement = sql.SQL(_LAST_DAYS).format(before=sql.SQL("AND date < %(day)s "))
-    row = _fetch_one(session, statement, {"day": day})
+    statement = sql.SQL(LAST_DAYS).format(before=sql.SQL("AND date < %(day)s "))
+    row = fetch_one(session, statement, {"day": day})
     return StoredDays.from_arrays(*row)
 
 

@@ -28,7 +28,7 @@ from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
 from core.market.cache import one_off_quotes
 from core.market.port import MarketData, Quote
-from core.models import Allocation, Asset
+from core.models import Asset, Movement
 from core.repositories.figures import invalidate_client_figures
 from core.schemas import AllocationIn, AllocationOut, AssetIn, parse
 from core.services.audit import audit_change
@@ -45,7 +45,7 @@ def _label(field: str, value: str | None) -> str | None:
     return value[: LABEL_MAX[field]] if value else None
 
 
-def _out(allocation: Allocation, asset: Asset) -> AllocationOut:
+def _out(allocation: Movement, asset: Asset) -> AllocationOut:
     return AllocationOut(
         id=allocation.id,
         client_id=allocation.client_id,
@@ -53,9 +53,14 @@ def _out(allocation: Allocation, asset: Asset) -> AllocationOut:
         name=asset.name,
         currency=asset.currency,
         quantity=allocation.quantity,
-        buy_price=allocation.buy_price,
-        buy_date=allocation.buy_date,
+        buy_price=allocation.price,
+        buy_date=allocation.date,
     )
+
+
+def _columns(lot: AllocationIn) -> dict[str, Any]:
+    """A lot's fields as the columns of its buy in the ledger."""
+    return {"quantity": lot.quantity, "price": lot.buy_price, "date": lot.buy_date}
 
 
 def check_first_trade(first_trade_date: date | None, lot: AllocationIn) -> None:
@@ -73,7 +78,7 @@ def check_client_invested(
     client_id: int,
     lot: AllocationIn,
     *,
-    replacing: Allocation | None = None,
+    replacing: Movement | None = None,
 ) -> None:
     """Refuse (on ``buy_price``) a lot that would take its client's invested total to the
     limit (:mod:`core.book_limits`), counting the client's stored lots through the
@@ -91,7 +96,7 @@ def check_client_invested(
     if invested_fits(after):
         return
     if replacing is not None:
-        before = total((others, lot_cost(replacing.quantity, replacing.buy_price)))
+        before = total((others, lot_cost(replacing.quantity, replacing.price)))
         if after <= before:
             return
     raise ValidationFailed.single("buy_price", "validation.client_invested_too_large")
@@ -177,7 +182,7 @@ def add_allocation(
         check_client_invested(uow, client_id, lot_in)
         try:
             allocation = uow.allocations.add(
-                Allocation(client_id=client_id, asset_id=stored.id, **lot_in.model_dump())
+                Movement(client_id=client_id, asset_id=stored.id, kind="buy", **_columns(lot_in))
             )
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
@@ -207,7 +212,7 @@ def update_allocation(
         check_first_trade(asset.first_trade_date, lot_in)
         check_client_invested(uow, allocation.client_id, lot_in, replacing=allocation)
         before = _out(allocation, asset)
-        for field, value in lot_in.model_dump().items():
+        for field, value in _columns(lot_in).items():
             setattr(allocation, field, value)
         allocation.updated_at = func.now()
         try:

@@ -20,7 +20,7 @@ from core.config import ConfigError, Settings
 from core.db import UnitOfWork
 from core.documents import CNPJ_WEIGHTS, CPF_WEIGHTS
 from core.market.demo import DemoMarketData
-from core.models import Allocation, Client, Role, User
+from core.models import Client, Movement, Role, User
 from core.security import generate_password, hash_password
 from core.services.audit import audit_change
 from core.services.principal import Principal, require_admin
@@ -189,7 +189,7 @@ def seed_demo_allocations(
         if x.currency == "USD" and x.asset_type != "Cryptocurrency"
     ]
     with uow:
-        if uow.session.scalar(select(func.count()).select_from(Allocation)):
+        if uow.session.scalar(select(func.count()).select_from(Movement)):
             return 0
         clients = uow.session.scalars(
             select(Client).where(Client.status == "active").order_by(Client.id)
@@ -218,12 +218,13 @@ def seed_demo_allocations(
                 )
                 quantity = Decimal(rng.choice((10, 25, 50, 100, 200, 500)))
                 uow.session.add(
-                    Allocation(
+                    Movement(
                         client_id=client.id,
                         asset_id=asset.id,
+                        kind="buy",
                         quantity=quantity,
-                        buy_price=series[bought_on],
-                        buy_date=bought_on,
+                        price=series[bought_on],
+                        date=bought_on,
                     )
                 )
                 added += 1

@@ -25,6 +25,7 @@ from core.limits import price_fits
 from core.market import port
 from core.market.port import MarketData
 from core.repositories import figures
+from core.repositories.ledger import HeldAsset
 from core.services.job_runs import RunReport
 
 Closes = dict[tuple[int, date], Decimal]
@@ -32,7 +33,7 @@ Closes = dict[tuple[int, date], Decimal]
 
 def fetch(
     market: MarketData,
-    held: Sequence[figures.HeldAsset],
+    held: Sequence[HeldAsset],
     start: date,
     end: date,
     report: RunReport,
@@ -65,7 +66,7 @@ def fetch(
     return closes
 
 
-def with_rates(session: Session, held: Sequence[figures.HeldAsset]) -> list[figures.HeldAsset]:
+def with_rates(session: Session, held: Sequence[HeldAsset]) -> list[HeldAsset]:
     """``held`` plus the exchange-rate series its currencies need, from the first day any
     asset in that currency was held (the rate rows are created on first use; the caller
     commits, unless ``session`` is in autocommit like a job's session)."""
@@ -77,7 +78,7 @@ def with_rates(session: Session, held: Sequence[figures.HeldAsset]) -> list[figu
     ids = figures.ensure_rate_assets(session, sorted(firsts))
     mine = {asset.symbol for asset in held}
     extra = [
-        figures.HeldAsset(ids[symbol], symbol, first, fx.BASE)
+        HeldAsset(ids[symbol], symbol, first, fx.BASE)
         for symbol, first in sorted(firsts.items())
         if symbol not in mine
     ]
@@ -92,7 +93,7 @@ class Sessions:
         self.start, self.end = start, end
         self._by_calendar: dict[str, list[date]] = {}
 
-    def of(self, asset: figures.HeldAsset) -> list[date]:
+    def of(self, asset: HeldAsset) -> list[date]:
         """The trading days of ``asset``'s market in the range since it was first held."""
         name = calendars.calendar_name_for(asset.symbol)
         days = self._by_calendar.get(name)
@@ -101,15 +102,13 @@ class Sessions:
         return days[bisect.bisect_left(days, asset.first_buy) :]
 
 
-def expected(held: Sequence[figures.HeldAsset], sessions: Sessions) -> list[figures.HeldAsset]:
+def expected(held: Sequence[HeldAsset], sessions: Sessions) -> list[HeldAsset]:
     """The held tickers whose market traded on some day of the range since first held: the
     ones a run must price (a US ticker on a US holiday has nothing to price)."""
     return [asset for asset in held if sessions.of(asset)]
 
 
-def priced_nothing(
-    wanted: Sequence[figures.HeldAsset], closes: Closes, report: RunReport
-) -> str | None:
+def priced_nothing(wanted: Sequence[HeldAsset], closes: Closes, report: RunReport) -> str | None:
     """Why the run failed when none of the tickers it had to price got a close, else None.
 
     ``wanted`` are the tickers whose market traded (see :func:`expected`); ``closes`` every
@@ -130,7 +129,7 @@ def priced_nothing(
 
 def count_missing(
     session: Session,
-    held: Sequence[figures.HeldAsset],
+    held: Sequence[HeldAsset],
     closes: Closes,
     sessions: Sessions,
     report: RunReport,
@@ -174,7 +173,7 @@ def revisions(
     return keep
 
 
-def missing_on(held: Sequence[figures.HeldAsset], closes: Closes, day: date) -> dict[str, str]:
+def missing_on(held: Sequence[HeldAsset], closes: Closes, day: date) -> dict[str, str]:
     """Held tickers whose market traded on ``day`` but for which no close is known."""
     return {
         h.symbol: port.NO_DATA
@@ -186,7 +185,7 @@ def missing_on(held: Sequence[figures.HeldAsset], closes: Closes, day: date) -> 
 
 
 def missing_closes(
-    held: Sequence[figures.HeldAsset], existing: dict[int, set[date]], through: date
+    held: Sequence[HeldAsset], existing: dict[int, set[date]], through: date
 ) -> dict[str, list[date]]:
     """Trading days (on each ticker's own market) since it was first held with no close."""
     missing: dict[str, list[date]] = {}

@@ -35,7 +35,7 @@ from core import calendars
 from core.db import UnitOfWork, uow_factory
 from core.market.port import MarketData
 from core.models import JobStatus
-from core.repositories import figures
+from core.repositories import figures, ledger
 from core.services import closes
 from core.services.closes import Closes, Sessions
 from core.services.job_runs import (
@@ -124,7 +124,7 @@ def daily_close(
             report.error = f"{day.isoformat()} is not a B3 trading day"
             return
         week_start = day - timedelta(days=RECENT_DAYS)
-        held = closes.with_rates(session, figures.held_assets(session))
+        held = closes.with_rates(session, ledger.held_assets(session))
         stored = figures.stored_closes(session, [h.asset_id for h in held], week_start)
         fetched = closes.fetch(market, held, week_start, day, report)
         on_day = {key: price for key, price in {**stored, **fetched}.items() if key[1] == day}
@@ -164,7 +164,7 @@ def backfill(
     require_admin(actor)
 
     def body(report: RunReport, session: Session) -> None:
-        held = closes.with_rates(session, figures.held_assets(session))
+        held = closes.with_rates(session, ledger.held_assets(session))
         fetched = closes.fetch(market, held, start, end, report)
         sessions = Sessions(start, end)
         failure = closes.priced_nothing(closes.expected(held, sessions), fetched, report)
@@ -193,7 +193,7 @@ def repair_gaps(
     require_admin(actor)
 
     def body(report: RunReport, session: Session) -> None:
-        held = closes.with_rates(session, figures.held_assets(session))
+        held = closes.with_rates(session, ledger.held_assets(session))
         first = min((h.first_buy for h in held), default=through)
         existing = figures.price_dates(session, [h.asset_id for h in held], first)
         gaps = closes.missing_closes(held, existing, through)
@@ -223,6 +223,6 @@ def held_symbols(engine: Engine, *, actor: Principal) -> list[str]:
     only (the scheduler passes :data:`~core.services.principal.SYSTEM`)."""
     require_admin(actor)
     with UnitOfWork(uow_factory(engine)) as uow:
-        held = closes.with_rates(uow.session, figures.held_assets(uow.session))
+        held = closes.with_rates(uow.session, ledger.held_assets(uow.session))
         uow.commit()
         return [h.symbol for h in held]

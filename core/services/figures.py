@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core.db import UnitOfWork
 from core.market.port import MarketData
 from core.models import Asset, Client, DailyReturn, PortfolioMetric
-from core.repositories import figures
+from core.repositories import ledger
 from core.repositories.ids import id_is
 
 
@@ -23,7 +23,8 @@ class DailyPoint(BaseModel):
 
     date: date
     market_value: Decimal
-    net_flow: Decimal
+    flow_in: Decimal
+    flow_out: Decimal
     invested: Decimal
     daily_return: Decimal
     cumulative_twr: Decimal
@@ -54,12 +55,13 @@ def client_history(uow: UnitOfWork, client_id: int) -> list[DailyPoint]:
         points: list[DailyPoint] = []
         invested = Decimal(0)
         for row in rows:
-            invested += row.net_flow
+            invested += row.flow_in
             points.append(
                 DailyPoint(
                     date=row.date,
                     market_value=row.market_value,
-                    net_flow=row.net_flow,
+                    flow_in=row.flow_in,
+                    flow_out=row.flow_out,
                     invested=invested,
                     daily_return=row.daily_return,
                     cumulative_twr=row.cumulative_twr,
@@ -121,7 +123,7 @@ def overview(uow: UnitOfWork, market: MarketData, *, movers: int = 5) -> Overvie
             )
             or 0
         )
-        held = figures.held_assets(uow.session)
+        held = ledger.held_assets(uow.session)
         names = {
             a.symbol: (a.name, a.currency)
             for a in uow.session.scalars(

@@ -42,7 +42,7 @@ from core.errors import ValidationFailed
 from core.imports.report import ImportOutcome, ImportRejected, ImportReport, Kind, RowResult
 from core.imports.validation import check_file, mark_duplicates
 from core.market.port import MarketData, Quote
-from core.models import Allocation, Asset, Client
+from core.models import Asset, Client, Movement
 from core.repositories.figures import invalidate_figures
 from core.schemas import AllocationIn, AssetIn
 from core.services.allocations import check_first_trade, new_asset_values, verify_new_symbols
@@ -310,22 +310,9 @@ def _lot(row: RowResult) -> dict[str, Any]:
 
 
 def _stored_lots(uow: UnitOfWork, client_ids: set[int]) -> set[tuple[Any, ...]]:
-    if not client_ids:
-        return set()
-    stmt = (
-        select(
-            Allocation.client_id,
-            Asset.symbol,
-            Allocation.buy_date,
-            Allocation.quantity,
-            Allocation.buy_price,
-        )
-        .join(Asset, Asset.id == Allocation.asset_id)
-        .where(Allocation.client_id.in_(sorted(client_ids)))
-    )
     return {
         _lot_key(cid, symbol, {"buy_date": day, "quantity": qty, "buy_price": price})
-        for cid, symbol, day, qty, price in uow.session.execute(stmt)
+        for cid, symbol, day, qty, price in uow.allocations.lots_of(client_ids)
     }
 
 
@@ -435,20 +422,24 @@ def _write_allocations(
     for symbol in sorted({str(row.values["symbol"]) for row in rows} - set(plan.assets)):
         values = new_asset_values(AssetIn(symbol=symbol), answers.quotes[symbol])
         plan.assets[symbol] = uow.assets.get_or_create(values)
+    # Each lot is a buy in the client's ledger.
     lots = [
         {
             "client_id": plan.client_ids[row.row],
             "asset_id": plan.assets[str(row.values["symbol"])].id,
-            **_lot(row),
+            "kind": "buy",
+            "quantity": row.values["quantity"],
+            "price": row.values["buy_price"],
+            "date": row.values["buy_date"],
         }
         for row in rows
     ]
-    created = _insert(uow, report, Allocation, rows, lots)
+    created = _insert(uow, report, Movement, rows, lots)
     # As when a lot is added by hand: the clients' figures from the earliest new buy date
     # on are dropped, and the scheduler's next run recomputes them.
     since: dict[int, date] = {}
     for lot in lots:
         client_id = lot["client_id"]
-        since[client_id] = min(since.get(client_id, lot["buy_date"]), lot["buy_date"])
+        since[client_id] = min(since.get(client_id, lot["date"]), lot["date"])
     invalidate_figures(uow.session, since)
     return {"created_ids": created, "clients": sorted(since)}

@@ -16,10 +16,11 @@ CONSTRAINTS: dict[str, tuple[str, str, bool]] = {
     "ck_clients_name_length": ("name", "validation.required", False),
     "ck_clients_email_shape": ("email", "validation.email", False),
     "ck_users_role": ("role", "validation.choice", False),
-    "ck_allocations_quantity_positive": ("quantity", "validation.positive", False),
-    "ck_allocations_buy_price_positive": ("buy_price", "validation.positive", False),
-    "ck_allocations_buy_date_past": ("buy_date", "validation.future_date", False),
-    "fk_allocations_client_id_clients": ("client_id", "error.not_found", False),
+    # The ledger: a buy's fields are named as the lot form names them.
+    "ck_movements_quantity": ("quantity", "validation.positive", False),
+    "ck_movements_price": ("buy_price", "validation.positive", False),
+    "ck_movements_date_past": ("buy_date", "validation.future_date", False),
+    "fk_movements_client_id_clients": ("client_id", "error.not_found", False),
 }
 
 

@@ -90,9 +90,9 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
                 name=asset.name,
                 currency=asset.currency,
                 quantity=allocation.quantity,
-                buy_price=allocation.buy_price,
-                buy_date=allocation.buy_date,
-                invested=invested_amount(allocation.quantity, allocation.buy_price),
+                buy_price=allocation.price,
+                buy_date=allocation.date,
+                invested=invested_amount(allocation.quantity, allocation.price),
             )
             for allocation, asset in uow.allocations.for_client(client_id)
         ]

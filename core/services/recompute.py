@@ -25,18 +25,19 @@ from sqlalchemy.orm import Session
 
 from core import calendars
 from core.analytics import fx
+from core.analytics.entries import ledger_entries, split_matrix
 from core.analytics.returns import (
     Book,
     Columns,
     SeriesState,
-    book_from_lots,
+    book_from_entries,
     carried_closes_and_days,
     client_metrics,
     portfolio_series,
     positions_in,
 )
 from core.limits import money_fits_array, ratio_fits_array
-from core.repositories import figures
+from core.repositories import figures, ledger
 from core.services.closes import Closes
 from core.services.job_runs import RunReport, UnstoredClient
 
@@ -46,7 +47,9 @@ Progress = Callable[[int, int], None]
 # What each stored figure's column holds: Money (numeric(20, 8)) or Ratio (numeric(24, 12)).
 DAILY_LIMITS = {
     "market_value": money_fits_array,
-    "net_flow": money_fits_array,
+    "flow_in": money_fits_array,
+    "flow_out": money_fits_array,
+    "income": money_fits_array,
     "daily_return": ratio_fits_array,
     "cumulative_twr": ratio_fits_array,
 }
@@ -131,8 +134,8 @@ def _in_reais(
     fetched: Closes,
     through: date,
 ) -> tuple[Columns, Callable[[Sequence[date]], np.ndarray | None]]:
-    """Lots with the column of their currency and their buy date's rate, and a function
-    giving the rates matrix for a list of days (None when every lot is in reais).
+    """Entries with the column of their currency and their day's rate, and a function
+    giving the rates matrix for a list of days (None when every entry is in reais).
     ``currencies`` maps the held assets to their currency."""
     pairs = fx.pairs_for(currencies.values())
     if not pairs:
@@ -141,7 +144,7 @@ def _in_reais(
     missing = sorted({pair.symbol for pair in pairs if pair.symbol not in ids})
     series_ids = np.array([ids.get(pair.symbol, -1) for pair in pairs], dtype=np.int64)
     factors = np.array([pair.factor for pair in pairs])
-    buy_dates = lots["buy_date"]  # datetime64[D]
+    buy_dates = lots["day"]  # datetime64[D]
     present = {i for i in series_ids.tolist() if i >= 0}
     stored = figures.closes_columns(session, sorted(present), buy_dates.min().item(), through)
     rate_closes = _merge(stored, {k: v for k, v in fetched.items() if k[0] in present})
@@ -162,7 +165,7 @@ def _in_reais(
         raise RatesMissing(f"no exchange rate known for {', '.join(sorted(set(missing)))}")
     row = np.searchsorted(buy_days, buy_dates)
     buy_rate = np.where(columns >= 0, on_buy[row, np.maximum(columns, 0)], 1.0)
-    return {**lots, "fx_column": columns, "buy_rate": buy_rate}, rates
+    return {**lots, "fx_column": columns, "day_rate": buy_rate}, rates
 
 
 def _start_day(last: figures.StoredDays, book: Book, floor: date | None) -> date:
@@ -205,13 +208,14 @@ def recompute(
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
     # Lots, their version, currencies and last stored days come from one statement: a lot
     # change after it fails the version check before anything is written.
-    snapshot = figures.book_snapshot(session)
+    snapshot = ledger.book_snapshot(session)
     version, last = snapshot.version, snapshot.last
-    if not len(snapshot.lots["client_id"]):
+    entries, splits, oversold = ledger_entries(snapshot.movements, snapshot.events)
+    if not len(entries["client_id"]):
         days = []
     else:
-        lots, rates_on = _in_reais(session, snapshot.lots, snapshot.currencies, fetched, through)
-        book = book_from_lots(lots)
+        entries, rates_on = _in_reais(session, entries, snapshot.currencies, fetched, through)
+        book = book_from_entries(entries)
         days = calendars.sessions(_start_day(last, book, floor), through)
     if days:
         # Usually every client's last stored day is before the first day to compute (the
@@ -224,7 +228,13 @@ def recompute(
         stored = figures.closes_columns(session, list(book.asset_ids), days[0], days[-1])
     outside = set(days)
     _write_prices_only(session, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
+    unstorable = Unstorable()
+    for client_id, day in oversold.items():  # their ledger sells more than it holds
+        unstorable.found.append((client_id, day, "ledger", float("nan")))
+        unstorable.since[client_id] = day
     if not days:
+        if unstorable.found:
+            unstorable.report(session, report)
         return
     all_closes = _merge(stored, fetched)
     fetched_by_day: dict[date, list[tuple[int, date, Decimal]]] = {}
@@ -233,7 +243,7 @@ def recompute(
     # days x assets, built once, with the date each carried close is from
     matrix, close_days = carried_closes_and_days(all_closes, days, book.asset_ids)
     rates = rates_on(days)  # days x currencies (None: every lot is in reais)
-    unstorable = Unstorable()
+    split_factors = split_matrix(splits, days, book.asset_ids)  # None: no splits
     for offset in range(0, len(days), CHUNK_DAYS):
         chunk = days[offset : offset + CHUNK_DAYS]
         window = slice(offset, offset + CHUNK_DAYS)
@@ -244,6 +254,7 @@ def recompute(
             state,
             None if rates is None else rates[window],
             close_days[window],
+            None if split_factors is None else split_factors[window],
         )
         metrics = client_metrics(book, state, chunk[-1]) if chunk[-1] == days[-1] else None
         frame = unstorable.daily(frame)

@@ -50,7 +50,7 @@ def tickers_shown(at: AppTest) -> list[str]:
 def stored_lots(make: Make, client_id: int) -> list[Lot]:
     with make() as uow:
         return [
-            (asset.symbol, lot.quantity, lot.buy_price, lot.buy_date)
+            (asset.symbol, lot.quantity, lot.price, lot.date)
             for lot, asset in uow.allocations.for_client(client_id)
         ]
 

@@ -85,7 +85,7 @@ def open_detail(client_id: int) -> AppTest:
 def stored_lots(make: Make, client_id: int) -> list[Lot]:
     with make() as uow:
         return [
-            (asset.symbol, lot.quantity, lot.buy_price, lot.buy_date)
+            (asset.symbol, lot.quantity, lot.price, lot.date)
             for lot, asset in uow.allocations.for_client(client_id)
         ]
 

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from core.db import UnitOfWork
-from core.models import Allocation, AuditEntry, Client
+from core.models import AuditEntry, Client, Movement
 from core.services import clients as client_service
 from core.services.principal import SYSTEM
 from dashboard.components.markdown import escape_markdown, escape_params
@@ -233,10 +233,10 @@ def test_allocations_from_excel_on_demo_data(demo_env: Make) -> None:
     assert_no_exception(at)
     done = pt("import.done", file=escape_markdown("lotes.xlsx"), created=1, updated=0, unchanged=0)
     assert done in values(at.success)
-    assert count(demo_env, Allocation) == 1
+    assert count(demo_env, Movement) == 1
     with demo_env() as uow:
         ((lot, asset),) = uow.allocations.for_client(maria.id)
-        assert (asset.symbol, lot.quantity, lot.buy_price) == ("PETR4.SA", 100, Decimal("30.5"))
+        assert (asset.symbol, lot.quantity, lot.price) == ("PETR4.SA", 100, Decimal("30.5"))
 
 
 def test_a_change_between_preview_and_import_is_caught_and_nothing_is_stored(
@@ -263,7 +263,7 @@ def test_a_change_between_preview_and_import_is_caught_and_nothing_is_stored(
         f"{pt('import.col.client')}: {pt('import.row.client_not_found')}"
     ]
     assert commit_button(at).disabled
-    assert count(demo_env, Allocation) == 0
+    assert count(demo_env, Movement) == 0
 
 
 def test_reader_cannot_reach_the_import_page(app_env: Make) -> None:

@@ -16,7 +16,7 @@ from streamlit.testing.v1.element_tree import Block
 from core.config import get_settings
 from core.db import UnitOfWork
 from core.i18n import translate
-from core.models import Allocation, Asset
+from core.models import Asset, Movement
 from core.schemas import ClientOut
 from tests.app.conftest import (
     ADMIN_EMAIL,
@@ -58,7 +58,7 @@ def fill_and_save(block: Block, **fields: str) -> None:
 def stored_lots(make: Make, client_id: int) -> list[tuple[str, Decimal, Decimal]]:
     with make() as uow:
         return [
-            (asset.symbol, lot.quantity, lot.buy_price)
+            (asset.symbol, lot.quantity, lot.price)
             for lot, asset in uow.allocations.for_client(client_id)
         ]
 
@@ -178,4 +178,4 @@ def test_the_import_page_shows_the_row_past_the_clients_limit(
         f"{pt('field.buy_price')}: {pt('validation.client_invested_too_large')}"
     ]
     assert button(at, "import.commit").disabled
-    assert count(demo_env, Allocation) == 1
+    assert count(demo_env, Movement) == 1

@@ -225,7 +225,7 @@ def test_too_many_daily_rows_for_a_browser_download(
                     client_id=client.id,
                     date=date(2026, 1, 5),
                     market_value=Decimal(1),
-                    net_flow=Decimal(1),
+                    flow_in=Decimal(1),
                     daily_return=Decimal(0),
                     cumulative_twr=Decimal(0),
                 )

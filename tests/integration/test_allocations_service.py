@@ -1,4 +1,4 @@
-"""Allocation use cases and the client portfolio against the real PostgreSQL (rolled back).
+"""Allocation (buy) use cases and the client portfolio against the real PostgreSQL (rolled back).
 
 Market data is the real demo adapter on a fixed clock, or, where a test needs a failure or
 hand-picked prices, a tiny adapter implementing the port's ``quotes()`` only.
@@ -18,7 +18,7 @@ from core.db import UnitOfWork
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.market.demo import DemoMarketData
 from core.market.port import HistoryBatch, Quote, QuoteBatch, SearchResult
-from core.models import Allocation, Asset, AuditEntry
+from core.models import Asset, AuditEntry, Movement
 from core.schemas import AllocationOut, ClientOut
 from core.services.allocations import add_allocation, delete_allocation, update_allocation
 from core.services.clients import create_client
@@ -107,7 +107,7 @@ def count(make_uow: MakeUow, model: type[Any], **where: Any) -> int:
 def nothing_stored(make_uow: MakeUow) -> bool:
     return (
         count(make_uow, Asset) == 0
-        and count(make_uow, Allocation) == 0
+        and count(make_uow, Movement) == 0
         and count(make_uow, AuditEntry, entity="allocation") == 0
     )
 
@@ -128,7 +128,7 @@ def stored_asset(make_uow: MakeUow, symbol: str) -> dict[str, Any]:
 def stored_lot(make_uow: MakeUow, allocation_id: int) -> tuple[Decimal, Decimal, date] | None:
     with make_uow() as uow:
         found = uow.allocations.get(allocation_id)
-        return None if found is None else (found.quantity, found.buy_price, found.buy_date)
+        return None if found is None else (found.quantity, found.price, found.date)
 
 
 def allocation_audit(make_uow: MakeUow) -> list[tuple[str, str, str, Any, Any]]:
@@ -220,7 +220,7 @@ def test_second_lot_of_a_ticker_reuses_the_asset_without_asking_the_market(
     third = add_allocation(make_uow(), demo, admin, client.id, {"symbol": "PETR4.SA"}, lot())
 
     assert count(make_uow, Asset) == 1
-    assert count(make_uow, Allocation, client_id=client.id) == 3
+    assert count(make_uow, Movement, client_id=client.id) == 3
     assert len({first.id, second.id, third.id}) == 3
     assert {first.symbol, second.symbol, third.symbol} == {"PETR4.SA"}
     assert demo.calls["quotes"] == 1  # only the first use checks the ticker
@@ -234,7 +234,7 @@ def test_an_asset_is_shared_between_clients(
     add_allocation(make_uow(), demo, admin, other.id, {"symbol": "PETR4.SA"}, lot("7"))
 
     assert count(make_uow, Asset) == 1
-    assert count(make_uow, Allocation, client_id=other.id) == 1
+    assert count(make_uow, Movement, client_id=other.id) == 1
 
 
 def test_add_is_audited(
@@ -320,7 +320,7 @@ def test_buy_date_rule_also_applies_once_the_asset_exists(
     assert field_errors(caught) == {
         "buy_date": ("validation.before_first_trade", {"date": "2015-01-02"})
     }
-    assert count(make_uow, Allocation) == 1
+    assert count(make_uow, Movement) == 1
 
 
 def test_unknown_client_is_not_found_before_any_market_call(
@@ -377,7 +377,7 @@ def test_read_only_can_neither_add_nor_update_nor_delete(
 
     assert demo.calls["quotes"] == 1  # the admin's add only
     assert count(make_uow, Asset) == 1
-    assert count(make_uow, Allocation) == 1
+    assert count(make_uow, Movement) == 1
     assert stored_lot(make_uow, added.id) == (D("100"), D("30"), date(2025, 3, 10))
     assert allocation_audit(make_uow) == audit_before
 

@@ -23,7 +23,7 @@ from core.errors import ValidationFailed
 from core.i18n import translate
 from core.imports.report import ImportRejected, ImportReport
 from core.market.demo import DemoMarketData
-from core.models import Allocation, Asset, AuditEntry
+from core.models import Asset, AuditEntry, Movement
 from core.schemas import AllocationOut, ClientOut
 from core.services.allocations import add_allocation, update_allocation
 from core.services.clients import create_client
@@ -79,7 +79,7 @@ def count(make_uow: MakeUow, model: type[Any], **where: Any) -> int:
 def lots_of(make_uow: MakeUow, client_id: int) -> list[tuple[str, Decimal, Decimal]]:
     with make_uow() as uow:
         return [
-            (asset.symbol, found.quantity, found.buy_price)
+            (asset.symbol, found.quantity, found.price)
             for found, asset in uow.allocations.for_client(client_id)
         ]
 
@@ -115,7 +115,7 @@ def test_a_million_shares_at_two_million_are_refused_in_portuguese_and_nothing_i
     )
     assert demo.calls["quotes"] == 0  # refused before asking market data
     assert count(make_uow, Asset) == 0
-    assert count(make_uow, Allocation) == 0
+    assert count(make_uow, Movement) == 0
     assert audit_actions(make_uow) == []
 
 
@@ -131,7 +131,7 @@ def test_a_tiny_buy_price_is_refused(
     )
     assert errors == {"buy_price": ("validation.price_too_small", {})}
     assert demo.calls["quotes"] == 0
-    assert count(make_uow, Allocation) == 0
+    assert count(make_uow, Movement) == 0
 
 
 # -- the client's book ----------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_the_lot_that_would_take_the_clients_total_to_the_limit_is_refused(
         ("AAAA3", D("60000"), D("1000000")),
         ("AAAA3", D("39999.99999999"), D("1000000")),
     ]
-    assert count(make_uow, Allocation) == 3
+    assert count(make_uow, Movement) == 3
     assert audit_actions(make_uow) == ["create"] * 3
 
 
@@ -209,12 +209,12 @@ def test_a_book_stored_past_the_limit_may_come_down_but_not_go_up(
         asset_id = uow.session.scalar(select(Asset.id).where(Asset.symbol == "PETR4.SA"))
         for _ in range(2):
             uow.session.add(
-                Allocation(
+                Movement(
                     client_id=maria.id,
                     asset_id=asset_id,
                     quantity=D("60000"),
-                    buy_price=D("1000000"),
-                    buy_date=date(2025, 3, 10),
+                    price=D("1000000"),
+                    date=date(2025, 3, 10),
                 )
             )
         uow.commit()
@@ -328,5 +328,5 @@ def test_two_lots_saved_at_once_for_one_client_are_judged_one_after_the_other(
     assert len(refusals) == 1, results
     assert refusals[0].field_errors == PAST_THE_BOOK
     with committed_engine.connect() as conn:
-        total = conn.execute(text("SELECT sum(quantity * buy_price) FROM allocations")).scalar()
+        total = conn.execute(text("SELECT sum(quantity * price) FROM movements")).scalar()
     assert total == D("60001000000")

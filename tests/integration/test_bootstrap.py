@@ -14,7 +14,7 @@ from core.db import UnitOfWork
 from core.documents import is_valid_document
 from core.errors import PermissionDenied
 from core.market.demo import DemoMarketData
-from core.models import Allocation, Asset, AuditEntry, Client, User
+from core.models import Asset, AuditEntry, Client, Movement, User
 from core.services.bootstrap import (
     DEMO_CLIENT_COUNT,
     DEMO_READER_EMAIL,
@@ -95,9 +95,7 @@ def test_demo_lots_are_b3_and_some_us_at_the_demo_close_and_seeded_once(make_uow
     assert added > DEMO_CLIENT_COUNT  # 2 to 5 lots per active client
     with make_uow() as uow:
         lots = uow.session.execute(
-            select(Allocation.buy_date, Allocation.buy_price, Asset.symbol, Asset.currency).join(
-                Asset
-            )
+            select(Movement.date, Movement.price, Asset.symbol, Asset.currency).join(Asset)
         ).all()
     assert len(lots) == added
     currencies = [currency for _, _, _, currency in lots]
@@ -120,7 +118,7 @@ def test_a_read_only_user_seeds_nothing(make_uow: Make, reader: Principal) -> No
         seed_demo(make_uow(), actor=reader)
     with pytest.raises(PermissionDenied):
         seed_demo_allocations(make_uow(), market, date(2026, 11, 27), actor=reader)
-    assert [_count(make_uow, model) for model in (User, Client, Allocation, AuditEntry)] == [
+    assert [_count(make_uow, model) for model in (User, Client, Movement, AuditEntry)] == [
         0,
         0,
         0,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from core.db import UnitOfWork
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from core.models import Allocation, Asset, AuditEntry, Client
+from core.models import Asset, AuditEntry, Client, Movement
 from core.schemas import ClientCreate, ClientOut, ClientPage, parse
 from core.services.clients import (
     create_client,
@@ -295,12 +295,12 @@ def test_delete_removes_the_clients_allocations_only(make_uow: MakeUow, admin: P
         uow.session.flush()
         for client_id in (ana.id, ana.id, bia.id):
             uow.session.add(
-                Allocation(
+                Movement(
                     client_id=client_id,
                     asset_id=asset.id,
                     quantity=Decimal("100"),
-                    buy_price=Decimal("35.50"),
-                    buy_date=date(2024, 1, 15),
+                    price=Decimal("35.50"),
+                    date=date(2024, 1, 15),
                 )
             )
         uow.commit()
@@ -308,7 +308,7 @@ def test_delete_removes_the_clients_allocations_only(make_uow: MakeUow, admin: P
     delete_client(make_uow(), admin, ana.id)
 
     with make_uow() as uow:
-        remaining = list(uow.session.scalars(select(Allocation.client_id)))
+        remaining = list(uow.session.scalars(select(Movement.client_id)))
         assets = list(uow.session.scalars(select(Asset.symbol)))
     assert remaining == [bia.id]
     assert assets == ["PETR4.SA"]  # the asset itself stays

@@ -35,7 +35,7 @@ from core.market.demo import DemoMarketData
 from core.market.port import HistoryBatch, QuoteBatch, SearchResult
 from core.models import JobStatus
 from core.redis_client import redis_for
-from core.repositories import figures
+from core.repositories import figures, ledger
 from core.services import closes, closing, recompute
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
@@ -136,11 +136,11 @@ def prices_with_fetch_time(engine: Engine, symbol: str) -> list[tuple[Any, ...]]
 
 
 def daily(engine: Engine, *, day: date | None = None) -> list[tuple[Any, ...]]:
-    """(client_id, date, market_value, net_flow, daily_return, cumulative_twr)."""
+    """(client_id, date, market_value, flow_in, daily_return, cumulative_twr)."""
     where = "WHERE date = :day" if day else ""
     return rows(
         engine,
-        "SELECT client_id, date, market_value, net_flow, daily_return, cumulative_twr "
+        "SELECT client_id, date, market_value, flow_in, daily_return, cumulative_twr "
         f"FROM daily_returns {where} ORDER BY client_id, date",
         day=day,
     )
@@ -355,7 +355,7 @@ def test_gap_repair_fills_missing_closes_and_figures_from_the_first_buy(
 
 
 def test_missing_closes_are_the_sessions_since_the_first_buy_without_a_close() -> None:
-    from core.repositories.figures import HeldAsset
+    from core.repositories.ledger import HeldAsset
 
     held = [HeldAsset(1, "PETR4.SA", HOLIDAY), HeldAsset(2, "SPY", HOLIDAY)]
     existing = {1: {date(2026, 11, 23), date(2026, 11, 25)}, 2: set()}
@@ -470,13 +470,13 @@ def test_an_edit_stamped_earlier_than_the_latest_change_still_changes_the_lots_v
     with committed_engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         session = Session(bind=conn)
-        version = figures.book_snapshot(session).version
+        version = ledger.book_snapshot(session).version
         with committed_engine.begin() as other:
             other.execute(
                 text(
-                    "UPDATE allocations SET quantity = quantity + 1, "
-                    "updated_at = (SELECT min(updated_at) FROM allocations) - interval '1 hour' "
-                    "WHERE id = (SELECT min(id) FROM allocations)"
+                    "UPDATE movements SET quantity = quantity + 1, "
+                    "updated_at = (SELECT min(updated_at) FROM movements) - interval '1 hour' "
+                    "WHERE id = (SELECT min(id) FROM movements)"
                 )
             )
         with pytest.raises(figures.LotsChanged), figures.transaction(session):

@@ -65,8 +65,9 @@ def add_asset(conn: Connection, symbol: str = "PETR4.SA") -> int:
     )
 
 
+# A buy in the ledger, with the lot's field names as parameters.
 ALLOCATION = (
-    "INSERT INTO allocations (client_id, asset_id, quantity, buy_price, buy_date) "
+    "INSERT INTO movements (client_id, asset_id, quantity, price, date) "
     "VALUES (:client_id, :asset_id, :quantity, :buy_price, :buy_date)"
 )
 
@@ -221,10 +222,10 @@ def test_users_refuse_duplicate_email_and_unknown_role(conn: Connection) -> None
 @pytest.mark.parametrize(
     ("overrides", "constraint"),
     [
-        ({"quantity": 0}, "ck_allocations_quantity_positive"),
-        ({"quantity": -1}, "ck_allocations_quantity_positive"),
-        ({"buy_price": -0.01}, "ck_allocations_buy_price_positive"),
-        ({"buy_price": 0}, "ck_allocations_buy_price_positive"),
+        ({"quantity": 0}, "ck_movements_quantity"),
+        ({"quantity": -1}, "ck_movements_quantity"),
+        ({"buy_price": -0.01}, "ck_movements_price"),
+        ({"buy_price": 0}, "ck_movements_price"),
     ],
 )
 def test_allocation_amounts_must_be_positive(
@@ -255,7 +256,7 @@ def test_buy_date_in_the_future_is_refused(conn: Connection) -> None:
     refused(
         conn,
         ALLOCATION,
-        "ck_allocations_buy_date_past",
+        "ck_movements_date_past",
         client_id=client_id,
         asset_id=asset_id,
         quantity=10,
@@ -267,7 +268,7 @@ def test_buy_date_in_the_future_is_refused(conn: Connection) -> None:
 def test_buy_date_today_in_sao_paulo_is_accepted(conn: Connection) -> None:
     client_id, asset_id = add_client(conn), add_asset(conn)
     add_allocation(conn, client_id, asset_id, buy_date=sao_paulo_today(conn))
-    assert count(conn, "allocations") == 1
+    assert count(conn, "movements") == 1
 
 
 def test_allocation_for_an_unknown_client_is_refused(conn: Connection) -> None:
@@ -275,7 +276,7 @@ def test_allocation_for_an_unknown_client_is_refused(conn: Connection) -> None:
     refused(
         conn,
         ALLOCATION,
-        "fk_allocations_client_id_clients",
+        "fk_movements_client_id_clients",
         client_id=987654,
         asset_id=asset_id,
         quantity=10,
@@ -289,7 +290,7 @@ def test_allocation_for_an_unknown_asset_is_refused(conn: Connection) -> None:
     refused(
         conn,
         ALLOCATION,
-        "fk_allocations_asset_id_assets",
+        "fk_movements_asset_id_assets",
         client_id=client_id,
         asset_id=987654,
         quantity=10,
@@ -302,10 +303,10 @@ def test_an_asset_with_allocations_cannot_be_deleted(conn: Connection) -> None:
     client_id, asset_id = add_client(conn), add_asset(conn)
     add_allocation(conn, client_id, asset_id)
     refused(
-        conn, "DELETE FROM assets WHERE id = :id", "fk_allocations_asset_id_assets", id=asset_id
+        conn, "DELETE FROM assets WHERE id = :id", "fk_movements_asset_id_assets", id=asset_id
     )
     assert count(conn, "assets") == 1
-    assert count(conn, "allocations") == 1
+    assert count(conn, "movements") == 1
 
 
 def test_an_asset_without_allocations_can_be_deleted(conn: Connection) -> None:
@@ -326,7 +327,7 @@ def test_deleting_a_client_cascades_to_its_figures(conn: Connection) -> None:
         conn.execute(
             text(
                 "INSERT INTO daily_returns "
-                "(client_id, date, market_value, net_flow, daily_return, cumulative_twr) "
+                "(client_id, date, market_value, flow_in, daily_return, cumulative_twr) "
                 "VALUES (:c, '2024-01-15', 355, 355, 0, 0)"
             ),
             {"c": client_id},
@@ -341,7 +342,7 @@ def test_deleting_a_client_cascades_to_its_figures(conn: Connection) -> None:
 
     conn.execute(text("DELETE FROM clients WHERE id = :id"), {"id": ana})
 
-    for table in ("allocations", "daily_returns", "portfolio_metrics"):
+    for table in ("movements", "daily_returns", "portfolio_metrics"):
         owners = conn.execute(text(f"SELECT client_id FROM {table}")).scalars().all()
         assert owners == [bia], table
     assert count(conn, "assets") == 1

@@ -22,7 +22,7 @@ from sqlalchemy import select, text
 from core.db import UnitOfWork
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.market.port import HistoryBatch, Quote, QuoteBatch, SearchResult
-from core.models import Allocation, Asset, AuditEntry, DailyReturn, PortfolioMetric
+from core.models import Asset, AuditEntry, DailyReturn, Movement, PortfolioMetric
 from core.repositories import exports as export_rows
 from core.schemas import ClientOut
 from core.services.clients import create_client
@@ -95,26 +95,26 @@ def book(make_uow: MakeUow, admin: Principal) -> Book:
         uow.session.flush()
         uow.session.add_all(
             [
-                Allocation(
+                Movement(
                     client_id=ana.id,
                     asset_id=petr.id,
                     quantity=D(100),
-                    buy_price=D("30.00"),
-                    buy_date=date(2026, 1, 5),
+                    price=D("30.00"),
+                    date=date(2026, 1, 5),
                 ),
-                Allocation(
+                Movement(
                     client_id=ana.id,
                     asset_id=aapl.id,
                     quantity=D(10),
-                    buy_price=D("150.00"),
-                    buy_date=date(2026, 2, 2),
+                    price=D("150.00"),
+                    date=date(2026, 2, 2),
                 ),
-                Allocation(
+                Movement(
                     client_id=bruno.id,
                     asset_id=petr.id,
                     quantity=D(50),
-                    buy_price=D("25.00"),
-                    buy_date=date(2026, 3, 2),
+                    price=D("25.00"),
+                    date=date(2026, 3, 2),
                 ),
             ]
         )
@@ -130,7 +130,7 @@ def book(make_uow: MakeUow, admin: Principal) -> Book:
                 client_id=cid,
                 date=day,
                 market_value=D(mv),
-                net_flow=D(flow),
+                flow_in=D(flow),
                 daily_return=D(r),
                 cumulative_twr=D(twr),
             )
@@ -385,15 +385,16 @@ def test_daily_returns_in_a_date_range(make_uow: MakeUow, admin: Principal, book
         "Data",
         "Valor de mercado",
         "Aportes do dia",
+        "Resgates e proventos do dia",
         "Investido",
         "Retorno do dia",
         "TWR acumulado",
     ]
     # Invested counts the 3,000.00 that came in on 05/01, before the range starts.
     assert [r[2:] for r in rows] == [
-        ["06/01/2026", "3150,00", "0,00", "3000,00", "5,0000%", "5,0000%"],
-        ["07/01/2026", "3087,00", "0,00", "3000,00", "-2,0000%", "2,9000%"],
-        ["02/02/2026", "4700,00", "1500,00", "4500,00", "2,4635%", "5,4349%"],
+        ["06/01/2026", "3150,00", "0,00", "0,00", "3000,00", "5,0000%", "5,0000%"],
+        ["07/01/2026", "3087,00", "0,00", "0,00", "3000,00", "-2,0000%", "2,9000%"],
+        ["02/02/2026", "4700,00", "1500,00", "0,00", "4500,00", "2,4635%", "5,4349%"],
     ]
     assert rows[0][:2] == ["Ana Lima", "ana@example.com"]
 
@@ -410,8 +411,8 @@ def test_daily_returns_of_every_client_in_english(
         ("Ana Lima", "2026-02-02"),
         ("Bruno Dias", "2026-03-02"),
     ]
-    assert rows[0][3:] == ["3000.00", "3000.00", "3000.00", "0.0000%", "0.0000%"]
-    assert rows[-1][5] == "1250.00"
+    assert rows[0][3:] == ["3000.00", "3000.00", "0.00", "3000.00", "0.0000%", "0.0000%"]
+    assert rows[-1][6] == "1250.00"
 
 
 def test_daily_returns_up_to_an_end_date(make_uow: MakeUow, admin: Principal, book: Book) -> None:
@@ -498,7 +499,7 @@ def test_client_workbook_with_two_sheets_and_a_summary(
     assert workbook.sheetnames == ["Resumo", "Alocações", "Retornos diários"]
     for name in workbook.sheetnames[1:]:
         assert workbook[name].freeze_panes == "A2"
-    assert workbook["Retornos diários"].auto_filter.ref == "A1:H4"
+    assert workbook["Retornos diários"].auto_filter.ref == "A1:I4"
     summary = [(r[0].value, r[1].value) for r in workbook["Resumo"].iter_rows(min_row=2)]
     assert summary[:2] == [
         ("Exportado por", "reader@example.com"),

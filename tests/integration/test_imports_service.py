@@ -22,7 +22,7 @@ from core.db import UnitOfWork, uow_factory
 from core.errors import PermissionDenied
 from core.imports.report import ImportOutcome, ImportRejected, ImportReport
 from core.market.demo import DemoMarketData
-from core.models import Allocation, Asset, AuditEntry, Client, DailyReturn
+from core.models import Asset, AuditEntry, Client, DailyReturn, Movement
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
 from core.services.exports import export
@@ -110,13 +110,13 @@ def stored_lots(make_uow: MakeUow) -> list[tuple[str, str, Decimal, Decimal, dat
             select(
                 Client.email,
                 Asset.symbol,
-                Allocation.quantity,
-                Allocation.buy_price,
-                Allocation.buy_date,
+                Movement.quantity,
+                Movement.price,
+                Movement.date,
             )
-            .join(Client, Client.id == Allocation.client_id)
-            .join(Asset, Asset.id == Allocation.asset_id)
-            .order_by(Allocation.id)
+            .join(Client, Client.id == Movement.client_id)
+            .join(Asset, Asset.id == Movement.asset_id)
+            .order_by(Movement.id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
@@ -407,7 +407,7 @@ def test_allocations_create_assets_from_market_data_and_lots_and_audit_once(
                     client_id=maria,
                     date=day,
                     market_value=D(1),
-                    net_flow=D(0),
+                    flow_in=D(0),
                     daily_return=D(0),
                     cumulative_twr=D(0),
                 )
@@ -439,7 +439,7 @@ def test_allocations_create_assets_from_market_data_and_lots_and_audit_once(
         figures = list(
             uow.session.scalars(select(DailyReturn.date).where(DailyReturn.client_id == maria))
         )
-        lot_ids = list(uow.session.scalars(select(Allocation.id).order_by(Allocation.id)))
+        lot_ids = list(uow.session.scalars(select(Movement.id).order_by(Movement.id)))
     assert figures == [date(2025, 3, 7)]  # from the earliest new buy date on, dropped
     ((action, _, _, _, after),) = import_audit(make_uow)
     assert action == "create"
@@ -476,7 +476,7 @@ def test_reimporting_allocations_adds_nothing_and_recognises_lots_stored_by_hand
     second = commit(make_uow, demo, admin, "allocations", LOTS)
 
     assert (second.created, second.unchanged) == (0, 3)
-    assert count(make_uow, Allocation) == 3
+    assert count(make_uow, Movement) == 3
     assert count(make_uow, Asset) == 2
     # Only VALE3.SA was new, asked once by the first commit (and not by its preview here).
     assert demo.calls["quotes"] == quotes_before + 1
@@ -498,7 +498,7 @@ def test_unknown_tickers_are_reported_per_row_and_never_created(
     assert reasons(preview(make_uow, demo, admin, "allocations", data)) == expected
     assert reasons(rejected(make_uow, demo, admin, "allocations", data)) == expected
     assert count(make_uow, Asset) == 0
-    assert count(make_uow, Allocation) == 0
+    assert count(make_uow, Movement) == 0
 
 
 def test_market_data_down_is_not_called_an_unknown_ticker(
@@ -535,7 +535,7 @@ def test_new_tickers_are_checked_in_one_batched_call_and_held_ones_not_at_all(
     assert market.calls == [["PETR4.SA", "VALE3.SA"]]
     commit(make_uow, market, admin, "allocations", data)
     assert market.calls == [["PETR4.SA", "VALE3.SA"]] * 2
-    assert count(make_uow, Allocation) == 5
+    assert count(make_uow, Movement) == 5
 
 
 def test_allocation_rows_follow_the_allocation_services_rules(
@@ -561,7 +561,7 @@ def test_allocation_rows_follow_the_allocation_services_rules(
 def test_a_lot_the_database_refuses_rolls_back_the_new_assets_too(
     make_uow: MakeUow, admin: Principal, demo: DemoMarketData, maria: int
 ) -> None:
-    refuse_at_the_database(make_uow, "allocations", "quantity <> 7")
+    refuse_at_the_database(make_uow, "movements", "quantity <> 7")
     data = csv_file(
         LOT_HEADER,
         "maria@example.com;PETR4.SA;100;30;10/03/2025",
@@ -572,7 +572,7 @@ def test_a_lot_the_database_refuses_rolls_back_the_new_assets_too(
 
     assert reasons(report) == {3: [(None, "validation.rejected_by_database", {})]}
     assert count(make_uow, Asset) == 0
-    assert count(make_uow, Allocation) == 0
+    assert count(make_uow, Movement) == 0
     assert import_audit(make_uow) == []
 
 

@@ -21,20 +21,23 @@ from tests.conftest import migrate, migrate_down
 
 EXPECTED_TABLES = {
     "alembic_version",
-    "allocations",
+    "asset_events",
     "assets",
     "audit_log",
     "clients",
     "daily_returns",
     "job_runs",
     "latest_quotes",
+    "movements",
     "portfolio_metrics",
     "prices",
     "sign_in_failures",
     "user_sessions",
     "users",
 }
-HEAD = "0007"
+HEAD = "0008"
+# Below 0008 the ledger (movements, asset_events) is the table of allocations.
+BEFORE_LEDGER = (EXPECTED_TABLES - {"movements", "asset_events"}) | {"allocations"}
 ANKA_FUNCTIONS = {
     "anka_fold",
     "anka_valid_document",
@@ -164,7 +167,7 @@ def test_sessions_go_with_their_user_from_0005_and_both_tables_go_back(
     migrate_down(empty_database_url, "0004")
 
     assert version(fresh_engine) == "0004"
-    assert tables(fresh_engine) == EXPECTED_TABLES - {
+    assert tables(fresh_engine) == BEFORE_LEDGER - {
         "user_sessions",
         "sign_in_failures",
         "latest_quotes",  # 0007
@@ -229,7 +232,7 @@ def test_latest_quotes_from_0007_refuse_bad_rows_and_go_back_to_0006(
 
     migrate_down(empty_database_url, "0006")
     assert version(fresh_engine) == "0006"
-    assert tables(fresh_engine) == EXPECTED_TABLES - {"latest_quotes"}
+    assert tables(fresh_engine) == BEFORE_LEDGER - {"latest_quotes"}
 
     migrate(empty_database_url, "head")
     assert version(fresh_engine) == HEAD
@@ -261,3 +264,93 @@ def test_compare_metadata_would_notice_a_missing_table(
         ("add_table", "job_runs"),
         ("add_index", "ix_job_runs_job_started"),
     ]
+
+
+def test_0008_turns_every_allocation_into_a_buy_and_goes_back_while_only_buys_exist(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    migrate(empty_database_url, "0007")
+    with fresh_engine.begin() as conn:
+        client = conn.execute(
+            text("INSERT INTO clients (name, email) VALUES ('Ana', 'ana@example.com') RETURNING id")
+        ).scalar_one()
+        asset = conn.execute(
+            text("INSERT INTO assets (symbol, name) VALUES ('PETR4.SA', 'Petrobras') RETURNING id")
+        ).scalar_one()
+        for quantity, price, day in (
+            ("100", "30.5", "2025-01-02"),
+            ("0.00000001", "2", "2025-02-03"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO allocations (client_id, asset_id, quantity, buy_price, buy_date)"
+                    " VALUES (:c, :a, :q, :p, :d)"
+                ),
+                {"c": client, "a": asset, "q": quantity, "p": price, "d": day},
+            )
+        conn.execute(
+            text("INSERT INTO daily_returns VALUES (:c, '2025-01-02', 3050, 3050, 0, 0)"),
+            {"c": client},
+        )
+        before = conn.execute(
+            text(
+                "SELECT id, client_id, asset_id, quantity, buy_price, buy_date, created_at,"
+                " updated_at FROM allocations ORDER BY id"
+            )
+        ).all()
+
+    migrate(empty_database_url, "0008")
+
+    with fresh_engine.begin() as conn:
+        after = conn.execute(
+            text(
+                "SELECT id, client_id, asset_id, quantity, price, date, created_at, updated_at"
+                " FROM movements WHERE kind = 'buy' AND fees = 0 ORDER BY id"
+            )
+        ).all()
+        assert after == before  # every lot, with its id and its times, is now a buy
+        assert conn.execute(text("SELECT flow_in, flow_out, income FROM daily_returns")).one() == (
+            Decimal(3050),
+            Decimal(0),
+            Decimal(0),
+        )
+        new = conn.execute(
+            text(
+                "INSERT INTO movements (client_id, asset_id, quantity, price, date)"
+                " VALUES (:c, :a, 1, 31, '2025-03-03') RETURNING id"
+            ),
+            {"c": client, "a": asset},
+        ).scalar_one()
+        assert new > max(row[0] for row in before)  # the id sequence came along
+
+    migrate_down(empty_database_url, "0007")
+
+    with fresh_engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM allocations")).scalar_one() == 3
+        assert conn.execute(text("SELECT net_flow FROM daily_returns")).scalar_one() == 3050
+    assert tables(fresh_engine) == BEFORE_LEDGER
+
+
+def test_0008_refuses_to_go_back_when_the_ledger_holds_more_than_buys(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    migrate(empty_database_url, "head")
+    with fresh_engine.begin() as conn:
+        client = conn.execute(
+            text("INSERT INTO clients (name, email) VALUES ('Ana', 'ana@example.com') RETURNING id")
+        ).scalar_one()
+        asset = conn.execute(
+            text("INSERT INTO assets (symbol, name) VALUES ('PETR4.SA', 'Petrobras') RETURNING id")
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO movements (client_id, asset_id, kind, quantity, price, date) VALUES"
+                " (:c, :a, 'buy', 10, 30, '2025-01-02'), (:c, :a, 'sell', 4, 33, '2025-02-03')"
+            ),
+            {"c": client, "a": asset},
+        )
+
+    with pytest.raises(RuntimeError, match="cannot go back below 0008"):
+        migrate_down(empty_database_url, "0007")
+
+    assert version(fresh_engine) == "0008"

@@ -185,7 +185,7 @@ def insert_lot(engine: Engine, client_id: int, symbol: str, quantity: str, price
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO allocations (client_id, asset_id, quantity, buy_price, buy_date) "
+                "INSERT INTO movements (client_id, asset_id, quantity, price, date) "
                 "SELECT :client, id, :quantity, :price, :day FROM assets WHERE symbol = :symbol"
             ),
             {
@@ -216,11 +216,11 @@ def test_a_client_whose_value_overflows_is_named_and_everyone_else_is_written(
         book.carla,
         "Carla",
         nov(3),
-        "net_flow",  # R$ 2·10^12 paid in; PETR4 at about R$ 30 is worth R$ 3·10^7
+        "flow_in",  # R$ 2·10^12 paid in; PETR4 at about R$ 30 is worth R$ 3·10^7
     )
     (stored,) = (details(committed_engine) or {})["unstored_clients"]
     assert stored["name"] == "Carla"
-    assert stored["column"] == "net_flow"
+    assert stored["column"] == "flow_in"
     assert stored["value"] > 1e12
 
     # The next close still writes everyone else, and names Carla again.

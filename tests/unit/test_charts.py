@@ -32,7 +32,8 @@ def point(day: date, value: str, invested: str, daily: str, twr: str) -> DailyPo
     return DailyPoint(
         date=day,
         market_value=Decimal(value),
-        net_flow=Decimal(0),
+        flow_in=Decimal(0),
+        flow_out=Decimal(0),
         invested=Decimal(invested),
         daily_return=Decimal(daily),
         cumulative_twr=Decimal(twr),

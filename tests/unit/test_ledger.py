@@ -124,7 +124,9 @@ def test_dividend_on_the_quantity_held_before_the_ex_date() -> None:
     position = walk([buy(3, "300", "20"), per_share(Kind.DIVIDEND, 10, "0.85")])
 
     assert position.income == D("255")
-    assert position.entries[-1] == Entry(day(10), D("0"), D("0"), money_out=D("255"))
+    assert position.entries[-1] == Entry(
+        day(10), D("0"), D("0"), money_out=D("255"), income=D("255")
+    )
 
 
 def test_jcp_net_of_its_withholding() -> None:

@@ -198,7 +198,14 @@ def test_a_book_without_allocations_has_no_rows() -> None:
     frame, state, book = series(empty, closes(), [nov(23), nov(24)])
     assert book.size == 0
     assert frame.empty
-    assert list(frame.columns) == ["client_id", "date", *SERIES_COLUMNS, "flow_in", "flow_out"]
+    assert list(frame.columns) == [
+        "client_id",
+        "date",
+        *SERIES_COLUMNS,
+        "flow_in",
+        "flow_out",
+        "income",
+    ]
     assert state.last_day is None
     assert pd.DataFrame(client_metrics(book, state, nov(24))).empty
 

@@ -1,0 +1,116 @@
+"""The scheduler's reads of the ledger: what is held, and the whole book in one snapshot.
+
+Like :mod:`core.repositories.figures`, everything runs straight on the psycopg connection
+under the caller's session, with binary arrays (no ORM rows): the daily close of a large
+book reads 100,000 movements in one statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from psycopg import sql
+from sqlalchemy.orm import Session
+
+from core.analytics.returns import Columns
+from core.repositories.figures import (
+    LAST_DAYS,
+    LEDGER_VERSION,
+    StoredDays,
+    driver,
+    epoch_days,
+    fetch_one,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldAsset:
+    """An asset somebody's ledger holds, and the earliest date it appears in one."""
+
+    asset_id: int
+    symbol: str
+    first_buy: date
+    currency: str | None = None
+
+
+def held_assets(session: Session) -> list[HeldAsset]:
+    """Every asset in some client's ledger, with the first date it appears."""
+    with driver(session).cursor(binary=True) as cursor:
+        rows = cursor.execute(
+            "SELECT a.id, a.symbol, min(m.date), a.currency FROM movements m "
+            "JOIN assets a ON a.id = m.asset_id GROUP BY a.id ORDER BY a.symbol"
+        ).fetchall()
+    return [HeldAsset(int(r[0]), str(r[1]), r[2], r[3]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshot:
+    """What a recomputation reads about the book, all from one statement (one snapshot).
+
+    ``movements`` has the columns id, client_id, asset_id, kind, date (datetime64[D]),
+    quantity, price, fees and net (income's amount minus tax), floats for the math;
+    ``events`` the held assets' events that are not dismissed: asset_id, kind, ex_date,
+    ratio, value; ``version`` fingerprints movements and events at that snapshot (it
+    differs as soon as one is added, edited or deleted); ``currencies`` maps each held asset
+    to its currency (None where the source did not say); ``last`` is each client's last
+    stored daily return.
+    """
+
+    movements: Columns
+    events: Columns
+    version: tuple[object, ...]
+    currencies: dict[int, str | None]
+    last: StoredDays
+
+
+_SNAPSHOT = sql.SQL(
+    "SELECT * FROM (SELECT array_agg(id ORDER BY id), array_agg(client_id ORDER BY id), "
+    "array_agg(asset_id ORDER BY id), array_agg(kind ORDER BY id), "
+    "array_agg(date - DATE '1970-01-01' ORDER BY id), array_agg(quantity::float8 ORDER BY id), "
+    "array_agg(price::float8 ORDER BY id), array_agg(fees::float8 ORDER BY id), "
+    "array_agg((amount - tax)::float8 ORDER BY id) FROM movements) AS ledger, "
+    "(SELECT array_agg(asset_id), array_agg(kind), array_agg(ex_date - DATE '1970-01-01'), "
+    "array_agg(ratio::float8), array_agg(value::float8) FROM asset_events "
+    "WHERE NOT dismissed AND asset_id IN (SELECT asset_id FROM movements)) AS events, "
+    "({version}) AS version, "
+    "(SELECT array_agg(id), array_agg(currency) FROM assets "
+    "WHERE id IN (SELECT asset_id FROM movements)) AS held, "
+    "({last}) AS last"
+)
+
+
+def book_snapshot(session: Session) -> BookSnapshot:
+    """Every movement and event, their version, the held assets' currencies and each
+    client's last stored day, in one round trip and one snapshot (a change in between
+    cannot pair an old ledger with new figures)."""
+    statement = _SNAPSHOT.format(
+        version=LEDGER_VERSION, last=sql.SQL(LAST_DAYS).format(before=sql.SQL(""))
+    )
+    row = fetch_one(session, statement, {})
+    ids, clients, assets, kinds, days, quantities, prices, fees, nets = (
+        value or [] for value in row[:9]
+    )
+    movements = {
+        "id": np.asarray(ids, dtype=np.int64),
+        "client_id": np.asarray(clients, dtype=np.int64),
+        "asset_id": np.asarray(assets, dtype=np.int64),
+        "kind": np.asarray(kinds, dtype=object),
+        "date": epoch_days(days),
+        "quantity": np.asarray(quantities, dtype=float),
+        "price": np.asarray(prices, dtype=float),
+        "fees": np.asarray(fees, dtype=float),
+        "net": np.asarray(nets, dtype=float),
+    }
+    event_assets, event_kinds, ex_days, ratios, values = (value or [] for value in row[9:14])
+    events = {
+        "asset_id": np.asarray(event_assets, dtype=np.int64),
+        "kind": np.asarray(event_kinds, dtype=object),
+        "ex_date": epoch_days(ex_days),
+        "ratio": np.asarray(ratios, dtype=float),
+        "value": np.asarray(values, dtype=float),
+    }
+    version = tuple(row[14:20])
+    currencies = dict(zip(row[20] or [], row[21] or [], strict=True))
+    return BookSnapshot(movements, events, version, currencies, StoredDays.from_arrays(*row[22:26]))
