@@ -108,6 +108,16 @@ class ChartRequests:
         return response.json()
 
 
+# After this many tickers in a row that Yahoo did not answer (5xx or timeouts, each after its
+# retries), the fetch stops: the rest would only cost their retries against an outage. The
+# next run's gap repair asks for them again.
+OUTAGE_STREAK = 3
+
+
+class OutageSuspected(Exception):
+    """Yahoo answered none of the last :data:`OUTAGE_STREAK` tickers."""
+
+
 class HistoryFetch:
     """One history fetch of many tickers under one deadline (see the module docstring)."""
 
@@ -145,15 +155,20 @@ class HistoryFetch:
         requests = ChartRequests(lambda: deadline - self._clock())
         pending = deque(wanted)
         rounds = 0
+        streak = 0  # tickers in a row that Yahoo did not answer, retries spent
 
         def fetch_pending() -> None:
-            nonlocal rounds
+            nonlocal rounds, streak
             rounds += 1
             while pending:
-                out_of_time = self._ticker(pending[0], start, end, requests, deadline, batch)
+                symbol = pending[0]
+                out_of_time = self._ticker(symbol, start, end, requests, deadline, batch)
                 pending.popleft()
                 if out_of_time:
                     raise DeadlinePassed()
+                streak = streak + 1 if batch.failed.get(symbol) == port.UNAVAILABLE else 0
+                if streak >= OUTAGE_STREAK and pending:
+                    raise OutageSuspected()
 
         try:
             self.policy.pause_on_rate_limits(
@@ -175,6 +190,9 @@ class HistoryFetch:
         except DeadlinePassed:
             limit = f"{self.policy.deadline_s:g} s"
             _not_fetched(pending, batch, f"the {limit} deadline of this history fetch passed")
+        except OutageSuspected:
+            why = f"Yahoo did not answer for {OUTAGE_STREAK} tickers in a row (an outage)"
+            _not_fetched(pending, batch, why)
         if requests.answered:
             self.cooldown.record_success()
         return batch

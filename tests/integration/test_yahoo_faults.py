@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import redis
 
-from core.market import port
+from core.market import port, yahoo_history
 from core.market.cache import CachedMarketData
 from core.market.errors import RateLimited
 from core.market.retry import CoolDown, RetryPolicy
@@ -440,8 +440,9 @@ def test_no_pause_runs_past_the_deadline(yahoo: YahooReplay, tmp_path: Path, clo
 
 
 def test_hanging_requests_stop_at_the_deadline(
-    yahoo: YahooReplay, tmp_path: Path, clock: Clock
+    yahoo: YahooReplay, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(yahoo_history, "OUTAGE_STREAK", 1000)  # the deadline alone here
     # Before: each of the 20 tickers hung its whole 10 s timeout, all 20 then retried as a
     # chunk: 60 requests and 600 s (at the default 4 attempts and 20 s budget, checked only
     # between attempts: 200 s for 20 tickers, ~25 minutes for 150).
@@ -468,8 +469,9 @@ def test_hanging_requests_stop_at_the_deadline(
 
 
 def test_an_outage_of_instant_5xx_stops_at_the_deadline_too(
-    yahoo: YahooReplay, tmp_path: Path, clock: Clock
+    yahoo: YahooReplay, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(yahoo_history, "OUTAGE_STREAK", 1000)  # the deadline alone here
     # Before: 150 requests, one a ticker, all no_data. Failing at once, a 5xx costs no time:
     # only the back-offs bring the deadline near; the ticker whose retries it cuts short is
     # the last one asked (the rest would each get a single hurried attempt).
@@ -490,6 +492,40 @@ def test_an_outage_of_instant_5xx_stops_at_the_deadline_too(
         **dict.fromkeys(asked, port.UNAVAILABLE),
         **dict.fromkeys(symbols[len(asked) :], port.NOT_FETCHED),
     }
+
+
+@pytest.mark.parametrize("fault", [Fault.server_error(503), Fault.hang(60)], ids=["5xx", "hang"])
+def test_an_outage_stops_the_fetch_after_three_tickers_in_a_row(
+    yahoo: YahooReplay, tmp_path: Path, clock: Clock, fault: Fault
+) -> None:
+    # Before: every one of the 150 tickers spent its retries: 450 requests for a 5xx
+    # outage, and 18 requests and the whole 180 s deadline when every request hangs.
+    adapter = make_adapter(tmp_path, clock, deadline_s=180)
+    symbols = [f"ZZ{i:03d}" for i in range(150)]
+    yahoo.inject(fault, "chart", times=None)
+
+    batch = adapter.history(symbols, JAN_1, JAN_3)
+
+    assert list(dict.fromkeys(symbols_asked(yahoo))) == symbols[:3]
+    assert batch.failed == {
+        **dict.fromkeys(symbols[:3], port.UNAVAILABLE),
+        **dict.fromkeys(symbols[3:], port.NOT_FETCHED),
+    }
+    assert batch.details["ZZ149"] == (
+        "not asked: Yahoo did not answer for 3 tickers in a row (an outage)"
+    )
+
+
+def test_a_ticker_answered_between_failures_keeps_the_fetch_going(
+    yahoo: YahooReplay, adapter: YahooMarketData, clock: Clock
+) -> None:
+    for symbol in ("ZZ1", "ZZ2", "ZZ4", "ZZ5"):
+        yahoo.inject(Fault.server_error(503), "chart", symbol=symbol, times=None)
+
+    batch = adapter.history(["ZZ1", "ZZ2", "AAPL", "ZZ4", "ZZ5", "OCDO.L"], JAN_1, JAN_3)
+
+    assert set(batch.closes) == {"AAPL", "OCDO.L"}
+    assert set(batch.failed.values()) == {port.UNAVAILABLE}
 
 
 def test_a_slow_answer_within_the_timeout_is_priced(
