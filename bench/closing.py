@@ -73,9 +73,7 @@ def seed(url: str, clients: int, lots: int, tickers: int, since: date) -> None:
                 copy.write_row((listing.symbol, listing.name, "BRL"))
         ids = [r[0] for r in conn.execute("SELECT id FROM clients ORDER BY id")]
         assets = [r[0] for r in conn.execute("SELECT id FROM assets ORDER BY id")]
-        statement = (
-            "COPY movements (client_id, asset_id, quantity, price, date) FROM STDIN"
-        )
+        statement = "COPY movements (client_id, asset_id, quantity, price, date) FROM STDIN"
         with conn.cursor().copy(statement) as copy:
             for i in range(lots):
                 copy.write_row(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 from psycopg import sql
@@ -114,3 +115,26 @@ def book_snapshot(session: Session) -> BookSnapshot:
     version = tuple(row[14:20])
     currencies = dict(zip(row[20] or [], row[21] or [], strict=True))
     return BookSnapshot(movements, events, version, currencies, StoredDays.from_arrays(*row[22:26]))
+
+
+def store_events(
+    session: Session, rows: list[tuple[int, str, date, Decimal, Decimal, str]]
+) -> list[tuple[str, date]]:
+    """Insert or refresh assets' events from market data, (asset_id, kind, ex_date, ratio,
+    value, source) each, in one statement; an event an admin corrected keeps the admin's
+    values (and a dismissed one stays dismissed). Returns the (kind, ex_date) of the events
+    that are new or changed: an unchanged repeat is not written."""
+    if not rows:
+        return []
+    asset_ids, kinds, days, ratios, values, sources = zip(*rows, strict=True)
+    changed = driver(session).execute(
+        "INSERT INTO asset_events (asset_id, kind, ex_date, ratio, value, source) "
+        "SELECT * FROM unnest(%s::int[], %s::text[], %s::date[], %s::numeric[], "
+        "%s::numeric[], %s::text[]) "
+        "ON CONFLICT (asset_id, kind, ex_date) DO UPDATE SET ratio = EXCLUDED.ratio, "
+        "value = EXCLUDED.value, source = EXCLUDED.source, updated_at = now() "
+        "WHERE NOT asset_events.corrected AND (asset_events.ratio, asset_events.value) "
+        "IS DISTINCT FROM (EXCLUDED.ratio, EXCLUDED.value) RETURNING kind, ex_date",
+        (list(asset_ids), list(kinds), list(days), list(ratios), list(values), list(sources)),
+    )
+    return [(str(kind), day) for kind, day in changed.fetchall()]

@@ -23,12 +23,17 @@ from core import calendars
 from core.analytics import fx
 from core.limits import price_fits
 from core.market import port
-from core.market.port import MarketData
-from core.repositories import figures
+from core.market.port import AssetEvent, MarketData
+from core.repositories import figures, ledger
 from core.repositories.ledger import HeldAsset
 from core.services.job_runs import RunReport
 
 Closes = dict[tuple[int, date], Decimal]
+ZERO = Decimal(0)
+
+
+EventRow = tuple[int, str, date, Decimal, Decimal, str]
+"""An asset event as stored: asset_id, kind, ex_date, ratio, value, source."""
 
 
 def fetch(
@@ -37,9 +42,11 @@ def fetch(
     start: date,
     end: date,
     report: RunReport,
+    events: list[EventRow] | None = None,
 ) -> Closes:
-    """Closes of the held tickers in [start, end], one batched request set; each ticker's
-    failure, its detail and its dropped closes go into ``report``."""
+    """Closes (as traded) of the held tickers in [start, end], one batched request set;
+    each ticker's failure, its detail and its dropped closes go into ``report``, and its
+    splits and dividends into ``events`` (when given) as rows to store."""
     if not held:
         return {}
     by_symbol = {h.symbol: h.asset_id for h in held}
@@ -60,10 +67,39 @@ def fetch(
             )
             continue
         closes.update(((asset_id, day), price) for day, price in inside.items())
+        if events is not None:
+            source = "yahoo" if market.name == "yahoo" else "demo"
+            events.extend(_event_rows(asset_id, batch.events.get(symbol, []), source))
     report.failed.update({s: r for s, r in batch.failed.items() if s in by_symbol})
     report.failed_details.update({s: d for s, d in batch.details.items() if s in by_symbol})
     report.dropped.update({s: n for s, n in batch.dropped.items() if n and s in by_symbol})
     return closes
+
+
+def _event_rows(asset_id: int, found: Sequence[AssetEvent], source: str) -> list[EventRow]:
+    """The storable rows of a ticker's events: a split with a ratio other than 1, a
+    dividend with a positive amount (stored as a dividend; an admin may retype it as JCP)."""
+    rows: list[EventRow] = []
+    for event in found:
+        if event.kind == "split" and event.ratio and event.ratio > 0 and event.ratio != 1:
+            rows.append((asset_id, "split", event.ex_date, event.ratio, ZERO, source))
+        elif event.kind == "dividend" and event.amount and event.amount > 0:
+            rows.append((asset_id, "dividend", event.ex_date, ZERO, event.amount, source))
+    return rows
+
+
+def store_events(session: Session, rows: list[EventRow], report: RunReport) -> date | None:
+    """Store the fetched events in their own transaction, before the book is read, so the
+    figures computed next apply them; the new or changed ones are counted in
+    ``report.events``. Returns the earliest ex-date among those (figures are recomputed
+    from there), None when nothing changed."""
+    if not rows:
+        return None
+    with figures.transaction(session):
+        changed = ledger.store_events(session, rows)
+    for kind, _day in changed:
+        report.events[kind] = report.events.get(kind, 0) + 1
+    return min((day for _kind, day in changed), default=None)
 
 
 def with_rates(session: Session, held: Sequence[HeldAsset]) -> list[HeldAsset]:

@@ -126,7 +126,8 @@ def daily_close(
         week_start = day - timedelta(days=RECENT_DAYS)
         held = closes.with_rates(session, ledger.held_assets(session))
         stored = figures.stored_closes(session, [h.asset_id for h in held], week_start)
-        fetched = closes.fetch(market, held, week_start, day, report)
+        events: list[closes.EventRow] = []
+        fetched = closes.fetch(market, held, week_start, day, report, events)
         on_day = {key: price for key, price in {**stored, **fetched}.items() if key[1] == day}
         wanted = closes.expected(held, Sessions(day, day))
         failure = closes.priced_nothing(wanted, on_day, report)
@@ -142,7 +143,8 @@ def daily_close(
         for symbol, reason in closes.missing_on(held, on_day, day).items():
             report.failed.setdefault(symbol, reason)
         report.tickers_ok = len(held) - len(report.failed)
-        recompute(session, report, through=day, fetched=fetched)
+        since = closes.store_events(session, events, report)
+        recompute(session, report, through=day, fetched=fetched, since=since)
 
     return run_job(
         engine, DAILY_CLOSE, body, target_from=day, target_to=day, triggered_by=triggered_by
@@ -165,7 +167,8 @@ def backfill(
 
     def body(report: RunReport, session: Session) -> None:
         held = closes.with_rates(session, ledger.held_assets(session))
-        fetched = closes.fetch(market, held, start, end, report)
+        events: list[closes.EventRow] = []
+        fetched = closes.fetch(market, held, start, end, report, events)
         sessions = Sessions(start, end)
         failure = closes.priced_nothing(closes.expected(held, sessions), fetched, report)
         if failure:
@@ -173,6 +176,7 @@ def backfill(
             return
         closes.count_missing(session, held, fetched, sessions, report)
         report.tickers_ok = len(held) - len(report.failed)
+        closes.store_events(session, events, report)
         recompute(session, report, through=end, fetched=fetched, since=start, progress=progress)
 
     return run_job(
@@ -198,10 +202,11 @@ def repair_gaps(
         existing = figures.price_dates(session, [h.asset_id for h in held], first)
         gaps = closes.missing_closes(held, existing, through)
         fetched: Closes = {}
+        events: list[closes.EventRow] = []
         if gaps:
             wanted = [h for h in held if h.symbol in gaps]
             start = min(min(days) for days in gaps.values())
-            fetched = closes.fetch(market, wanted, start, through, report)
+            fetched = closes.fetch(market, wanted, start, through, report, events)
             failure = closes.priced_nothing(wanted, fetched, report)
             if failure:
                 _fail(report, failure)
@@ -210,7 +215,8 @@ def repair_gaps(
             known = {(a, d) for a, days in existing.items() for d in days}
             fetched = {k: v for k, v in fetched.items() if k not in known}
         report.tickers_ok = len(held) - len(report.failed)
-        recompute(session, report, through=through, fetched=fetched)
+        since = closes.store_events(session, events, report)
+        recompute(session, report, through=through, fetched=fetched, since=since)
 
     return run_job(
         engine, GAP_REPAIR, body, target_from=None, target_to=through, triggered_by=triggered_by

@@ -66,7 +66,8 @@ class RunReport:
     ``failed_details`` (ticker -> what exactly), ``missing`` (ticker -> trading days of
     its market in the run's range left without a close), ``dropped`` (ticker -> closes the
     source sent empty), ``revised`` (ticker -> days whose stored close changed upstream),
-    and ``unstored`` (clients whose figures could not be stored).
+    ``unstored`` (clients whose figures could not be stored), and ``events`` (splits and
+    dividends stored from market data, by kind).
     """
 
     job_name: str
@@ -83,6 +84,7 @@ class RunReport:
     dropped: dict[str, int] = field(default_factory=dict)
     revised: dict[str, list[date]] = field(default_factory=dict)
     unstored: list[UnstoredClient] = field(default_factory=list)
+    events: dict[str, int] = field(default_factory=dict)  # events stored, by kind
 
     @property
     def ok(self) -> bool:
@@ -108,6 +110,7 @@ class RunReport:
                 for symbol, days in sorted(self.revised.items())
             },
             "unstored_clients": [client.as_json() for client in self.unstored],
+            "events_stored": dict(sorted(self.events.items())),
         }
         kept = {key: value for key, value in found.items() if value}
         return kept or None

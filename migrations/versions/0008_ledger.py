@@ -111,9 +111,7 @@ def upgrade() -> None:
     )
 
     op.add_column("daily_returns", sa.Column("flow_in", MONEY, nullable=False, server_default="0"))
-    op.add_column(
-        "daily_returns", sa.Column("flow_out", MONEY, nullable=False, server_default="0")
-    )
+    op.add_column("daily_returns", sa.Column("flow_out", MONEY, nullable=False, server_default="0"))
     op.add_column("daily_returns", sa.Column("income", MONEY, nullable=False, server_default="0"))
     op.execute("UPDATE daily_returns SET flow_in = net_flow WHERE net_flow <> 0")
     op.drop_column("daily_returns", "net_flow")
@@ -131,9 +129,7 @@ def downgrade() -> None:
             "cannot go back below 0008: the ledger holds sells, income, fees or asset events"
             " that allocations cannot represent"
         )
-    op.add_column(
-        "daily_returns", sa.Column("net_flow", MONEY, nullable=False, server_default="0")
-    )
+    op.add_column("daily_returns", sa.Column("net_flow", MONEY, nullable=False, server_default="0"))
     op.execute("UPDATE daily_returns SET net_flow = flow_in WHERE flow_in <> 0")
     op.alter_column("daily_returns", "net_flow", server_default=None)
     for column in ("flow_in", "flow_out", "income"):

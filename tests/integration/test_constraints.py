@@ -302,9 +302,7 @@ def test_allocation_for_an_unknown_asset_is_refused(conn: Connection) -> None:
 def test_an_asset_with_allocations_cannot_be_deleted(conn: Connection) -> None:
     client_id, asset_id = add_client(conn), add_asset(conn)
     add_allocation(conn, client_id, asset_id)
-    refused(
-        conn, "DELETE FROM assets WHERE id = :id", "fk_movements_asset_id_assets", id=asset_id
-    )
+    refused(conn, "DELETE FROM assets WHERE id = :id", "fk_movements_asset_id_assets", id=asset_id)
     assert count(conn, "assets") == 1
     assert count(conn, "movements") == 1
 
