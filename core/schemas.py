@@ -33,6 +33,7 @@ from core import passwords
 from core.book_limits import MIN_BUY_PRICE, lot_cost_fits
 from core.documents import is_valid_document, normalize_document
 from core.errors import ValidationFailed
+from core.market.symbols import resolve_symbol
 
 NAME_MAX = 200
 USER_NAME_MAX = 120
@@ -408,7 +409,9 @@ def _buy_date(value: date) -> date:
 
 
 def _symbol(value: str) -> str:
-    symbol = value.strip().upper()
+    """A typed ticker as stored: trimmed, upper-cased, a bare B3 code resolved to its
+    listing (``petr4`` -> ``PETR4.SA``, :func:`core.market.symbols.resolve_symbol`)."""
+    symbol = resolve_symbol(value)
     if not symbol:
         raise PydanticCustomError("validation.required", "required")
     if len(symbol) > SYMBOL_MAX or not SYMBOL_RE.match(symbol):

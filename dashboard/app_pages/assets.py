@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.errors import ValidationFailed
 from core.market.port import SymbolMatch
+from core.market.symbols import search_query
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from dashboard import runtime
@@ -30,7 +31,9 @@ market = runtime.market()
 
 
 def _results(query: str) -> list[SymbolMatch]:
-    result = market.search(query, RESULTS)
+    """Show the matches for ``query`` (a bare B3 code is searched as its listing: ``petr4``
+    finds ``PETR4.SA``, as the lot forms store it) and return them."""
+    result = market.search(search_query(query), RESULTS)
     if not result.matches:
         st.info(t("assets.no_results", query=escape_markdown(query)))
         return []

@@ -88,6 +88,29 @@ def test_accents_and_case_do_not_matter(demo_env: Make) -> None:
     assert tickers_shown(at) == ["PETR3.SA", "PETR4.SA"]
 
 
+@pytest.mark.parametrize("query", ["petr4", "PETR4F"])
+def test_a_bare_b3_code_finds_its_listing(demo_env: Make, query: str) -> None:
+    at = search(open_assets(ADMIN_EMAIL), query)
+    assert tickers_shown(at) == ["PETR4.SA"]
+
+
+def test_a_lot_added_from_a_bare_code_search_is_stored_on_the_listing(demo_env: Make) -> None:
+    client = create_client(demo_env, name="Maria Souza", email="maria@example.com")
+    at = search(open_assets(ADMIN_EMAIL), "petr4f")
+    assert selectbox(at, "assets.pick").value == "PETR4.SA"
+
+    fill_lot(at, "3", "31")
+    button(at, "detail.save").click().run()
+
+    assert_no_exception(at)
+    assert values(at.success) == [
+        pt("assets.added", quantity="3", symbol=escape_markdown("PETR4.SA"), client="Maria Souza")
+    ]
+    assert stored_lots(demo_env, client.id) == [
+        ("PETR4.SA", Decimal("3"), Decimal("31"), today_in_brazil())
+    ]
+
+
 def test_a_query_without_matches_says_so(demo_env: Make) -> None:
     at = search(open_assets(ADMIN_EMAIL), "zzqq")
     assert values(at.info) == [pt("assets.no_results", query="zzqq")]

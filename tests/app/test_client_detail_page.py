@@ -300,6 +300,24 @@ def test_adding_a_ticker_by_code(demo_env: Make, maria: ClientOut) -> None:
     assert column(at, "col.ticker") == ["VALE3.SA"]
 
 
+def test_adding_a_ticker_as_brazilians_type_it(demo_env: Make, maria: ClientOut) -> None:
+    at = open_detail(ADMIN_EMAIL, maria.id)
+    add = expander(at, "detail.add")
+    text_input(add, "field.symbol").input("petr4")
+    text_input(add, "field.quantity").input("10")
+    text_input(add, "field.buy_price").input("30,50")
+    text_input(add, "field.buy_date").input("10/03/2025")
+    save_in(add)
+
+    assert_no_exception(at)
+    assert not at.error
+    assert values(at.success) == [pt("detail.added")]
+    assert stored_lots(demo_env, maria.id) == [
+        ("PETR4.SA", Decimal("10"), Decimal("30.5"), BUY_DATE)
+    ]
+    assert column(at, "col.ticker") == ["PETR4.SA"]
+
+
 def test_unknown_ticker_in_new_allocation_is_refused(demo_env: Make, maria: ClientOut) -> None:
     at = open_detail(ADMIN_EMAIL, maria.id)
     add = expander(at, "detail.add")

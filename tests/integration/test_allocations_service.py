@@ -226,6 +226,43 @@ def test_second_lot_of_a_ticker_reuses_the_asset_without_asking_the_market(
     assert demo.calls["quotes"] == 1  # only the first use checks the ticker
 
 
+@pytest.mark.parametrize("typed", ["petr4", "PETR4", " Petr4 ", "PETR4F"])
+def test_a_bare_b3_code_is_stored_on_its_b3_listing(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, client: ClientOut, typed: str
+) -> None:
+    added = add_allocation(make_uow(), demo, admin, client.id, {"symbol": typed}, lot())
+
+    assert (added.symbol, added.name, added.currency) == ("PETR4.SA", PETROBRAS, "BRL")
+    with make_uow() as uow:
+        assert [asset.symbol for asset in uow.session.scalars(select(Asset))] == ["PETR4.SA"]
+    assert demo.calls["quotes"] == 1
+
+
+def test_a_code_and_its_listing_are_one_asset(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, client: ClientOut
+) -> None:
+    add_allocation(make_uow(), demo, admin, client.id, {"symbol": "PETR4.SA"}, lot("100"))
+    add_allocation(make_uow(), demo, admin, client.id, {"symbol": "petr4"}, lot("50"))
+
+    assert count(make_uow, Asset) == 1
+    rows = client_portfolio(make_uow(), demo, client.id).rows
+    assert sorted((row.symbol, row.quantity) for row in rows) == [
+        ("PETR4.SA", D("50")),
+        ("PETR4.SA", D("100")),
+    ]
+    assert demo.calls["quotes"] == 2  # the first lot's check, then the portfolio's quotes
+
+
+def test_an_unknown_bare_code_is_refused_under_the_listing_it_was_looked_up_as(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, client: ClientOut
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        add_allocation(make_uow(), demo, admin, client.id, {"symbol": "nope3"}, lot())
+
+    assert field_errors(caught) == {"symbol": ("validation.symbol_unknown", {"symbol": "NOPE3.SA"})}
+    assert nothing_stored(make_uow)
+
+
 def test_an_asset_is_shared_between_clients(
     make_uow: MakeUow, admin: Principal, demo: DemoMarketData, client: ClientOut
 ) -> None:

@@ -140,26 +140,26 @@ def test_a_tiny_buy_price_is_refused(
 def test_the_lot_that_would_take_the_clients_total_to_the_limit_is_refused(
     make_uow: MakeUow, admin: Principal, maria: ClientOut, joao: ClientOut
 ) -> None:
-    market = FakeMarket({s: ("1000000", None, "BRL") for s in ("AAAA3", "BBBB3", "CCCC3")})
-    add(make_uow, market, admin, maria.id, "AAAA3", "60000")  # 6·10^10: fits on its own
+    market = FakeMarket({s: ("1000000", None, "BRL") for s in ("AAAA3.SA", "BBBB3.SA", "CCCC3.SA")})
+    add(make_uow, market, admin, maria.id, "AAAA3.SA", "60000")  # 6·10^10: fits on its own
 
     # A second one (a new ticker): 1.2·10^11 for Maria, refused before any market call.
-    assert refused(lambda: add(make_uow, market, admin, maria.id, "BBBB3", "60000")) == (
+    assert refused(lambda: add(make_uow, market, admin, maria.id, "BBBB3.SA", "60000")) == (
         PAST_THE_BOOK
     )
-    assert market.calls == [["AAAA3"]]
-    assert count(make_uow, Asset, symbol="BBBB3") == 0
+    assert market.calls == [["AAAA3.SA"]]
+    assert count(make_uow, Asset, symbol="BBBB3.SA") == 0
     # What still fits is accepted, up to just below the limit; reaching it exactly is not.
-    add(make_uow, market, admin, maria.id, "AAAA3", "39999,99999999")
-    assert refused(lambda: add(make_uow, market, admin, maria.id, "AAAA3", "0,00000001")) == (
+    add(make_uow, market, admin, maria.id, "AAAA3.SA", "39999,99999999")
+    assert refused(lambda: add(make_uow, market, admin, maria.id, "AAAA3.SA", "0,00000001")) == (
         PAST_THE_BOOK
     )
     # The limit is per client: João's book is his own.
-    add(make_uow, market, admin, joao.id, "AAAA3", "60000")
+    add(make_uow, market, admin, joao.id, "AAAA3.SA", "60000")
 
     assert lots_of(make_uow, maria.id) == [
-        ("AAAA3", D("60000"), D("1000000")),
-        ("AAAA3", D("39999.99999999"), D("1000000")),
+        ("AAAA3.SA", D("60000"), D("1000000")),
+        ("AAAA3.SA", D("39999.99999999"), D("1000000")),
     ]
     assert count(make_uow, Movement) == 3
     assert audit_actions(make_uow) == ["create"] * 3

@@ -501,6 +501,33 @@ def test_unknown_tickers_are_reported_per_row_and_never_created(
     assert count(make_uow, Movement) == 0
 
 
+def test_bare_b3_codes_are_imported_on_their_b3_listings(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, maria: int
+) -> None:
+    data = csv_file(
+        LOT_HEADER,
+        "maria@example.com;PETR4;100;30,50;10/03/2025",
+        "maria@example.com;vale3;10;62,1;11/03/2025",
+        "maria@example.com;PETR4.SA;5;31;12/03/2025",  # the same asset as row 2
+        "maria@example.com;nope3;1;5;12/03/2025",
+    )
+    unknown = {5: [("symbol", "validation.symbol_unknown", {"symbol": "NOPE3.SA"})]}
+    assert reasons(preview(make_uow, demo, admin, "allocations", data)) == unknown
+
+    outcome = commit(make_uow, demo, admin, "allocations", data[: data.rindex(b"maria")])
+
+    assert outcome.created == 3
+    assert stored_lots(make_uow) == [
+        ("maria@example.com", "PETR4.SA", D("100"), D("30.5"), date(2025, 3, 10)),
+        ("maria@example.com", "VALE3.SA", D("10"), D("62.1"), date(2025, 3, 11)),
+        ("maria@example.com", "PETR4.SA", D("5"), D("31"), date(2025, 3, 12)),
+    ]
+    with make_uow() as uow:
+        assert sorted(uow.session.scalars(select(Asset.symbol))) == ["PETR4.SA", "VALE3.SA"]
+    again = preview(make_uow, demo, admin, "allocations", data[: data.rindex(b"maria")])
+    assert [row.action for row in again.rows] == ["unchanged"] * 3
+
+
 def test_market_data_down_is_not_called_an_unknown_ticker(
     make_uow: MakeUow, admin: Principal, maria: int
 ) -> None:

@@ -182,7 +182,7 @@ def test_buy_date_before_1900_is_too_old() -> None:
         ("usdbrl=x", "USDBRL=X"),
         ("X" * 24, "X" * 24),
         ("petr4.sa\n", "PETR4.SA"),
-        ("PETR4\u00a0", "PETR4"),
+        ("PETR4\u00a0", "PETR4.SA"),
     ],
 )
 def test_symbol_is_trimmed_and_upper_cased(raw: str, expected: str) -> None:
