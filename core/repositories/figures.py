@@ -140,12 +140,13 @@ class StoredDays:
 
 
 # The last stored row of each client: one primary-key probe per client (client_id, date
-# DESC), not a scan of every row. ``{before}`` optionally bounds the date.
+# DESC), not a scan of every row. ``{before}`` optionally bounds the date, ``{clients}``
+# the clients.
 LAST_DAYS = (
     "SELECT array_agg(c.id), array_agg(d.date - DATE '1970-01-01'), "
     "array_agg(d.market_value::float8), array_agg(d.cumulative_twr::float8) "
     "FROM clients c CROSS JOIN LATERAL (SELECT date, market_value, cumulative_twr "
-    "FROM daily_returns WHERE client_id = c.id {before}ORDER BY date DESC LIMIT 1) d"
+    "FROM daily_returns WHERE client_id = c.id {before}ORDER BY date DESC LIMIT 1) d {clients}"
 )
 
 
@@ -320,11 +321,45 @@ def _array_literal(values: Iterable[object]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
-def series_state(session: Session, day: date) -> StoredDays:
-    """Each client's latest stored day before ``day``."""
-    statement = sql.SQL(LAST_DAYS).format(before=sql.SQL("AND date < %(day)s "))
-    row = fetch_one(session, statement, {"day": day})
+def series_state(
+    session: Session, day: date, client_ids: Sequence[int] | None = None
+) -> StoredDays:
+    """Each client's latest stored day before ``day`` (only ``client_ids`` when given)."""
+    clients = "" if client_ids is None else "WHERE c.id = ANY(%(ids)s) "
+    statement = sql.SQL(LAST_DAYS).format(
+        before=sql.SQL("AND date < %(day)s "), clients=sql.SQL(clients)
+    )
+    row = fetch_one(session, statement, {"day": day, "ids": list(client_ids or [])})
     return StoredDays.from_arrays(*row)
+
+
+def latest_figures_day(session: Session) -> date | None:
+    """The latest day any client's figures are stored for: a client recomputed on its own
+    is brought up to the same day as everyone else."""
+    return session.execute(text("SELECT max(date) FROM daily_returns")).scalar()
+
+
+def latest_close_day(session: Session) -> date | None:
+    """The latest day any close is stored for."""
+    return session.execute(text("SELECT max(date) FROM prices")).scalar()
+
+
+def replace_client_figures(
+    session: Session,
+    since: Mapping[int, date],
+    daily: Table,
+    metrics: Table | None,
+    as_of: date | None,
+) -> int:
+    """Replace the stored figures of the clients in ``since`` from their date on (in the
+    caller's transaction): delete, then COPY ``daily`` and the metrics as of ``as_of``.
+    Returns the rows written."""
+    _delete_figures(session, since)
+    written = copy_csv(session, "daily_returns", DAILY_COLUMNS, daily)
+    if metrics is not None and as_of is not None:
+        columns = [column for column in METRIC_COLUMNS if column != "as_of"]
+        written += copy_csv(session, "portfolio_metrics", columns, metrics, {"as_of": as_of})
+    return written
 
 
 def invalidate_client_figures(session: Session, client_id: int, since: date) -> None:
@@ -333,9 +368,23 @@ def invalidate_client_figures(session: Session, client_id: int, since: date) -> 
     invalidate_figures(session, {client_id: since})
 
 
+STALE = "anka.figures_stale"  # session.info key: client id -> the earliest day to redo
+
+
 def invalidate_figures(session: Session, since: Mapping[int, date]) -> None:
     """:func:`invalidate_client_figures` for many clients at once (client id -> from when),
-    one statement per table (an import may touch thousands of clients)."""
+    one statement per table (an import may touch thousands of clients). The clients are
+    also noted on the session: the unit of work recomputes their figures before it
+    commits (:mod:`core.services.client_figures`)."""
+    if not since:
+        return
+    stale: dict[int, date] = session.info.setdefault(STALE, {})
+    for client_id, day in since.items():
+        stale[client_id] = min(day, stale.get(client_id, day))
+    _delete_figures(session, since)
+
+
+def _delete_figures(session: Session, since: Mapping[int, date]) -> None:
     if not since:
         return
     params = {"ids": list(since), "days": list(since.values())}

@@ -7,6 +7,7 @@ book reads 100,000 movements in one statement.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -71,25 +72,32 @@ _SNAPSHOT = sql.SQL(
     "array_agg(asset_id ORDER BY id), array_agg(kind ORDER BY id), "
     "array_agg(date - DATE '1970-01-01' ORDER BY id), array_agg(quantity::float8 ORDER BY id), "
     "array_agg(price::float8 ORDER BY id), array_agg(fees::float8 ORDER BY id), "
-    "array_agg((amount - tax)::float8 ORDER BY id) FROM movements) AS ledger, "
+    "array_agg((amount - tax)::float8 ORDER BY id) FROM movements {where}) AS ledger, "
     "(SELECT array_agg(asset_id), array_agg(kind), array_agg(ex_date - DATE '1970-01-01'), "
     "array_agg(ratio::float8), array_agg(value::float8) FROM asset_events "
-    "WHERE NOT dismissed AND asset_id IN (SELECT asset_id FROM movements)) AS events, "
+    "WHERE NOT dismissed AND asset_id IN (SELECT asset_id FROM movements {where})) AS events, "
     "({version}) AS version, "
     "(SELECT array_agg(id), array_agg(currency) FROM assets "
-    "WHERE id IN (SELECT asset_id FROM movements)) AS held, "
+    "WHERE id IN (SELECT asset_id FROM movements {where})) AS held, "
     "({last}) AS last"
 )
 
 
-def book_snapshot(session: Session) -> BookSnapshot:
+def book_snapshot(session: Session, client_ids: Sequence[int] | None = None) -> BookSnapshot:
     """Every movement and event, their version, the held assets' currencies and each
     client's last stored day, in one round trip and one snapshot (a change in between
-    cannot pair an old ledger with new figures)."""
+    cannot pair an old ledger with new figures). With ``client_ids``, only those clients'
+    movements (and the events and currencies of their assets)."""
+    where = sql.SQL("WHERE client_id = ANY(%(ids)s) " if client_ids is not None else "")
     statement = _SNAPSHOT.format(
-        version=LEDGER_VERSION, last=sql.SQL(LAST_DAYS).format(before=sql.SQL(""))
+        where=where,
+        version=LEDGER_VERSION,
+        last=sql.SQL(LAST_DAYS).format(
+            before=sql.SQL(""),
+            clients=sql.SQL("WHERE c.id = ANY(%(ids)s) " if client_ids is not None else ""),
+        ),
     )
-    row = fetch_one(session, statement, {})
+    row = fetch_one(session, statement, {"ids": list(client_ids or [])})
     ids, clients, assets, kinds, days, quantities, prices, fees, nets = (
         value or [] for value in row[:9]
     )

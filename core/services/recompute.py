@@ -127,7 +127,7 @@ class Unstorable:
         ]
 
 
-def _in_reais(
+def in_reais(
     session: Session,
     lots: Columns,
     currencies: dict[int, str | None],
@@ -178,7 +178,7 @@ def _start_day(last: figures.StoredDays, book: Book, floor: date | None) -> date
     return min(start, floor) if floor else start
 
 
-def _state(stored: figures.StoredDays, book: Book, before: date) -> SeriesState:
+def state_before(stored: figures.StoredDays, book: Book, before: date) -> SeriesState:
     """Each client's market value and growth as stored on its last day before ``before``."""
     state = SeriesState.empty(book)
     market_value, growth = state.market_value.copy(), state.growth.copy()
@@ -214,7 +214,7 @@ def recompute(
     if not len(entries["client_id"]):
         days = []
     else:
-        entries, rates_on = _in_reais(session, entries, snapshot.currencies, fetched, through)
+        entries, rates_on = in_reais(session, entries, snapshot.currencies, fetched, through)
         book = book_from_entries(entries)
         days = calendars.sessions(_start_day(last, book, floor), through)
     if days:
@@ -224,7 +224,7 @@ def recompute(
             before = last
         else:
             before = figures.series_state(session, days[0])
-        state = _state(before, book, days[0])
+        state = state_before(before, book, days[0])
         stored = figures.closes_columns(session, list(book.asset_ids), days[0], days[-1])
     outside = set(days)
     _write_prices_only(session, {k: v for k, v in fetched.items() if k[1] not in outside}, report)

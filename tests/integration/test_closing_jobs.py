@@ -370,7 +370,7 @@ def test_missing_closes_are_the_sessions_since_the_first_buy_without_a_close() -
 
 
 # -- lot changes ---------------------------------------------------------------------------
-def test_a_lot_with_an_old_buy_date_invalidates_and_the_next_run_recomputes(
+def test_a_lot_with_an_old_buy_date_recomputes_its_client_at_once(
     committed_engine: Engine, demo: DemoMarketData, book: Book, admin: Principal
 ) -> None:
     closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
@@ -380,20 +380,18 @@ def test_a_lot_with_an_old_buy_date_invalidates_and_the_next_run_recomputes(
     # Ana buys more of a ticker the book already holds, dated back to the 12th.
     add_lot(committed_engine, demo, admin, book.ana, "ITUB4.SA", "40", "35.50", since)
 
-    after = daily(committed_engine)
-    kept = [r for r in before if r[0] != book.ana or r[1] < since]
-    assert after == kept  # Ana's rows from the 12th are gone, everything else is untouched
-    assert [r[0] for r in metrics(committed_engine)] == [book.bruno]
-
-    report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
-
-    assert report.status == JobStatus.SUCCESS
+    # Before: Ana's rows from the 12th and her metrics were gone until the next run.
     recomputed = daily(committed_engine)
-    recomputed_metrics = metrics(committed_engine, as_of=FRIDAY)
+    assert [r for r in recomputed if r[0] != book.ana] == [r for r in before if r[0] != book.ana]
     ana = {r[1]: r for r in recomputed if r[0] == book.ana}
     assert set(ana) == set(sessions_held_since(FIRST_BUY))
     assert ana[since][3] == D("1420")  # 40 x 35.50 is money in on the 12th
+    recomputed_metrics = metrics(committed_engine, as_of=FRIDAY)
+    assert [r[0] for r in recomputed_metrics] == [book.ana, book.bruno]
 
+    # The same figures as the scheduler computes from scratch; its next close changes nothing.
+    assert closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM).ok
+    assert daily(committed_engine) == recomputed
     clear(committed_engine)
     closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     assert recomputed == daily(committed_engine)
@@ -405,7 +403,10 @@ def test_a_new_ticker_with_an_old_buy_date_is_repaired_by_the_next_gap_repair(
 ) -> None:
     closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
     add_lot(committed_engine, demo, admin, book.bruno, "WEGE3.SA", "30", "44.00", FIRST_BUY)
-    assert [r[0] for r in daily(committed_engine)] == [book.ana] * 18
+    # Recomputed at once, the new ticker valued at its buy price: none of its closes yet.
+    bruno = [r for r in daily(committed_engine) if r[0] == book.bruno]
+    assert [r[1] for r in bruno] == sessions_held_since(FIRST_BUY)
+    assert bruno[0][2] == D("1320")  # 30 x 44.00 on the 3rd
 
     report = closing.repair_gaps(committed_engine, demo, FRIDAY, actor=SYSTEM)
 

@@ -1,0 +1,102 @@
+"""Figures always current: a ledger change recomputes its clients at once.
+
+A change to a client's ledger (a buy, sell or income added, edited or deleted; an import)
+marks the client's figures stale from the change's earliest date
+(:func:`core.repositories.figures.invalidate_figures`). Before the unit of work commits,
+:func:`refresh_stale` recomputes those clients' daily series and metrics from there up to
+the day every other client's figures are stored through — with the closes already stored,
+the same computation as the scheduler (:mod:`core.services.recompute`) — and writes them in
+the same transaction as the change. Other sessions keep seeing the previous figures until
+that commit, never "not computed yet", and the client never drops out of the overview.
+
+Nothing here asks market data: a ticker with no stored close yet is valued at its buy price
+until the scheduler's next run fetches its history. If the recomputation fails (no stored
+exchange rate for a new currency, say), the change still commits: the figures stay
+invalidated from that date, the scheduler's next run computes them, and the log says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from core import calendars
+from core.analytics.entries import ledger_entries, split_matrix
+from core.analytics.returns import (
+    book_from_entries,
+    carried_closes_and_days,
+    client_metrics,
+    portfolio_series,
+)
+from core.repositories import figures, ledger
+from core.services.job_runs import RunReport
+from core.services.recompute import Unstorable, in_reais, state_before
+
+log = logging.getLogger(__name__)
+
+
+def refresh_stale(session: Session) -> int:
+    """Recompute the clients the session marked stale (see the module docstring); returns
+    the rows written. Runs in a savepoint: on failure it rolls back to the invalidation."""
+    stale: dict[int, date] = session.info.pop(figures.STALE, {})
+    if not stale:
+        return 0
+    try:
+        with session.begin_nested():
+            return refresh_clients(session, stale)
+    except Exception:  # logged, never raised: the ledger change itself must go through
+        log.exception("figures of clients %s left for the scheduler", sorted(stale))
+        return 0
+
+
+def refresh_clients(session: Session, since: Mapping[int, date]) -> int:
+    """Recompute the figures of the clients in ``since`` from their date on, through the
+    latest day stored for anyone (or the latest stored close when no figures are stored
+    yet), and replace them."""
+    through = figures.latest_figures_day(session) or figures.latest_close_day(session)
+    if through is None:  # nothing computed nor fetched yet: the scheduler's first run does it
+        return 0
+    ids = sorted(since)
+    snapshot = ledger.book_snapshot(session, ids)
+    entries, splits, _oversold = ledger_entries(snapshot.movements, snapshot.events)
+    if not len(entries["client_id"]) or min(since.values()) > through:
+        figures.replace_client_figures(session, since, _no_rows(), None, None)
+        return 0
+    entries, rates_on = in_reais(session, entries, snapshot.currencies, {}, through)
+    book = book_from_entries(entries)
+    first = book.day[book.group_starts]  # each client's first entry
+    start = max(min(since.values()), first.min().item())
+    days = calendars.sessions(start, through)
+    if not days:
+        figures.replace_client_figures(session, since, _no_rows(), None, None)
+        return 0
+    stored = figures.series_state(session, days[0], [int(c) for c in book.client_ids])
+    state = state_before(stored, book, days[0])
+    closes = figures.closes_columns(session, list(book.asset_ids), days[0], days[-1])
+    matrix, close_days = carried_closes_and_days(closes, days, book.asset_ids)
+    frame, state = portfolio_series(
+        book,
+        matrix,
+        days,
+        state,
+        rates_on(days),
+        close_days,
+        split_matrix(splits, days, book.asset_ids),
+    )
+    metrics = client_metrics(book, state, days[-1])
+    unstorable = Unstorable()
+    frame = unstorable.daily(frame)
+    metrics = unstorable.metrics(metrics, days[-1])
+    if unstorable.found:
+        unstorable.report(session, RunReport("client-figures"))
+        log.warning("figures not stored for clients %s", sorted(unstorable.since))
+    redo = {client_id: min(day, days[0]) for client_id, day in since.items()}
+    return figures.replace_client_figures(session, redo, frame, metrics, days[-1])
+
+
+def _no_rows() -> dict[str, np.ndarray]:
+    return {name: np.zeros(0) for name in figures.DAILY_COLUMNS}
