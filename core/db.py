@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.repositories.assets import AllocationRepository, AssetRepository
 from core.repositories.audit import AuditRepository
 from core.repositories.clients import ClientRepository
+from core.repositories.figures import STALE
 from core.repositories.latest_quotes import LatestQuoteRepository
 from core.repositories.sessions import SessionRepository
 from core.repositories.users import UserRepository
@@ -102,7 +103,13 @@ class UnitOfWork:
             self._session = None
 
     def commit(self) -> None:
-        """Make every change of this unit of work permanent."""
+        """Make every change of this unit of work permanent; first, the figures of every
+        client whose ledger changed are recomputed in the same transaction (see
+        :mod:`core.services.client_figures`)."""
+        if self.session.info.get(STALE):
+            from core.services.client_figures import refresh_stale  # services import this
+
+            refresh_stale(self.session)
         self.session.commit()
 
     def flush(self) -> None:
