@@ -20,6 +20,7 @@ from core.repositories.audit import AuditRepository
 from core.repositories.clients import ClientRepository
 from core.repositories.figures import STALE
 from core.repositories.latest_quotes import LatestQuoteRepository
+from core.repositories.movements import MovementRepository
 from core.repositories.sessions import SessionRepository
 from core.repositories.users import UserRepository
 
@@ -66,6 +67,7 @@ class UnitOfWork:
     allocations: AllocationRepository
     sessions: SessionRepository
     latest_quotes: LatestQuoteRepository
+    movements: MovementRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -87,6 +89,7 @@ class UnitOfWork:
         self.allocations = AllocationRepository(self._session)
         self.sessions = SessionRepository(self._session)
         self.latest_quotes = LatestQuoteRepository(self._session)
+        self.movements = MovementRepository(self._session)
         return self
 
     def __exit__(

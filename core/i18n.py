@@ -433,6 +433,24 @@ PT_BR: dict[str, str] = {
     "import.row.email_other_client": "Este e-mail é de outro cliente, não do dono deste CPF/CNPJ.",
     "import.row.document_differs": "O cliente com este e-mail tem outro CPF/CNPJ cadastrado.",
     "field.client": "Cliente",
+    # the ledger: sells, typed income, positions
+    "validation.oversold": "Venda de {quantity} maior que a posição de {held} em {date}.",
+    "validation.oversold_later": "Esta alteração deixaria a venda de {quantity} em {date} maior que a posição de {held} naquela data.",
+    "validation.asset_not_held": "O cliente não tem o ativo {symbol} na carteira: registre uma compra primeiro.",
+    "validation.non_negative": "Informe zero ou um valor positivo.",
+    "validation.tax_over_amount": "O imposto retido não pode ser maior que o valor bruto.",
+    "validation.trade_price_too_small": "Preço abaixo do mínimo aceito, 0,000001 (na moeda do ativo); confira os dígitos.",
+    "field.price": "Preço",
+    "field.fees": "Taxas",
+    "field.date": "Data",
+    "field.amount": "Valor bruto",
+    "field.tax": "Imposto retido",
+    "field.income_type": "Tipo de provento",
+    "field.kind": "Tipo",
+    "income_type.dividend": "Dividendo",
+    "income_type.jcp": "JCP",
+    "income_type.rendimento": "Rendimento",
+    "income_type.amortizacao": "Amortização",
 }
 
 EN: dict[str, str] = {
@@ -847,6 +865,24 @@ EN: dict[str, str] = {
     "import.row.email_other_client": "This e-mail belongs to another client, not to this CPF/CNPJ's owner.",
     "import.row.document_differs": "The client with this e-mail has another CPF/CNPJ registered.",
     "field.client": "Client",
+    # the ledger: sells, typed income, positions
+    "validation.oversold": "Sell of {quantity_en} exceeds the position of {held_en} on {date_iso}.",
+    "validation.oversold_later": "This change would leave the sell of {quantity_en} on {date_iso} above the position of {held_en} on that date.",
+    "validation.asset_not_held": "The client does not hold {symbol}: record a buy first.",
+    "validation.non_negative": "Enter zero or a positive value.",
+    "validation.tax_over_amount": "The tax withheld cannot exceed the gross amount.",
+    "validation.trade_price_too_small": "Price below the accepted minimum, 0.000001 (in the asset's currency); check the digits.",
+    "field.price": "Price",
+    "field.fees": "Fees",
+    "field.date": "Date",
+    "field.amount": "Gross amount",
+    "field.tax": "Tax withheld",
+    "field.income_type": "Income type",
+    "field.kind": "Kind",
+    "income_type.dividend": "Dividend",
+    "income_type.jcp": "JCP (interest on equity)",
+    "income_type.rendimento": "Distribution",
+    "income_type.amortizacao": "Amortisation",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"pt_BR": PT_BR, "en": EN}

@@ -484,3 +484,121 @@ class AllocationOut(BaseModel):
     quantity: Decimal
     buy_price: Decimal
     buy_date: date
+
+
+# -- the ledger: sells and typed income -----------------------------------------------------
+IncomeType = Literal["dividend", "jcp", "rendimento", "amortizacao"]
+MovementKind = Literal["buy", "sell", "income"]
+
+
+def _zero_or_amount(value: Any) -> Decimal:
+    """Fees or tax: blank means zero; otherwise zero or an amount parsed like
+    :data:`Amount` (either locale, at most 8 decimals, below 10^12)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Decimal(0)
+    if isinstance(value, str):
+        value = _locale_number(value)
+    number: Decimal | None = None
+    if not isinstance(value, bool):
+        try:
+            number = Decimal(str(value))
+            number = number if number.is_finite() else None
+        except (InvalidOperation, ValueError):
+            number = None  # _amount says it is not a number
+    if number is not None and number == 0:
+        return Decimal(0)
+    if number is not None and number < 0:
+        raise PydanticCustomError("validation.non_negative", "negative")
+    return _amount(value)
+
+
+def _trade_price(value: Decimal) -> Decimal:
+    """:func:`_buy_price`'s minimum for any trade, with a message that does not say buy."""
+    if value < MIN_BUY_PRICE:
+        raise PydanticCustomError("validation.trade_price_too_small", "price too small")
+    return value
+
+
+ZeroOrAmount = Annotated[Decimal, BeforeValidator(_zero_or_amount)]
+TradePrice = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_trade_price)]
+
+
+class TradeIn(_Input):
+    """A buy's or sell's fields in the ledger: quantity, price per share, fees, date.
+
+    Parsed like :class:`AllocationIn` (pt-BR decimal comma accepted, the same price minimum,
+    quantity × price below the lot limit, a date not in the future). Whether the client
+    holds enough to sell is judged by the movement service on the whole ledger.
+    """
+
+    quantity: Amount
+    price: TradePrice
+    fees: ZeroOrAmount = Decimal(0)
+    date: BuyDate
+
+    @field_validator("price")
+    @classmethod
+    def _cost_fits(cls, price: Decimal, info: ValidationInfo) -> Decimal:
+        """Refuse a trade whose quantity × price reaches the lot limit."""
+        quantity = info.data.get("quantity")
+        if quantity is not None and not lot_cost_fits(quantity, price):
+            raise PydanticCustomError("validation.lot_too_large", "trade too large")
+        return price
+
+
+class SellIn(TradeIn):
+    """A sell: quantity (at most what is held on its date), price, fees and date."""
+
+
+class IncomeIn(_Input):
+    """Income typed by hand: its type, the gross amount, the tax withheld and the date."""
+
+    income_type: IncomeType
+    amount: Amount
+    tax: ZeroOrAmount = Decimal(0)
+    date: BuyDate
+
+    @field_validator("tax")
+    @classmethod
+    def _tax_within_amount(cls, tax: Decimal, info: ValidationInfo) -> Decimal:
+        """Refuse a tax larger than the gross amount (the net would be negative)."""
+        amount = info.data.get("amount")
+        if amount is not None and tax > amount:
+            raise PydanticCustomError("validation.tax_over_amount", "tax over amount")
+        return tax
+
+
+class MovementOut(BaseModel):
+    """A stored movement with its asset: a buy or sell (quantity, price, fees) or typed
+    income (income type, gross amount, tax)."""
+
+    id: int
+    client_id: int
+    symbol: str
+    name: str
+    currency: str | None
+    kind: MovementKind
+    date: date
+    quantity: Decimal
+    price: Decimal
+    fees: Decimal
+    income_type: IncomeType | None
+    amount: Decimal
+    tax: Decimal
+
+
+class LedgerLineOut(BaseModel):
+    """One line of a client's ledger list: a movement (``movement`` set) or an event of the
+    asset that applied to the client's holding (``is_event``; ``event_kind`` split, bonus,
+    dividend, jcp, rendimento or amortizacao, ``ratio`` and ``value`` as stored, ``held`` the
+    quantity it applied to)."""
+
+    date: date
+    symbol: str
+    is_event: bool
+    movement: MovementOut | None = None
+    event_id: int | None = None
+    event_kind: str | None = None
+    ratio: Decimal | None = None
+    value: Decimal | None = None
+    held: Decimal | None = None

@@ -33,6 +33,7 @@ from core.repositories.figures import invalidate_client_figures
 from core.schemas import AllocationIn, AllocationOut, AssetIn, parse
 from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
+from core.services.ledger_rules import check_holdings
 from core.services.principal import Principal, require_admin
 
 ENTITY = "allocation"
@@ -196,7 +197,8 @@ def add_allocation(
 def update_allocation(
     uow: UnitOfWork, actor: Principal, allocation_id: int, lot: AllocationIn | dict[str, Any]
 ) -> AllocationOut:
-    """Change a lot's quantity, buy price and buy date."""
+    """Change a lot's quantity, buy price and buy date; refused when the change would
+    leave a later sell exceeding what is held (:mod:`core.services.ledger_rules`)."""
     require_admin(actor)
     lot_in = lot if isinstance(lot, AllocationIn) else parse(AllocationIn, lot)
     with uow:
@@ -219,6 +221,8 @@ def update_allocation(
             uow.allocations.refresh(allocation)
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
+        # A smaller or later buy may leave a later sell uncovered: judged on the whole ledger.
+        check_holdings(uow, allocation.client_id, allocation.asset_id, written=allocation.id)
         after = _out(allocation, asset)
         since = min(before.buy_date, after.buy_date)
         invalidate_client_figures(uow.session, allocation.client_id, since)
@@ -228,16 +232,23 @@ def update_allocation(
 
 
 def delete_allocation(uow: UnitOfWork, actor: Principal, allocation_id: int) -> None:
-    """Remove a lot (the asset and its prices stay for other clients)."""
+    """Remove a lot (the asset and its prices stay for other clients); refused when a
+    later sell of the client's ledger needs its shares."""
     require_admin(actor)
     with uow:
+        client_id = uow.allocations.client_of(allocation_id)
+        if client_id is not None:
+            uow.clients.lock_books([client_id])
         allocation = uow.allocations.get(allocation_id, for_update=True)
         if allocation is None:
             raise NotFound()
         asset = uow.session.get(Asset, allocation.asset_id)
         assert asset is not None
         before = _out(allocation, asset)
+        asset_id = allocation.asset_id
         uow.allocations.delete(allocation)
+        # Refused when a later sell needs the shares this buy brought.
+        check_holdings(uow, before.client_id, asset_id, field="__root__")
         invalidate_client_figures(uow.session, before.client_id, before.buy_date)
         audit_change(uow, actor, "delete", ENTITY, allocation_id, before, None)
         uow.commit()

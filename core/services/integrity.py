@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import AnkaError, Conflict, ValidationFailed
@@ -21,15 +23,24 @@ CONSTRAINTS: dict[str, tuple[str, str, bool]] = {
     "ck_movements_price": ("buy_price", "validation.positive", False),
     "ck_movements_date_past": ("buy_date", "validation.future_date", False),
     "fk_movements_client_id_clients": ("client_id", "error.not_found", False),
+    "ck_movements_fees": ("fees", "validation.non_negative", False),
+    "ck_movements_income": ("amount", "validation.invalid", False),
+    "fk_movements_asset_id_assets": ("symbol", "error.not_found", False),
 }
+# Sells and typed income name the ledger's own fields (the lot form says buy_price/buy_date).
+MOVEMENT_FIELDS = {"buy_price": "price", "buy_date": "date"}
 
 
-def translate_integrity_error(exc: IntegrityError) -> AnkaError:
-    """The domain error for a constraint the database refused (unknown ones stay generic)."""
+def translate_integrity_error(
+    exc: IntegrityError, fields: Mapping[str, str] | None = None
+) -> AnkaError:
+    """The domain error for a constraint the database refused (unknown ones stay generic);
+    ``fields`` renames the field a message goes under (e.g. :data:`MOVEMENT_FIELDS`)."""
     diag = getattr(exc.orig, "diag", None)
     name = getattr(diag, "constraint_name", None) or ""
     if name in CONSTRAINTS:
         field, key, conflict = CONSTRAINTS[name]
+        field = (fields or {}).get(field, field)
         error_type = Conflict if conflict else ValidationFailed
         return error_type({field: (key, {})})
     return ValidationFailed.single("__root__", "validation.rejected_by_database")
