@@ -16,6 +16,7 @@ starts that client again from its last stored day.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -40,6 +41,8 @@ from core.limits import money_fits_array, ratio_fits_array
 from core.repositories import figures, ledger
 from core.services.closes import Closes
 from core.services.job_runs import RunReport, UnstoredClient
+
+log = logging.getLogger(__name__)
 
 CHUNK_DAYS = 20  # days computed together in memory during long recomputations
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()  # datetime64[D] counts days from here
@@ -188,7 +191,36 @@ def state_before(stored: figures.StoredDays, book: Book, before: date) -> Series
     return SeriesState(market_value, growth, calendars.previous_session(before))
 
 
+LEDGER_RETRIES = 3  # a run that meets a ledger change reads the ledger again, this often
+
+
 def recompute(
+    session: Session,
+    report: RunReport,
+    *,
+    through: date,
+    fetched: Closes,
+    since: date | None = None,
+    progress: Progress = _noop,
+) -> None:
+    """:func:`recompute_once`, read again from the new ledger when a ledger change (an
+    advisor's edit, which recomputes its own client at once) lands while the run computes:
+    the chunks already written stay (a rerun writes the same rows), the rest is computed
+    from the changed ledger. Up to :data:`LEDGER_RETRIES` reads; then the run fails and the
+    next one recomputes."""
+    for attempt in range(1, LEDGER_RETRIES + 1):
+        try:
+            recompute_once(
+                session, report, through=through, fetched=fetched, since=since, progress=progress
+            )
+            return
+        except figures.LotsChanged:
+            if attempt == LEDGER_RETRIES:
+                raise
+            log.info("the ledger changed during the run: reading it again (%d)", attempt)
+
+
+def recompute_once(
     session: Session,
     report: RunReport,
     *,

@@ -421,7 +421,7 @@ def test_a_new_ticker_with_an_old_buy_date_is_repaired_by_the_next_gap_repair(
     assert repaired_metrics == metrics(committed_engine, as_of=FRIDAY)
 
 
-def test_a_lot_change_during_a_run_stops_it_and_the_next_run_recomputes(
+def test_a_lot_change_during_a_run_is_read_again_and_the_run_finishes(
     committed_engine: Engine,
     demo: DemoMarketData,
     book: Book,
@@ -445,22 +445,39 @@ def test_a_lot_change_during_a_run_stops_it_and_the_next_run_recomputes(
         actor=SYSTEM,
     )
 
-    # The rows computed from the old lots are not written after the change.
+    # Before: the run failed with LotsChanged after its first chunk and the rest waited for
+    # the next gap repair. Rows computed from the old lots are still never written: the run
+    # reads the changed ledger and computes the rest from it.
     assert changed == [5]
-    assert report.status == JobStatus.FAILED
-    assert report.error == "LotsChanged: lots changed during the run; the next run recomputes"
-    assert [(r[0], r[1]) for r in daily(committed_engine)] == [(book.ana, FIRST_BUY)]
-
-    # The stopped backfill stored closes up to its first chunk only: the gap repair (at start
-    # and every morning) fills the rest and recomputes the figures.
-    assert (
-        closing.repair_gaps(committed_engine, demo, FRIDAY, actor=SYSTEM).status
-        == JobStatus.SUCCESS
-    )
-    recomputed = (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
+    assert report.status == JobStatus.SUCCESS
+    finished = (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
     clear(committed_engine)
     closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
-    assert recomputed == (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
+    assert finished == (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY))
+
+
+def test_a_ledger_that_keeps_changing_fails_the_run_after_its_retries(
+    committed_engine: Engine,
+    demo: DemoMarketData,
+    book: Book,
+    admin: Principal,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recompute, "CHUNK_DAYS", 5)
+    changes: list[int] = []
+
+    def change_a_lot_every_chunk(done: int, _total: int) -> None:
+        changes.append(done)
+        day = nov(4 + len(changes))
+        add_lot(committed_engine, demo, admin, book.ana, "ITUB4.SA", "1", "35.50", day)
+
+    report = closing.backfill(
+        committed_engine, demo, RANGE_START, FRIDAY, progress=change_a_lot_every_chunk, actor=SYSTEM
+    )
+
+    assert len(changes) == recompute.LEDGER_RETRIES
+    assert report.status == JobStatus.FAILED
+    assert report.error == "LotsChanged: lots changed during the run; the next run recomputes"
 
 
 def test_an_edit_stamped_earlier_than_the_latest_change_still_changes_the_lots_version(
