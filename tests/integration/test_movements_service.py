@@ -305,8 +305,9 @@ def test_editing_and_deleting_a_sell_are_audited_and_refresh_the_figures(
         ("delete", D(30), None),
     ]
     with make_uow() as uow:
-        left = uow.session.scalars(select(DailyReturn.date).order_by(DailyReturn.date))
-        assert list(left) == [date(2025, 3, 14)]  # from the edit's earliest date on: dropped
+        planted = select(DailyReturn.date).where(DailyReturn.market_value == D(3000))
+        # From the edit's earliest date on, the stored figures were dropped (or recomputed).
+        assert list(uow.session.scalars(planted.order_by(DailyReturn.date))) == [date(2025, 3, 14)]
 
 
 def test_a_buy_edited_as_a_trade_keeps_its_fees(
