@@ -12,6 +12,9 @@ A lot may not take its client's invested total (quantity × buy price summed ove
 client's lots, each in its asset's currency) to :data:`core.book_limits.CLIENT_INVESTED_LIMIT`:
 the stored figures could not hold that book. The client's row is locked while the total is
 counted, so two lots saved at once for one client are judged one after the other.
+
+Editing or deleting a lot is refused when a later sell of the client's ledger would then
+exceed what is held (:func:`core.services.ledger_rules.check_holdings`).
 """
 
 from __future__ import annotations

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 
-from core.db import UnitOfWork
+from core.db import UnitOfWork, uow_factory
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import translate
 from core.market.demo import DemoMarketData
@@ -473,3 +474,41 @@ def test_unknown_movement_ids_are_not_found(make_uow: MakeUow, admin: Principal)
         delete_movement(make_uow(), admin, 123456)
     with make_uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Movement)) == 0
+
+
+# -- two writes at once (real commits) ------------------------------------------------------
+
+
+def test_two_sells_at_the_same_moment_are_judged_one_after_the_other(
+    committed_engine: Engine, admin: Principal, demo: DemoMarketData
+) -> None:
+    factory = uow_factory(committed_engine)
+    owner = create_client(UnitOfWork(factory), admin, {"name": "Ana", "email": "ana@example.com"})
+    lot = {"quantity": "100", "buy_price": "30", "buy_date": "2025-03-10"}
+    add_allocation(UnitOfWork(factory), demo, admin, owner.id, {"symbol": SYMBOL}, lot)
+    barrier = threading.Barrier(2)
+    results: list[Any] = [None, None]
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = add_sell(
+                UnitOfWork(factory), admin, owner.id, SYMBOL, sell("60", "2025-04-01")
+            )
+        except Exception as exc:  # collected and asserted on below
+            results[index] = exc
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    sold = [r for r in results if isinstance(r, MovementOut)]
+    refused = [r for r in results if isinstance(r, ValidationFailed)]
+    assert (len(sold), len(refused)) == (1, 1), results
+    assert refused[0].field_errors["quantity"][0] == "validation.oversold"
+    with committed_engine.connect() as conn:
+        kinds = conn.execute(text("SELECT kind FROM movements ORDER BY id")).scalars().all()
+    assert kinds == ["buy", "sell"]
