@@ -101,7 +101,8 @@ def _add(
             )
         except IntegrityError as exc:
             raise translate_integrity_error(exc, MOVEMENT_FIELDS) from exc
-        check_holdings(uow, client_id, asset.id, written=movement.id)
+        if movement.kind == "sell":  # income moves no shares
+            check_holdings(uow, client_id, asset.id, written=movement.id)
         out = movement_out(movement, asset)
         invalidate_client_figures(uow.session, client_id, out.date)
         audit_change(uow, actor, "create", ENTITY, movement.id, None, out)

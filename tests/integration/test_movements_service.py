@@ -392,6 +392,23 @@ def test_a_split_makes_a_later_sell_of_the_new_quantity_valid(
     assert [q for _, q, _ in stored(make_uow, kind="sell")] == [D(150), D(50)]
 
 
+def test_a_ledger_an_event_made_oversold_still_takes_income_and_the_fixing_deletion(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, client: ClientOut
+) -> None:
+    buy(make_uow, demo, admin, client)
+    sold = add_sell(make_uow(), admin, client.id, SYMBOL, sell("100", "2025-06-02"))
+    add_split(make_uow, date(2025, 5, 2), "0.5")  # arrives later: 50 held when 100 were sold
+    income = {"income_type": "dividend", "amount": "10", "date": "2025-05-15"}
+
+    add_income(make_uow(), admin, client.id, SYMBOL, income)
+    with pytest.raises(ValidationFailed) as caught:
+        add_sell(make_uow(), admin, client.id, SYMBOL, sell("1", "2025-05-03"))
+    assert refusal(caught, "quantity")[0] == "validation.oversold_later"
+    delete_movement(make_uow(), admin, sold.id)
+
+    assert stored(make_uow, kind="sell") == []
+
+
 # -- roles and the list ---------------------------------------------------------------------
 
 

@@ -275,3 +275,33 @@ def test_an_empty_client_asks_nothing_and_an_unknown_one_is_not_found(
     assert (view.rows, view.totals, view.income_by_month, market.calls) == ([], [], {}, [])
     with pytest.raises(NotFound):
         client_positions(make_uow(), market, 999_999)
+
+
+def test_a_ledger_an_event_made_oversold_is_marked_without_figures(
+    make_uow: MakeUow, admin: Principal, client: ClientOut
+) -> None:
+    market = FakeMarket(PRICES)
+    buy(make_uow, market, admin, client, "PETR4.SA", "100", "30", "2025-03-10")
+    sell(make_uow, admin, client, "PETR4.SA", "100", "35", "2025-06-02")
+    with make_uow() as uow:
+        asset = uow.assets.by_symbol("PETR4.SA")
+        assert asset is not None
+        uow.session.add(
+            AssetEvent(
+                asset_id=asset.id,
+                kind="split",
+                ex_date=date(2025, 5, 2),
+                ratio=D("0.5"),
+                source="admin",
+            )
+        )
+        uow.commit()
+    market.calls.clear()
+
+    view = client_positions(make_uow(), market, client.id)
+
+    assert [(row.symbol, row.failure, row.closed, row.total_return) for row in view.rows] == [
+        ("PETR4.SA", "oversold", False, None)
+    ]
+    assert market.calls == []
+    assert view.totals[0].unpriced == 0
