@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from core.analytics.ledger import DAY_ORDER, Kind, Line, Oversold, walk
 from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
+from core.market.symbols import resolve_symbol
 from core.models import Asset, AssetEvent, Movement
 from core.repositories.figures import invalidate_client_figures
 from core.schemas import (
@@ -75,7 +76,7 @@ def _parsed(model: type[BaseModel], data: BaseModel | dict[str, Any]) -> Any:
 
 def _held_asset(uow: UnitOfWork, client_id: int, symbol: str) -> Asset:
     """The asset with ``symbol`` when the client's ledger has it, else refused on symbol."""
-    wanted = symbol.strip().upper() if isinstance(symbol, str) else ""
+    wanted = resolve_symbol(symbol) if isinstance(symbol, str) else ""
     asset = uow.assets.by_symbol(wanted) if wanted else None
     if asset is None or not uow.movements.holds_asset(client_id, asset.id):
         raise ValidationFailed.single("symbol", "validation.asset_not_held", symbol=wanted)
@@ -308,7 +309,7 @@ def client_ledger(
     del actor  # read-only users may read a ledger, as they read the portfolio
     if kind is not None and kind not in LEDGER_KINDS:
         raise ValidationFailed.single("kind", "validation.choice")
-    symbol = asset.strip().upper() if asset else None
+    symbol = resolve_symbol(asset) if asset else None
     with uow:
         if uow.clients.get(client_id) is None:
             raise NotFound()

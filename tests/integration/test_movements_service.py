@@ -529,3 +529,14 @@ def test_two_sells_at_the_same_moment_are_judged_one_after_the_other(
     with committed_engine.connect() as conn:
         kinds = conn.execute(text("SELECT kind FROM movements ORDER BY id")).scalars().all()
     assert kinds == ["buy", "sell"]
+
+
+def test_a_sell_typed_as_brazilians_type_the_ticker_finds_the_b3_listing(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, client: ClientOut
+) -> None:
+    buy(make_uow, demo, admin, client)
+
+    out = add_sell(make_uow(), admin, client.id, "petr4", sell("10", "2025-04-01"))
+
+    assert out.symbol == "PETR4.SA"
+    assert [line.symbol for line in client_ledger(make_uow(), admin, client.id, asset="petr4")]
