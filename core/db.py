@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.repositories.assets import AllocationRepository, AssetRepository
 from core.repositories.audit import AuditRepository
 from core.repositories.clients import ClientRepository
+from core.repositories.events import EventRepository
 from core.repositories.figures import STALE
 from core.repositories.latest_quotes import LatestQuoteRepository
 from core.repositories.movements import MovementRepository
@@ -68,6 +69,7 @@ class UnitOfWork:
     sessions: SessionRepository
     latest_quotes: LatestQuoteRepository
     movements: MovementRepository
+    events: EventRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -90,6 +92,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(self._session)
         self.latest_quotes = LatestQuoteRepository(self._session)
         self.movements = MovementRepository(self._session)
+        self.events = EventRepository(self._session)
         return self
 
     def __exit__(

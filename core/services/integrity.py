@@ -26,6 +26,11 @@ CONSTRAINTS: dict[str, tuple[str, str, bool]] = {
     "ck_movements_fees": ("fees", "validation.non_negative", False),
     "ck_movements_income": ("amount", "validation.invalid", False),
     "fk_movements_asset_id_assets": ("symbol", "error.not_found", False),
+    # Assets' events (core.services.events): the schema checks these first.
+    "uq_asset_events_asset_id_kind_ex_date": ("ex_date", "validation.event_exists", True),
+    "ck_asset_events_kind": ("kind", "validation.choice", False),
+    "ck_asset_events_ratio": ("ratio", "validation.invalid", False),
+    "ck_asset_events_value": ("value", "validation.invalid", False),
 }
 # Sells and typed income name the ledger's own fields (the lot form says buy_price/buy_date).
 MOVEMENT_FIELDS = {"buy_price": "price", "buy_date": "date"}
