@@ -153,4 +153,10 @@ def _admin_pages(t: Translator) -> list[StreamlitPage]:
             icon=":material/upload_file:",
             url_path="import",
         ),
+        st.Page(
+            PAGES / "events.py",
+            title=t("nav.events"),
+            icon=":material/event:",
+            url_path="events",
+        ),
     ]
