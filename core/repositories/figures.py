@@ -369,6 +369,7 @@ def invalidate_client_figures(session: Session, client_id: int, since: date) -> 
 
 
 STALE = "anka.figures_stale"  # session.info key: client id -> the earliest day to redo
+THROUGH = "anka.figures_through"  # session.info key: the day figures were stored through
 
 
 def invalidate_figures(session: Session, since: Mapping[int, date]) -> None:
@@ -378,6 +379,8 @@ def invalidate_figures(session: Session, since: Mapping[int, date]) -> None:
     commits (:mod:`core.services.client_figures`)."""
     if not since:
         return
+    if THROUGH not in session.info:  # before anything is deleted: how far figures go
+        session.info[THROUGH] = latest_figures_day(session) or latest_close_day(session)
     stale: dict[int, date] = session.info.setdefault(STALE, {})
     for client_id, day in since.items():
         stale[client_id] = min(day, stale.get(client_id, day))

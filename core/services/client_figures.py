@@ -43,21 +43,26 @@ def refresh_stale(session: Session) -> int:
     """Recompute the clients the session marked stale (see the module docstring); returns
     the rows written. Runs in a savepoint: on failure it rolls back to the invalidation."""
     stale: dict[int, date] = session.info.pop(figures.STALE, {})
+    through: date | None = session.info.pop(figures.THROUGH, None)
     if not stale:
         return 0
     try:
         with session.begin_nested():
-            return refresh_clients(session, stale)
+            return refresh_clients(session, stale, through=through)
     except Exception:  # logged, never raised: the ledger change itself must go through
         log.exception("figures of clients %s left for the scheduler", sorted(stale))
         return 0
 
 
-def refresh_clients(session: Session, since: Mapping[int, date]) -> int:
-    """Recompute the figures of the clients in ``since`` from their date on, through the
-    latest day stored for anyone (or the latest stored close when no figures are stored
-    yet), and replace them."""
-    through = figures.latest_figures_day(session) or figures.latest_close_day(session)
+def refresh_clients(
+    session: Session, since: Mapping[int, date], *, through: date | None = None
+) -> int:
+    """Recompute the figures of the clients in ``since`` from their date on, through
+    ``through`` (by default the latest day stored for anyone, or the latest stored close
+    when no figures are stored yet), and replace them."""
+    # ``through`` is read before the stale figures were deleted (they might have been the
+    # latest anyone had); without it, now.
+    through = through or figures.latest_figures_day(session) or figures.latest_close_day(session)
     if through is None:  # nothing computed nor fetched yet: the scheduler's first run does it
         return 0
     ids = sorted(since)

@@ -13,6 +13,7 @@ from core.market.demo import DemoMarketData
 from core.services import client_figures, closing
 from core.services.allocations import delete_allocation
 from core.services.clients import create_client
+from core.services.imports import commit_import
 from core.services.principal import SYSTEM, Principal
 from tests.integration.test_closing_jobs import (
     FRIDAY,
@@ -112,3 +113,28 @@ def test_nothing_is_computed_before_any_close_is_stored(
     # The book's lots were added on an empty database: the scheduler's first run computes.
     assert daily(committed_engine) == []
     assert metrics(committed_engine) == []
+
+
+def test_an_import_touching_every_client_with_figures_still_recomputes_them_all(
+    committed_engine: Engine, demo: DemoMarketData, book: Book, admin: Principal
+) -> None:
+    # Every client that had figures is invalidated from the 4th: the latest stored day must
+    # be read before those rows are deleted, or nothing would be recomputed.
+    closing.backfill(committed_engine, demo, RANGE_START, FRIDAY, actor=SYSTEM)
+    data = "\n".join(
+        [
+            "Cliente;Ativo;Quantidade;Preço de compra;Data de compra",
+            "ana@example.com;ITUB4.SA;10;36;04/11/2026",
+            "bruno@example.com;VALE3.SA;5;60;04/11/2026",
+        ]
+    ).encode()
+
+    outcome = commit_import(
+        new_uow(committed_engine), demo, admin, "allocations", "l.csv", data, "pt_BR"
+    )
+
+    assert outcome is not None
+    assert {r[0] for r in metrics(committed_engine, as_of=FRIDAY)} == {book.ana, book.bruno}
+    assert (daily(committed_engine), metrics(committed_engine, as_of=FRIDAY)) == clean_run(
+        committed_engine, demo
+    )
