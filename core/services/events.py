@@ -42,7 +42,6 @@ from core.models import Asset, AssetEvent
 from core.repositories.figures import invalidate_figures
 from core.schemas import parse
 from core.services.audit import audit_change
-from core.services.client_figures import refresh_clients
 from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
 
@@ -92,23 +91,9 @@ def _raw(data: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _refresh_holders(uow: UnitOfWork, holders: list[int], since: date) -> None:
-    """Recompute the holders' figures from ``since`` now, in a savepoint; if that fails,
-    drop them from ``since`` instead (the commit tries again, then the scheduler).
-
-    Not :func:`invalidate_figures` first, as a ledger write does: it deletes the figures
-    before :func:`core.services.client_figures.refresh_clients` reads the latest day stored
-    for anyone, and when the holders are every client with figures (an event of an asset
-    everyone holds) that day drops below the ex-date and nothing would be recomputed.
-    """
-    stale = {client_id: since for client_id in holders}
-    if not stale:
-        return
-    try:
-        with uow.session.begin_nested():
-            refresh_clients(uow.session, stale)
-    except Exception:  # logged; the change itself goes through, as for any ledger write
-        log.exception("figures of clients %s left for the scheduler", sorted(stale))
-        invalidate_figures(uow.session, stale)
+    """Mark the holders' figures stale from ``since``: the unit of work recomputes them
+    before it commits, as for any ledger write (:mod:`core.services.client_figures`)."""
+    invalidate_figures(uow.session, {client_id: since for client_id in holders})
 
 
 def _flush(uow: UnitOfWork, event: AssetEvent) -> None:
