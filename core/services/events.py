@@ -19,7 +19,6 @@ ex-date it touches; the unit of work recomputes them before it commits
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -44,8 +43,6 @@ from core.schemas import parse
 from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
 from core.services.principal import Principal, require_admin
-
-log = logging.getLogger(__name__)
 
 ENTITY = "asset_event"
 FIELDS = ("kind", "ex_date", "value", "ratio")
