@@ -12,7 +12,16 @@ from dashboard import runtime
 from dashboard.components.feedback import guarded
 from dashboard.components.tables import describe_changes
 
-ENTITIES = ("all", "client", "user", "allocation", "import", "export")
+ENTITIES = (
+    "all",
+    "client",
+    "user",
+    "allocation",
+    "movement",
+    "asset_event",
+    "import",
+    "export",
+)
 ACTIONS = ("all", "create", "update", "delete", "export")
 
 t = runtime.translator()

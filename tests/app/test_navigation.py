@@ -104,7 +104,7 @@ def test_reader_typing_an_admin_url_gets_the_landing_page(app_env: Make, url_pat
     assert _counts(app_env) == before
 
 
-ADMIN_PATHS = ["users", "audit", "jobs", "import"]
+ADMIN_PATHS = ["users", "audit", "jobs", "import", "events"]
 
 
 @pytest.mark.parametrize("url_path", ADMIN_PATHS)
