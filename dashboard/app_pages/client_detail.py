@@ -1,10 +1,14 @@
 """A client's portfolio: stored figures (value, return, TWR, IRR) as of the last close, live
-figures per allocation, the history and allocation charts, and (admins) lot editing.
+figures per allocation, the positions from the ledger (one row per asset), the history and
+allocation charts, income received per month, the ledger, and (admins) lot editing and the
+ledger's forms (sells, typed income, editing or deleting a sell or an income).
 
 The metrics and the history charts come from what the scheduler stored; the table, totals
 and the allocation donut from live quotes. The donut is drawn on full runs from the rows of
 the live fragment (which alone refreshes every interval): weights move slowly, and redrawing
-a chart every few seconds would reset the user's zoom.
+a chart every few seconds would reset the user's zoom. The positions are live too (drawn in
+the fragment, after the lots); the income chart and the ledger are drawn on full runs from
+the positions the fragment read, so a client whose ledger is empty gets neither.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from core.schemas import ClientOut
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from core.services.figures import client_history, client_metrics
+from core.services.movements import client_ledger
 from core.services.portfolio import AllocationRow, client_portfolio
+from core.services.positions import PositionsView, client_positions
 from dashboard import runtime
 from dashboard.components.charts import (
     allocation_charts,
@@ -36,6 +42,8 @@ from dashboard.components.feedback import (
     show_field_errors,
 )
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
+from dashboard.components.income_chart import income_chart, income_frame
+from dashboard.components.ledger_view import filtered, ledger_filters, ledger_frame
 from dashboard.components.lot_form import lot_inputs, read_lot
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import (
@@ -45,12 +53,19 @@ from dashboard.components.market import (
     source_banner,
 )
 from dashboard.components.metrics import metric_cards, mixes_currencies
+from dashboard.components.movement_form import edit_form, income_form, sell_form
 from dashboard.components.pick import select_by_id
 from dashboard.components.portfolio_table import (
     allocations_frame,
     quantity_text,
     reais_line,
     totals_lines,
+)
+from dashboard.components.positions_table import (
+    oversold_count,
+    position_totals_frame,
+    positions_frame,
+    weight_missing,
 )
 
 CONFIRM_KEY = "detail_confirm_delete"
@@ -148,6 +163,7 @@ def _charts(client_id: int, rows: list[AllocationRow]) -> None:
 
 @guarded_fragment(t, run_every=interval_s)  # reruns alone: outside the page's guard
 def _live(client_id: int) -> None:
+    st.session_state.pop(_positions_key(client_id), None)  # set again once read
     view = client_portfolio(runtime.uow(), market, client_id)
     st.session_state[_rows_key(client_id)] = view.rows
     if not view.rows:
@@ -169,6 +185,62 @@ def _live(client_id: int) -> None:
             quotes_freshness(view.cache.values(), datetime.now(UTC), interval_s), interval_s, t
         )
     cache_caption(view.cache.values(), t)
+    _positions(client_id)
+
+
+def _positions(client_id: int) -> None:
+    """One row per asset from the ledger, priced live, with totals per currency."""
+    view = client_positions(runtime.uow(), market, client_id)
+    st.session_state[_positions_key(client_id)] = view
+    if not view.rows:
+        return
+    st.subheader(t("positions.title"))
+    st.caption(t("positions.caption"))
+    st.dataframe(positions_frame(view.rows, t), hide_index=True, width="stretch")
+    oversold = oversold_count(view.rows)
+    if oversold:
+        st.caption(f":orange[{t('positions.oversold_note', count=oversold)}]")
+    if weight_missing(view):
+        st.caption(f":orange[{t('positions.weight_missing')}]")
+    st.markdown(f"**{t('positions.totals')}**")
+    st.dataframe(position_totals_frame(view, t), hide_index=True, width="stretch")
+
+
+def _positions_key(client_id: int) -> str:
+    return f"detail_positions_{client_id}"
+
+
+def _income(view: PositionsView) -> None:
+    """Income received per month (net of tax), a bar chart and a table per currency."""
+    if not view.income_by_month:
+        return
+    st.subheader(t("income.title"))
+    st.caption(t("income.caption"))
+    currencies = list(view.income_by_month.items())
+    for column, (currency, by_month) in zip(st.columns(len(currencies)), currencies, strict=True):
+        column.plotly_chart(
+            income_chart(by_month, currency, t), width="stretch", config=CHART_CONFIG
+        )
+    st.dataframe(income_frame(view.income_by_month, t), hide_index=True)
+
+
+def _ledger(client_id: int, view: PositionsView) -> None:
+    """The ledger filtered by kind and ticker; for admins, its forms."""
+    lines = client_ledger(runtime.uow(), actor, client_id)
+    st.subheader(t("ledger.title"))
+    symbols = sorted({row.symbol for row in view.rows})
+    kind, symbol = ledger_filters(symbols, t, key="detail_ledger")
+    shown = filtered(lines, kind, symbol)
+    if shown:
+        st.dataframe(ledger_frame(shown, t), hide_index=True, width="stretch")
+    else:
+        st.info(t("ledger.empty"))
+    if not actor.is_admin:
+        return
+    held = sorted(row.symbol for row in view.rows if row.quantity > 0)
+    sell_form(client_id, held, actor, t)
+    income_form(client_id, symbols, actor, t)
+    edit_form([line.movement for line in lines if line.movement is not None], actor, t)
 
 
 def _exports(client_id: int) -> None:
@@ -300,6 +372,10 @@ with guarded(t):
         with figures_slot:
             _figures(client_id, rows)
         _charts(client_id, rows)
+        positions = st.session_state.get(_positions_key(client_id))
+        if positions is not None and positions.rows:
+            _income(positions)
+            _ledger(client_id, positions)
         _exports(client_id)
         if actor.is_admin:
             _add(client_id)
