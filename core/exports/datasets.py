@@ -1,4 +1,4 @@
-"""The four exports as typed column lists.
+"""The exports as typed column lists.
 
 A row is a tuple in column order. Values are ``str``, ``int``, ``Decimal``, ``date``,
 timezone-aware ``datetime`` (UTC) or ``None`` (an unavailable figure, such as an undefined
@@ -53,7 +53,9 @@ class Dataset:
         return next(i for i, column in enumerate(self.columns) if column.label == label)
 
 
-DatasetName = Literal["clients", "allocations", "daily_returns", "portfolio_summary"]
+DatasetName = Literal[
+    "clients", "allocations", "daily_returns", "portfolio_summary", "ledger", "positions"
+]
 DATASET_NAMES: tuple[DatasetName, ...] = get_args(DatasetName)
 
 CLIENTS = Dataset(
@@ -128,6 +130,53 @@ PORTFOLIO_SUMMARY = Dataset(
     ),
 )
 
+# Every movement of the ledger; the cells a kind has no use for are empty (a buy has no
+# income type, income no quantity, price or fees).
+LEDGER = Dataset(
+    "ledger",
+    "export.dataset.ledger",
+    (
+        Column("export.col.client", Kind.TEXT, 28),
+        Column("export.col.client_email", Kind.TEXT, 28),
+        Column("export.col.date", Kind.DATE, 12),
+        Column("field.kind", Kind.TEXT, 10),
+        Column("col.ticker", Kind.TEXT, 12),
+        Column("col.currency", Kind.TEXT, 8),
+        Column("col.quantity", Kind.DECIMAL, 12),
+        Column("field.price", Kind.PRICE, 14, currency="col.currency"),
+        Column("field.fees", Kind.MONEY, 12, currency="col.currency"),
+        Column("field.income_type", Kind.TEXT, 16),
+        Column("field.amount", Kind.MONEY, 14, currency="col.currency"),
+        Column("field.tax", Kind.MONEY, 14, currency="col.currency"),
+    ),
+)
+
+# One row per client and asset from core.services.positions (figures in the asset's
+# currency but the market value in reais and the weight, which are in reais).
+POSITIONS = Dataset(
+    "positions",
+    "export.dataset.positions",
+    (
+        Column("export.col.client", Kind.TEXT, 28),
+        Column("export.col.client_email", Kind.TEXT, 28),
+        Column("col.ticker", Kind.TEXT, 12),
+        Column("col.name", Kind.TEXT, 28),
+        Column("col.currency", Kind.TEXT, 8),
+        Column("col.quantity", Kind.DECIMAL, 12),
+        Column("export.col.average_cost", Kind.PRICE, 14, currency="col.currency"),
+        Column("col.price", Kind.PRICE, 14, currency="col.currency"),
+        Column("col.market_value", Kind.MONEY, 16, currency="col.currency"),
+        Column("export.col.unrealised", Kind.MONEY, 16, currency="col.currency"),
+        Column("export.col.realised", Kind.MONEY, 16, currency="col.currency"),
+        Column("export.col.income", Kind.MONEY, 16, currency="col.currency"),
+        Column("export.col.total_return", Kind.MONEY, 16, currency="col.currency"),
+        Column("export.col.total_return_pct", Kind.PERCENT, 12),
+        Column("export.col.market_value_brl", Kind.MONEY, 16),
+        Column("export.col.weight_brl", Kind.PERCENT, 12),
+        Column("col.note", Kind.TEXT, 24),
+    ),
+)
+
 DATASETS: dict[str, Dataset] = {
-    d.name: d for d in (CLIENTS, ALLOCATIONS, DAILY_RETURNS, PORTFOLIO_SUMMARY)
+    d.name: d for d in (CLIENTS, ALLOCATIONS, DAILY_RETURNS, PORTFOLIO_SUMMARY, LEDGER, POSITIONS)
 }

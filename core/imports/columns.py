@@ -70,6 +70,42 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             ("data de compra", "data", "buy date", "date", "purchase date"),
         ),
     ),
+    # The ledger: buys, sells and income, one row each, named by the kind column; the
+    # columns a kind does not use are left blank (see core.imports.movement_rows).
+    "movements": (
+        Column(
+            "client",
+            "import.col.client",
+            True,
+            ("cliente", "client", "e-mail do cliente", "client e-mail", "client email"),
+        ),
+        Column(
+            "symbol",
+            "field.symbol",
+            True,
+            ("ativo", "ticker", "código", "símbolo", "symbol", "asset", "ação"),
+        ),
+        Column(
+            "kind",
+            "field.kind",
+            True,
+            ("tipo", "movimento", "operação", "tipo de movimento", "kind", "movement", "type"),
+        ),
+        Column("date", "field.date", True, ("data", "date", "data do movimento", "trade date")),
+        Column(
+            "quantity", "field.quantity", False, ("quantidade", "qtd", "qtde", "quantity", "qty")
+        ),
+        Column("price", "field.price", False, ("preço", "preço unitário", "price", "unit price")),
+        Column("fees", "field.fees", False, ("taxas", "custos", "corretagem", "fees", "costs")),
+        Column(
+            "income_type",
+            "field.income_type",
+            False,
+            ("tipo de provento", "provento", "income type"),
+        ),
+        Column("amount", "field.amount", False, ("valor bruto", "valor", "amount", "gross")),
+        Column("tax", "field.tax", False, ("imposto retido", "imposto", "ir", "tax", "withheld")),
+    ),
 }
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -101,6 +137,7 @@ IGNORED = "_ignored"
 EXPORT_ONLY: dict[Kind, tuple[str, ...]] = {
     "clients": ("export.col.id", "field.created_at", "field.updated_at"),
     "allocations": (),
+    "movements": (),
 }
 _SKIPPED: dict[Kind, set[str]] = {
     kind: {fold_header(translate(key, locale)) for key in keys for locale in CATALOGUE}

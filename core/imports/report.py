@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from core.errors import AnkaError
 
-Kind = Literal["clients", "allocations"]
-KINDS: tuple[Kind, ...] = ("clients", "allocations")
+Kind = Literal["clients", "allocations", "movements"]
+KINDS: tuple[Kind, ...] = ("clients", "allocations", "movements")
 Action = Literal["create", "update", "unchanged"]
 
 

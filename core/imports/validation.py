@@ -3,7 +3,8 @@
 Clients go through :class:`core.schemas.ClientCreate`; allocations through
 :class:`core.schemas.AssetIn` (the ticker) and :class:`core.schemas.AllocationIn` (quantity,
 buy price, buy date: positive amounts in either locale's format, a date neither in the
-future nor absurdly old). What needs stored data — does the client exist, does market data
+future nor absurdly old); movements (buys, sells, income) through
+:mod:`core.imports.movement_rows`. What needs stored data — does the client exist, does market data
 know the ticker, is the buy date before the asset's first trading day, is the row new or
 already stored — is checked by :mod:`core.services.imports`.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from core.errors import ValidationFailed
 from core.imports import cells
 from core.imports.columns import IGNORED, Mapping, map_header
+from core.imports.movement_rows import movement_row
 from core.imports.reading import Cell, ImportFileError, Table, read_table
 from core.imports.report import ImportReport, Kind, Reason, RowResult
 from core.schemas import AllocationIn, AssetIn, ClientCreate, parse
@@ -29,7 +31,9 @@ def validate_table(kind: Kind, table: Table, locale: str) -> tuple[Mapping, list
     mapping = map_header(kind, table.header, locale)
     if mapping.errors:
         return mapping, []
-    check = _client_row if kind == "clients" else _allocation_row
+    check = {"clients": _client_row, "allocations": _allocation_row, "movements": movement_row}[
+        kind
+    ]
     rows = [check(_cells(number, row, mapping), locale) for number, row in table.rows]
     if kind == "clients":
         mark_duplicates(rows, "email", lambda r: str(r.values["email"]).casefold())

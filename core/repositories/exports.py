@@ -192,3 +192,44 @@ def portfolio_summary(
         .order_by(Client.sort_name, Client.id)
     )
     return stream(session, statement)
+
+
+def ledger(session: Session, client_id: int | None) -> Iterator[tuple[Any, ...]]:
+    """client name, e-mail, date, kind, symbol, currency, quantity, price, fees, income
+    type, amount, tax — every movement of the client (or of every client), client by
+    client, then by date and entry order."""
+    statement = (
+        select(
+            Client.name,
+            Client.email,
+            Movement.date,
+            Movement.kind,
+            Asset.symbol,
+            Asset.currency,
+            Movement.quantity,
+            Movement.price,
+            Movement.fees,
+            Movement.income_type,
+            Movement.amount,
+            Movement.tax,
+        )
+        .join(Movement, Movement.client_id == Client.id)
+        .join(Asset, Asset.id == Movement.asset_id)
+        .order_by(Client.sort_name, Client.id, Movement.date, Movement.id)
+    )
+    if client_id is not None:
+        statement = statement.where(id_is(Client.id, client_id))
+    return stream(session, statement)
+
+
+def ledger_clients(session: Session, client_id: int | None) -> list[tuple[int, str, str]]:
+    """id, name, e-mail of the clients with a ledger (one, or all), in the clients' order."""
+    has_ledger = select(Movement.id).where(Movement.client_id == Client.id).exists()
+    statement = (
+        select(Client.id, Client.name, Client.email)
+        .where(has_ledger)
+        .order_by(Client.sort_name, Client.id)
+    )
+    if client_id is not None:
+        statement = statement.where(id_is(Client.id, client_id))
+    return [tuple(row) for row in session.execute(statement)]  # type: ignore[misc]

@@ -1,5 +1,6 @@
-"""Export use cases: clients, allocations (with live figures), daily returns and the
-portfolio summary, as CSV or Excel, for any signed-in role, with an audit entry.
+"""Export use cases: clients, allocations (with live figures), daily returns, the
+portfolio summary, the ledger and positions (with live figures), as CSV or Excel, for any
+signed-in role, with an audit entry.
 
 Both roles may export (reading is all an export does); the role is still checked here, as
 every service does. Each export is validated first (unknown or inapplicable filters, a
@@ -11,7 +12,9 @@ counts) in that same transaction — an export that fails half-way leaves no rec
 Allocations carry the live figures of the client page (:func:`core.services.portfolio.
 price_rows`), from one batched quote call for every ticker in the export, made before the
 transaction opens. The portfolio summary is the stored metrics of each client's latest
-close; daily returns are the stored series.
+close; daily returns are the stored series. The ledger and positions rows come from
+:mod:`core.services.ledger_exports` (positions are priced client by client before the
+export's transaction opens).
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ from core.repositories import exports as rows_of
 from core.schemas import SEARCH_MAX, Clean, Status, parse
 from core.services.audit import audit_change
 from core.services.clients import folded_search
+from core.services.ledger_exports import (
+    PricedClient,
+    ledger_rows,
+    position_rows,
+    price_positions,
+)
 from core.services.portfolio import AllocationRow, price_rows
 from core.services.principal import Principal
 
@@ -57,7 +66,10 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "allocations": ("client_id",),
     "daily_returns": ("client_id", "start", "end"),
     "portfolio_summary": ("search", "status"),
+    "ledger": ("client_id",),
+    "positions": ("client_id",),
 }
+PRICED = ("allocations", "positions")  # the datasets priced with market data
 
 
 class ExportQuery(BaseModel):
@@ -139,7 +151,7 @@ def file_name(
     clients = {q.client_id for q in queries if q.client_id is not None}
     if len(clients) == 1:
         parts.append(f"client-{clients.pop()}")
-    if market_name == "demo" and any(q.dataset == "allocations" for q in queries):
+    if market_name == "demo" and any(q.dataset in PRICED for q in queries):
         parts.append("demo")
     parts.append(at.astimezone(DISPLAY_TZ).strftime("%Y%m%d-%H%M"))
     return "-".join(parts) + f".{fmt}"
@@ -158,7 +170,7 @@ def export(
 ) -> ExportResult:
     """Write the export to ``out`` (left open, not rewound) and record it in the audit log.
 
-    ``market`` prices allocations; the other datasets do not need it (None).
+    ``market`` prices allocations and positions; the other datasets do not need it (None).
     """
     require_signed_in(actor)
     parsed = check_queries(queries, fmt)
@@ -166,9 +178,10 @@ def export(
     at = now or datetime.now(UTC)
     t = Translator(locale)
     batch = _quotes(uow, market, parsed)
+    priced = _positions(uow, market, parsed)
     with uow:
         clients = _named_clients(uow, parsed)
-        sheets = [Sheet(DATASETS[q.dataset], _rows(uow, q, batch, t)) for q in parsed]
+        sheets = [Sheet(DATASETS[q.dataset], _rows(uow, q, batch, priced, t)) for q in parsed]
         if fmt == "csv":
             counts = {sheets[0].dataset.name: write_csv(sheets[0].dataset, sheets[0].rows, out, t)}
         else:
@@ -214,6 +227,18 @@ def _quotes(
     return market.quotes(symbols) if symbols else None
 
 
+def _positions(
+    uow: UnitOfWork, market: MarketData | None, queries: list[ExportQuery]
+) -> list[PricedClient]:
+    """The positions export's clients, priced (outside the export's transaction)."""
+    wanted = [q for q in queries if q.dataset == "positions"]
+    if not wanted:
+        return []
+    if market is None:
+        raise ValueError("positions are priced with market data: pass one")
+    return price_positions(uow, market, wanted[0].client_id)
+
+
 def _named_clients(uow: UnitOfWork, queries: list[ExportQuery]) -> dict[int, tuple[str, str]]:
     """Name and e-mail of every client a filter names; an unknown one is NotFound."""
     named: dict[int, tuple[str, str]] = {}
@@ -227,7 +252,11 @@ def _named_clients(uow: UnitOfWork, queries: list[ExportQuery]) -> dict[int, tup
 
 
 def _rows(
-    uow: UnitOfWork, q: ExportQuery, batch: QuoteBatch | None, t: Translator
+    uow: UnitOfWork,
+    q: ExportQuery,
+    batch: QuoteBatch | None,
+    priced: list[PricedClient],
+    t: Translator,
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of one query, in its dataset's column order (lazily: nothing is read until
     the writer asks)."""
@@ -242,6 +271,10 @@ def _rows(
         yield from _allocation_rows(uow, q.client_id, batch, t)
     elif q.dataset == "daily_returns":
         yield from rows_of.daily_returns(session, q.client_id, q.start, q.end)
+    elif q.dataset == "ledger":
+        yield from ledger_rows(session, q.client_id, t)
+    elif q.dataset == "positions":
+        yield from position_rows(priced, t)
     else:
         for name, email, status, *figures in rows_of.portfolio_summary(
             session, folded_search(uow, q.search), q.status
@@ -351,7 +384,7 @@ def _summary(
         lines.append((t("export.summary.dataset"), title))
         lines.append((t("export.summary.rows", dataset=title), counts[q.dataset]))
         lines.append((t("export.summary.filters", dataset=title), _describe_filters(q, clients, t)))
-    if any(q.dataset == "allocations" for q in queries):
+    if any(q.dataset in PRICED for q in queries):
         lines.append((t("export.summary.quotes"), t(f"market.source.{market_name}")))
     lines.append((t("export.summary.notes"), t("export.summary.notes_text")))
     return lines

@@ -1,4 +1,5 @@
-"""Importing clients and allocations from a file: preview, then an all-or-nothing commit.
+"""Importing clients, allocations or movements from a file: preview, then an all-or-nothing
+commit.
 
 Both steps read and validate the whole file again (:func:`core.imports.validation.check_file`)
 and then check each row against stored data and market data:
@@ -17,6 +18,8 @@ and then check each row against stored data and market data:
   added, in row order, to what each client already holds, and the row that would take the
   total to the limit is refused (later rows are judged without it, as a form would).
   The clients' rows are locked while they are counted, as the allocation service does.
+- **movements** (buys, sells and income with a kind column) name their client the same
+  way and obey the ledger's rules: see :mod:`core.services.movement_imports`.
 
 The commit runs in one unit of work under an advisory lock (two imports never interleave):
 any refused row, or any row the database refuses while writing, rolls everything back and
@@ -32,8 +35,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_, select, text
 
 from core.book_limits import invested_fits, lot_cost, total
 from core.db import UnitOfWork
@@ -47,8 +49,9 @@ from core.repositories.figures import invalidate_figures
 from core.schemas import AllocationIn, AssetIn
 from core.services.allocations import check_first_trade, new_asset_values, verify_new_symbols
 from core.services.audit import audit_change
-from core.services.integrity import translate_integrity_error
+from core.services.import_writes import as_json, insert_rows, update_clients
 from core.services.job_runs import lock_key
+from core.services.movement_imports import MovementPlan, check_movements, movement_rows
 from core.services.principal import Principal, require_admin
 
 ENTITY = "import"
@@ -72,6 +75,7 @@ class _Plan:
     changes: dict[int, dict[str, Any]] = field(default_factory=dict)  # row -> field: new
     client_ids: dict[int, int] = field(default_factory=dict)  # allocation row -> client
     assets: dict[str, Asset] = field(default_factory=dict)  # symbol -> stored asset
+    movements: MovementPlan | None = None  # a movements file's plan
 
 
 def preview_import(
@@ -115,7 +119,11 @@ def commit_import(
         plan = _check_stored(uow, report, answers)
         if not report.ok:
             raise ImportRejected(report)
-        writer = _write_clients if kind == "clients" else _write_allocations
+        writer = {
+            "clients": _write_clients,
+            "allocations": _write_allocations,
+            "movements": _write_movements,
+        }[kind]
         summary = writer(uow, report, plan, answers)
         counts = report.actions()
         audit_change(
@@ -150,9 +158,15 @@ def commit_import(
 
 
 def _ask_market(uow: UnitOfWork, market: MarketData, report: ImportReport) -> _Market:
-    if report.kind != "allocations":
+    if report.kind == "clients":
         return _Market()
-    symbols = sorted({str(row.values["symbol"]) for row in report.rows if row.valid})
+    symbols = sorted(
+        {
+            str(row.values["symbol"])
+            for row in report.rows
+            if row.valid and row.values.get("kind", "buy") == "buy"  # movements: buys only
+        }
+    )
     with uow:
         stored = set(uow.session.scalars(select(Asset.symbol).where(Asset.symbol.in_(symbols))))
     quotes, refused = verify_new_symbols(market, [s for s in symbols if s not in stored])
@@ -165,6 +179,8 @@ def _ask_market(uow: UnitOfWork, market: MarketData, report: ImportReport) -> _M
 def _check_stored(uow: UnitOfWork, report: ImportReport, answers: _Market) -> _Plan:
     if report.kind == "clients":
         return _check_clients(uow, report)
+    if report.kind == "movements":
+        return _check_movements(uow, report, answers)
     return _check_allocations(uow, report, answers)
 
 
@@ -305,6 +321,30 @@ def _check_allocations(uow: UnitOfWork, report: ImportReport, answers: _Market) 
     return plan
 
 
+def _check_movements(uow: UnitOfWork, report: ImportReport, answers: _Market) -> _Plan:
+    """Clients found as for allocations, then the ledger's rules
+    (:mod:`core.services.movement_imports`)."""
+    rows = _valid(report)
+    emails, documents = _client_keys(rows)
+    stored = _clients_by_keys(uow, emails, documents)
+    by_email = {client.email.lower(): client.id for client in stored}
+    by_document = {client.document: client.id for client in stored if client.document}
+    client_ids: dict[int, int] = {}
+    for row in rows:
+        ref = str(row.values["client"])
+        found = (
+            by_email.get(ref.lower()) if "@" in ref else by_document.get(normalize_document(ref))
+        )
+        if found is None:
+            row.refuse("import.row.client_not_found", "client")
+        else:
+            client_ids[row.row] = found
+    plan = check_movements(
+        uow, report, client_ids, answers.quotes, answers.refused, uow.clients.lock_books
+    )
+    return _Plan(client_ids=client_ids, assets=plan.assets, movements=plan)
+
+
 def _lot(row: RowResult) -> dict[str, Any]:
     return {f: row.values[f] for f in LOT_FIELDS}
 
@@ -317,74 +357,6 @@ def _stored_lots(uow: UnitOfWork, client_ids: set[int]) -> set[tuple[Any, ...]]:
 
 
 # -- writes ---------------------------------------------------------------------------------
-
-
-def _refused_by_database(
-    report: ImportReport, row: RowResult, exc: IntegrityError
-) -> ImportRejected:
-    error = translate_integrity_error(exc)
-    for field_name, (key, params) in getattr(error, "field_errors", {}).items():
-        row.refuse(key, None if field_name == "__root__" else field_name, **params)
-    if row.valid:  # a generic refusal
-        row.refuse(error.key, None, **error.params)
-    return ImportRejected(report)
-
-
-def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def _insert(
-    uow: UnitOfWork, report: ImportReport, model: Any, rows: list[RowResult], values: list[dict]
-) -> list[int]:
-    """Insert one row per value in batched statements and return the new ids.
-
-    The ids come back in no particular order: ordered RETURNING would make SQLAlchemy send
-    one statement per row here (no usable sentinel column), and the audit needs the set.
-
-    When the database refuses the batch (a constraint only it knows, a concurrent change),
-    the batch's savepoint is rolled back and the rows go in one by one to name the row it
-    refuses; that raises :class:`ImportRejected`, and the caller's transaction rolls back.
-    """
-    if not values:
-        return []
-    # Core (table) insert: the ORM's bulk path sends one statement per row for this mapper.
-    table = model.__table__
-    stmt = insert(table).returning(table.c.id)
-    try:
-        with uow.session.begin_nested():
-            return list(uow.session.scalars(stmt, values))
-    except IntegrityError:
-        pass
-    ids = []
-    for row, value in zip(rows, values, strict=True):
-        try:
-            with uow.session.begin_nested():
-                ids.append(uow.session.scalars(stmt, [value]).one())
-        except IntegrityError as exc:
-            raise _refused_by_database(report, row, exc) from exc
-    return ids
-
-
-def _update(
-    uow: UnitOfWork, report: ImportReport, rows: list[RowResult], values: list[dict]
-) -> None:
-    """Update clients by primary key in one executemany; on a refusal, one by one (as
-    :func:`_insert`) to name the row."""
-    if not values:
-        return
-    try:
-        with uow.session.begin_nested():
-            uow.session.execute(update(Client), values)
-        return
-    except IntegrityError:
-        pass
-    for row, value in zip(rows, values, strict=True):
-        try:
-            with uow.session.begin_nested():
-                uow.session.execute(update(Client), [value])
-        except IntegrityError as exc:
-            raise _refused_by_database(report, row, exc) from exc
 
 
 def _write_clients(
@@ -402,14 +374,14 @@ def _write_clients(
         audit.append(
             {
                 "id": match.id,
-                "before": {f: _json(getattr(match, f)) for f in new},
-                "after": {f: _json(v) for f, v in new.items()},
+                "before": {f: as_json(getattr(match, f)) for f in new},
+                "after": {f: as_json(v) for f, v in new.items()},
             }
         )
-    _update(uow, report, updated_rows, changes)
+    update_clients(uow, report, updated_rows, changes)
     created_rows = [row for row in report.rows if row.action == "create"]
     defaults = {"document": None, "phone": None, "status": "active", "notes": None}
-    created = _insert(
+    created = insert_rows(
         uow, report, Client, created_rows, [{**defaults, **row.values} for row in created_rows]
     )
     return {"created_ids": created, "updated_clients": audit}
@@ -434,12 +406,34 @@ def _write_allocations(
         }
         for row in rows
     ]
-    created = _insert(uow, report, Movement, rows, lots)
-    # As when a lot is added by hand: the clients' figures from the earliest new buy date
-    # on are dropped, and the scheduler's next run recomputes them.
+    created = insert_rows(uow, report, Movement, rows, lots)
+    return {"created_ids": created, "clients": _drop_figures(uow, lots)}
+
+
+def _drop_figures(uow: UnitOfWork, movements: list[dict[str, Any]]) -> list[int]:
+    """As when a movement is added by hand: the clients' figures from the earliest new
+    date on are dropped (and recomputed); the clients, sorted."""
     since: dict[int, date] = {}
-    for lot in lots:
-        client_id = lot["client_id"]
-        since[client_id] = min(since.get(client_id, lot["date"]), lot["date"])
+    for movement in movements:
+        client_id = movement["client_id"]
+        since[client_id] = min(since.get(client_id, movement["date"]), movement["date"])
     invalidate_figures(uow.session, since)
-    return {"created_ids": created, "clients": sorted(since)}
+    return sorted(since)
+
+
+def _write_movements(
+    uow: UnitOfWork, report: ImportReport, plan: _Plan, answers: _Market
+) -> dict[str, Any]:
+    """New assets (bought in the file, verified with market data), then every new row."""
+    assert plan.movements is not None
+    new_symbols = {
+        str(row.values["symbol"])
+        for row in report.rows
+        if row.action == "create" and row.values["kind"] == "buy"
+    } - set(plan.movements.assets)
+    for symbol in sorted(new_symbols):
+        values = new_asset_values(AssetIn(symbol=symbol), answers.quotes[symbol])
+        plan.movements.assets[symbol] = uow.assets.get_or_create(values)
+    rows, values = movement_rows(report, plan.movements)
+    created = insert_rows(uow, report, Movement, rows, values)
+    return {"created_ids": created, "clients": _drop_figures(uow, values)}

@@ -1,5 +1,6 @@
-"""Reports (every role): export clients, allocations with live figures, daily returns or
-the portfolio summary, as CSV or as an Excel workbook with a summary sheet.
+"""Reports (every role): export clients, allocations with live figures, daily returns, the
+portfolio summary, the ledger (every movement) or positions (from the ledger, with live
+figures), as CSV or as an Excel workbook with a summary sheet.
 
 The choices are validated while the page is drawn (a bad date range shows its message and
 no buttons); the files are generated only when a download button is clicked (see
@@ -95,7 +96,7 @@ with guarded(t):
         query["client_id"] = _client_pick()
         if dataset == "daily_returns":
             query |= _dates()
-    if dataset == "allocations":
+    if dataset in export_service.PRICED:
         source_banner(market.name, t)
     export_service.check_queries([query], "csv")  # a refused choice: its message, no buttons
     rows = (

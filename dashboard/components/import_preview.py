@@ -48,13 +48,18 @@ def display_value(field: str, value: Any, t: Translator) -> str:
         return ""
     if isinstance(value, Decimal):
         places = _places(value)
-        return format_number(value, t.locale, max(2, places) if field == "buy_price" else places)
+        priced = field in ("buy_price", "price", "fees", "amount", "tax")
+        return format_number(value, t.locale, max(2, places) if priced else places)
     if isinstance(value, date):
         return format_date(value, t.locale)
     if field == "document":
         return format_document(str(value))
     if field == "status":
         return t(f"status.{value}")
+    if field == "kind":
+        return t(f"movement_kind.{value}")
+    if field == "income_type":
+        return t(f"income_type.{value}")
     return str(value)
 
 

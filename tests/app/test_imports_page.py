@@ -279,3 +279,45 @@ def test_reader_cannot_reach_the_import_page(app_env: Make) -> None:
     assert values(at.title) == [landing_title()]
     assert not at.file_uploader
     assert pt("nav.import") not in [link.label for link in at.get("page_link")]
+
+
+MOVEMENTS_CSV = (
+    "Cliente;Ativo;Tipo;Data;Quantidade;Preço;Taxas;Tipo de provento;Valor bruto;Imposto retido\r\n"
+    "maria@example.com;PETR4.SA;Compra;10/03/2025;100;30,50;4,90;;;\r\n"
+    "maria@example.com;PETR4.SA;Venda;02/06/2025;40;38,10;;;;\r\n"
+    "maria@example.com;PETR4.SA;Venda;03/06/2025;70;38;;;;\r\n"
+    "maria@example.com;PETR4.SA;Provento;20/08/2025;;;;Dividendo;45,60;\r\n"
+).encode()
+
+
+def test_movements_are_offered_previewed_and_an_oversold_row_blocks_the_import(
+    demo_env: Make,
+) -> None:
+    create_client(demo_env, name="Maria Souza", email="maria@example.com")
+    at = open_imports()
+    assert pt("import.kind.movements") in at.radio(key="import_kind").options
+    at.radio(key="import_kind").set_value("movements").run()
+    assert pt("import.help.movements") in values(at.caption)
+    labels = [b.label for b in at.download_button]
+    assert pt("import.template_csv") in labels
+    assert pt("import.template_xlsx") in labels
+
+    upload(at, "movimentos.csv", MOVEMENTS_CSV)
+    frame = at.dataframe[0].value
+    oversold = pt("validation.oversold", quantity="70", held="60", date="03/06/2025")
+    assert list(frame[pt("import.col.reasons")]) == [f"{pt('field.quantity')}: {oversold}"]
+    assert commit_button(at).disabled
+
+    fixed = MOVEMENTS_CSV.replace(b"03/06/2025;70", b"03/06/2025;60")
+    upload(at, "movimentos.csv", fixed)
+    frame = at.dataframe[0].value
+    assert list(frame[pt("field.kind")]) == ["Compra", "Venda", "Venda", "Provento"]
+    assert list(frame[pt("field.income_type")])[-1] == "Dividendo"
+    commit_button(at).click().run()
+
+    assert_no_exception(at)
+    done = pt(
+        "import.done", file=escape_markdown("movimentos.csv"), created=4, updated=0, unchanged=0
+    )
+    assert done in values(at.success)
+    assert count(demo_env, Movement) == 4

@@ -334,3 +334,43 @@ def test_client_page_exports_that_client(
         "daily_returns",
         "allocations+daily_returns",
     ]
+
+
+def test_the_ledger_and_positions_of_one_client(
+    demo_env: Make, people: dict[str, ClientOut], fetch: Fetch
+) -> None:
+    at = open_reports(ADMIN_EMAIL)
+    offered = at.selectbox(key="reports_dataset").options
+    assert pt("export.dataset.ledger") in offered
+    assert pt("export.dataset.positions") in offered
+
+    at.selectbox(key="reports_dataset").select("ledger").run()
+    assert pt("reports.hint.ledger") in values(at.caption)
+    selectbox(at, "reports.client").select(people["ana"].id).run()
+    assert_no_exception(at)
+    file = fetch(download(at, "export.csv"))
+    assert file.name.startswith(f"anka-ledger-client-{people['ana'].id}-")
+    header, row = file.csv_rows()
+    assert header[3] == pt("field.kind")
+    assert row[:8] == [
+        "Ana Lima",
+        "ana@example.com",
+        "10/03/2025",
+        "Compra",
+        "PETR4.SA",
+        "BRL",
+        "100",
+        "30,00",
+    ]
+
+    at.selectbox(key="reports_dataset").select("positions").run()
+    assert pt("market.source.demo") in values(at.warning)
+    assert_no_exception(at)
+    file = fetch(download(at, "export.xlsx"))
+    assert file.name.startswith(f"anka-positions-client-{people['ana'].id}-demo-")
+    sheet = load_workbook(io.BytesIO(file.content))[pt("export.dataset.positions")]
+    (petr,) = (list(r) for r in sheet.iter_rows(min_row=2))
+    assert [c.value for c in petr[:3]] == ["Ana Lima", "ana@example.com", "PETR4.SA"]
+    assert petr[5].value == 100
+    assert petr[6].value == 30  # preço médio
+    assert isinstance(petr[7].value, int | float), "priced from the live (demo) quotes"
