@@ -14,9 +14,11 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
+from core.config import get_settings
 from core.db import UnitOfWork
+from core.i18n import translate
 from core.market.demo import DemoMarketData
-from core.models import JobStatus
+from core.models import AssetEvent, JobStatus
 from core.schemas import ClientOut
 from core.services import closing
 from core.services.figures import client_metrics
@@ -314,3 +316,85 @@ def test_weight_of_a_us_position_is_in_reais(demo_env: Make, maria: ClientOut) -
         assert abs(weight - in_reais[symbol] / total * 100) <= Decimal("0.06")
     assert rows["AAPL"][pt("col.market_value")].startswith("US$ ")
     assert rows["AAPL"][pt("col.value_brl")].startswith("R$ ")
+
+
+def test_events_that_applied_are_marked_in_the_ledger(demo_env: Make, maria: ClientOut) -> None:
+    with demo_env() as uow:
+        asset = uow.assets.by_symbol("PETR4.SA")
+        assert asset is not None
+        for kind, day, ratio, value in (
+            ("split", date(2025, 3, 14), Decimal(2), Decimal(0)),
+            ("dividend", date(2025, 3, 21), Decimal(0), Decimal("0.5")),
+            ("split", date(2025, 1, 6), Decimal("0.5"), Decimal(0)),  # before the buy
+        ):
+            uow.session.add(
+                AssetEvent(
+                    asset_id=asset.id,
+                    kind=kind,
+                    ex_date=day,
+                    ratio=ratio,
+                    value=value,
+                    source="demo",
+                )
+            )
+        uow.commit()
+    at = open_detail(READER_EMAIL, maria.id)
+
+    rows = [(r[pt("col.date")], r[pt("col.kind")], r[pt("col.detail")]) for r in ledger(at)]
+    split = pt("event_kind.split_up")
+    assert rows == [
+        (
+            "21/03/2025",
+            pt("ledger.event", kind=pt("event_kind.dividend")),
+            " · ".join(
+                [
+                    pt("ledger.ratio", ratio="0,00%"),
+                    pt("ledger.value", value="0,50"),
+                    pt("ledger.held", held="200"),
+                ]
+            ),
+        ),
+        (
+            "14/03/2025",
+            pt("ledger.event", kind=split),
+            " · ".join([pt("events.split_ratio", ratio="2"), pt("ledger.held", held="100")]),
+        ),
+        ("10/03/2025", pt("ledger.kind.buy"), ""),
+    ]
+    row = positions(at)["PETR4.SA"]
+    assert row[pt("col.quantity")] == "200"
+    assert row[pt("col.average_cost")] == "R$ 15,00"
+    assert row[pt("col.income")] == "R$ 100,00"  # 200 x 0,50, nothing withheld
+
+    at.selectbox(key="detail_ledger_kind").select("event").run()
+    assert len(ledger(at)) == 2
+
+
+def test_english_page_sells_with_an_iso_date(
+    demo_env: Make, maria: ClientOut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANKA_LOCALE", "en")
+    get_settings.cache_clear()
+    at = open_detail(ADMIN_EMAIL, maria.id)
+
+    (form,) = [e for e in at.expander if e.label == translate("movement.sell", "en")]
+    for field, typed in (("quantity", "1,000"), ("price", "35.5"), ("date", "2025-03-20")):
+        label = translate(f"field.{field}", "en")
+        (box,) = [w for w in form.text_input if w.label == label]
+        box.input(typed)
+    (save,) = [b for b in form.button if b.label == translate("movement.sell_save", "en")]
+    save.click().run()
+
+    assert_no_exception(at)
+    message = translate(
+        "validation.oversold",
+        "en",
+        quantity_en=escape_markdown("1,000"),
+        held_en="100",
+        date_iso=escape_markdown("2025-03-20"),
+    )
+    assert message in " ".join(values(at.error))
+    assert stored_movements(demo_env, maria.id) == [("buy", 100)]
+    found = [d.value for d in at.dataframe if translate("col.weight_brl", "en") in d.value.columns]
+    (frame_en,) = found
+    assert list(frame_en[translate("col.quantity", "en")]) == ["100"]
