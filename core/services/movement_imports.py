@@ -26,6 +26,7 @@ The clients' books are locked (as every ledger write does) before anything is co
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,7 +42,7 @@ from core.errors import ValidationFailed
 from core.imports.report import ImportReport, RowResult
 from core.imports.validation import mark_duplicates
 from core.market.port import Quote
-from core.models import Asset, Movement
+from core.models import Asset, AssetEvent, Movement
 from core.schemas import AllocationIn
 from core.services.allocations import check_first_trade
 from core.services.ledger_rules import ledger_lines, oversold_error
@@ -90,18 +91,22 @@ def _row_key(plan: MovementPlan, row: RowResult) -> tuple | None:
     )
 
 
-def _stored_keys(uow: UnitOfWork, client_ids: set[int]) -> set[tuple]:
+def _stored(uow: UnitOfWork, client_ids: set[int]) -> list[tuple[Movement, str]]:
+    """Every stored movement of these clients with its asset's symbol (one query)."""
     if not client_ids:
-        return set()
+        return []
     stmt = (
         select(Movement, Asset.symbol)
         .join(Asset, Asset.id == Movement.asset_id)
         .where(Movement.client_id.in_(sorted(client_ids)))
+        .order_by(Movement.id)
     )
-    return {
-        _key(m.client_id, symbol, m.kind, m.date, {f: getattr(m, f) for f in FIGURES})
-        for m, symbol in uow.session.execute(stmt)
-    }
+    return [(movement, symbol) for movement, symbol in uow.session.execute(stmt)]
+
+
+def _stored_key(movement: Movement, symbol: str) -> tuple:
+    figures = {f: getattr(movement, f) for f in FIGURES}
+    return _key(movement.client_id, symbol, movement.kind, movement.date, figures)
 
 
 def _line(row: RowResult) -> Line:
@@ -151,21 +156,28 @@ def _check_symbol(
 class _Ledgers:
     """Each (client, asset) ledger walked so far: stored lines plus accepted file rows."""
 
-    def __init__(self, uow: UnitOfWork, plan: MovementPlan) -> None:
-        self.uow = uow
-        self.plan = plan
-        self.lines: dict[tuple[int, str], list[Line]] = {}
+    def __init__(
+        self, uow: UnitOfWork, assets: dict[str, Asset], stored: list[tuple[Movement, str]]
+    ) -> None:
+        self.assets = assets
+        self.events: dict[int, list[AssetEvent]] = defaultdict(list)
+        for event in uow.movements.events_of({asset.id for asset in assets.values()}):
+            self.events[event.asset_id].append(event)
+        by_pair: dict[tuple[int, str], list[Movement]] = defaultdict(list)
+        for movement, symbol in stored:
+            if symbol in assets:  # the file's tickers only
+                by_pair[(movement.client_id, symbol)].append(movement)
+        self.lines: dict[tuple[int, str], list[Line]] = {
+            pair: ledger_lines(movements, self.events[movements[0].asset_id])
+            for pair, movements in by_pair.items()
+        }
 
     def _of(self, client_id: int, symbol: str) -> list[Line]:
-        key = (client_id, symbol)
-        if key not in self.lines:
-            asset = self.plan.assets.get(symbol)
-            stored: list[Line] = []
-            if asset is not None:
-                movements = self.uow.movements.of_asset(client_id, asset.id)
-                stored = ledger_lines(movements, self.uow.movements.events_of([asset.id]))
-            self.lines[key] = stored
-        return self.lines[key]
+        pair = (client_id, symbol)
+        if pair not in self.lines:  # nothing stored: the asset's events still apply
+            asset = self.assets.get(symbol)
+            self.lines[pair] = ledger_lines([], self.events[asset.id] if asset else [])
+        return self.lines[pair]
 
     def holds(self, client_id: int, symbol: str) -> bool:
         """Whether the ledger has any line of the client's own (stored or accepted)."""
@@ -210,9 +222,10 @@ def check_movements(
     mark_duplicates(rows, None, lambda r: _row_key(plan, r))
     wanted = {client_ids[row.row] for row in rows if row.valid and row.row in client_ids}
     lock_books(wanted)  # as every ledger write, before counting
-    existing = _stored_keys(uow, wanted)
+    stored = _stored(uow, wanted)
+    existing = {_stored_key(movement, symbol) for movement, symbol in stored}
     invested = uow.allocations.invested_by_client(wanted)
-    ledgers = _Ledgers(uow, plan)
+    ledgers = _Ledgers(uow, plan.assets, stored)
     for row in sorted((r for r in rows if r.valid), key=_walking_order):
         client_id = client_ids[row.row]
         symbol = str(row.values["symbol"])

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from core.db import UnitOfWork
 from core.imports.report import ImportRejected, ImportReport
 from core.market.demo import DemoMarketData
-from core.models import Asset, AuditEntry, Client, Movement
+from core.models import Asset, AssetEvent, AuditEntry, Client, Movement
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
 from core.services.imports import commit_import, preview_import
+from core.services.movements import add_sell
 from core.services.principal import Principal
 from tests.integration.test_allocations_service import fixed_clock
 
@@ -293,3 +294,78 @@ def test_the_allocations_file_still_imports_as_buys(
     # A movements file with that same buy recognises it.
     same = csv_file(HEADER, "maria@example.com;PETR4.SA;compra;10/03/2025;100;30,5;;;;")
     assert [row.action for row in preview(make_uow, demo, admin, same).rows] == ["unchanged"]
+
+
+def test_a_stored_split_counts_for_shares_bought_in_the_file(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, maria: int
+) -> None:
+    joao = create_client(make_uow(), admin, {"name": "João", "email": "joao@example.com"}).id
+    add_allocation(  # PETR4.SA is stored (held by João), with a 2-for-1 split on 01/04
+        make_uow(),
+        demo,
+        admin,
+        joao,
+        {"symbol": "PETR4.SA"},
+        {"quantity": "1", "buy_price": "30", "buy_date": "2025-03-03"},
+    )
+    with make_uow() as uow:
+        petr = uow.assets.by_symbol("PETR4.SA")
+        assert petr is not None
+        uow.session.add(
+            AssetEvent(
+                asset_id=petr.id,
+                kind="split",
+                ex_date=date(2025, 4, 1),
+                ratio=D(2),
+                value=D(0),
+                source="admin",
+            )
+        )
+        uow.commit()
+    data = csv_file(
+        HEADER,
+        "maria@example.com;PETR4.SA;venda;05/04/2025;20;16;;;;",  # 10 bought became 20
+        "maria@example.com;PETR4.SA;compra;10/03/2025;10;30;;;;",
+        "maria@example.com;PETR4.SA;venda;06/04/2025;1;16;;;;",  # one more than held
+    )
+    report = preview(make_uow, demo, admin, data)
+    assert list(reasons(report)) == [4]
+    assert reasons(report)[4][0][1:] == (
+        "validation.oversold",
+        {
+            "quantity": "1",
+            "held": "0",
+            "date": "06/04/2025",
+            "quantity_en": "1",
+            "held_en": "0",
+            "date_iso": "2025-04-06",
+        },
+    )
+
+
+def test_a_backdated_sell_that_uncovers_a_stored_later_sell_is_refused(
+    make_uow: MakeUow, admin: Principal, demo: DemoMarketData, maria: int
+) -> None:
+    add_allocation(
+        make_uow(),
+        demo,
+        admin,
+        maria,
+        {"symbol": "PETR4.SA"},
+        {"quantity": "100", "buy_price": "30", "buy_date": "2025-03-10"},
+    )
+    add_sell(
+        make_uow(),
+        admin,
+        maria,
+        "PETR4.SA",
+        {"quantity": "80", "price": "35", "date": "2025-05-10"},
+    )
+    data = csv_file(HEADER, "maria@example.com;PETR4.SA;venda;01/04/2025;30;32;;;;")
+    report = preview(make_uow, demo, admin, data)
+    ((field_name, key, params),) = reasons(report)[2]
+    assert (field_name, key) == ("quantity", "validation.oversold_later")
+    assert (params["quantity"], params["held"], params["date"]) == ("80", "70", "10/05/2025")
+    with pytest.raises(ImportRejected):
+        commit(make_uow, demo, admin, data)
+    assert count(make_uow, Movement) == 2
