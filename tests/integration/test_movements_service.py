@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from core import calendars
 from core.db import UnitOfWork, uow_factory
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import translate
@@ -306,9 +307,12 @@ def test_editing_and_deleting_a_sell_are_audited_and_refresh_the_figures(
         ("delete", D(30), None),
     ]
     with make_uow() as uow:
-        planted = select(DailyReturn.date).where(DailyReturn.market_value == D(3000))
-        # From the edit's earliest date on, the stored figures were dropped (or recomputed).
-        assert list(uow.session.scalars(planted.order_by(DailyReturn.date))) == [date(2025, 3, 14)]
+        days = select(DailyReturn.date).order_by(DailyReturn.date)
+        stored_days = list(uow.session.scalars(days))
+    # The planted day before the edit's earliest date stays; from that date on the figures
+    # were recomputed at once, every B3 session up to the latest stored day (02/04).
+    assert stored_days[0] == date(2025, 3, 14)
+    assert stored_days[1:] == calendars.sessions(date(2025, 3, 20), date(2025, 4, 2))
 
 
 def test_a_buy_edited_as_a_trade_keeps_its_fees(
