@@ -54,6 +54,12 @@ class stop_at(stop_base):  # lower case, like the stop conditions tenacity ships
         return self.clock() + retry_state.upcoming_sleep >= self.limit
 
 
+def _log_retry(state: RetryCallState) -> None:
+    """Say which Yahoo call failed and which retry comes next."""
+    error = state.outcome.exception() if state.outcome else "?"
+    log.warning("Yahoo call failed (%s); retry %d", error, state.attempt_number)
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How hard to try: bounded attempts and total time, exponential waits with jitter.
@@ -82,11 +88,7 @@ class RetryPolicy:
             stop=stop_after_attempt(self.attempts) | stop_after_delay(self.max_total_s),
             sleep=sleep,
             reraise=True,
-            before_sleep=lambda state: log.warning(
-                "Yahoo call failed (%s); retry %d",
-                state.outcome.exception() if state.outcome else "?",
-                state.attempt_number,
-            ),
+            before_sleep=_log_retry,
         )
         return retrying(call)
 
@@ -111,11 +113,7 @@ class RetryPolicy:
             stop=stop_after_attempt(self.attempts) | stop_at(clock, until),
             sleep=sleep,
             reraise=True,
-            before_sleep=lambda state: log.warning(
-                "Yahoo call failed (%s); retry %d",
-                state.outcome.exception() if state.outcome else "?",
-                state.attempt_number,
-            ),
+            before_sleep=_log_retry,
         )
         return retrying(call)
 
