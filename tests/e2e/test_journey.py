@@ -170,10 +170,11 @@ def open_portfolio(page: Page, client_name: str) -> None:
 
 def live_table(page: Page) -> Locator:
     """The client's live allocations table (glide-data-grid keeps an accessible copy of
-    the cells it paints on its canvas)."""
+    the cells it paints on its canvas): the one with a buy price column (the positions
+    table beside it has the current price too, and an average cost instead)."""
     return (
         page.get_by_test_id("stDataFrame")
-        .filter(has=page.locator("th", has_text=t("col.price")))
+        .filter(has=page.locator("th", has_text=t("col.buy_price")))
         .locator("table[role=grid]")
     )
 
@@ -358,7 +359,7 @@ def test_admin_pages_open_by_url_for_admins_only_and_readers_cannot_write(
     go_to(page, t("nav.clients"))
     page.get_by_role("link", name=t("detail.open"), exact=True).click()  # a seeded client
     expect(page.get_by_role("heading", name=t("detail.title", name=""))).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame")).to_contain_text(t("col.price"))
+    expect(live_table(page)).to_contain_text(t("col.price"))
     assert_no_write_controls(page)
     go_to(page, t("nav.assets"))
     type_into(page, t("assets.search"), ASSET_QUERY)
