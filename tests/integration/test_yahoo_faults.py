@@ -503,9 +503,16 @@ def test_an_outage_stops_the_fetch_after_three_tickers_in_a_row(
     adapter = make_adapter(tmp_path, clock, deadline_s=180)
     symbols = [f"ZZ{i:03d}" for i in range(150)]
     yahoo.inject(fault, "chart", times=None)
+    started = clock.now
 
     batch = adapter.history(symbols, JAN_1, JAN_3)
 
+    # 3 tickers x 3 attempts for a 5xx (back-offs only: a few seconds); a hang costs two
+    # 10 s timeouts a ticker (its 20 s share): 6 requests and about 60 s.
+    hang = fault.kind == "hang"
+    assert yahoo.calls["chart"] == (6 if hang else 9)
+    elapsed = clock.now - started
+    assert (60 <= elapsed <= 62) if hang else (elapsed < 10)
     assert list(dict.fromkeys(symbols_asked(yahoo))) == symbols[:3]
     assert batch.failed == {
         **dict.fromkeys(symbols[:3], port.UNAVAILABLE),
