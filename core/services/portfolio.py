@@ -74,6 +74,8 @@ class PortfolioView:
     # portfolio that is all in reais (its BRL total says it already).
     market_value_brl: Decimal | None = None
     rates: dict[str, Decimal] = field(default_factory=dict)  # live rate per currency
+    # The batched answer the lots were priced with (the positions beside them reuse it).
+    quotes: QuoteBatch | None = None
 
 
 def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> PortfolioView:
@@ -99,6 +101,7 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
     pairs = fx.pairs_for(base.currency for base in bases)
     symbols = sorted({base.symbol for base in bases} | {pair.symbol for pair in pairs})
     batch = market.quotes(symbols) if symbols else None
+    view.quotes = batch
     view.rows, view.totals = price_rows(bases, batch)
     view.cache = dict(batch.cache) if batch else {}
     if pairs and batch:
@@ -148,15 +151,22 @@ def price_rows(
     return rows, totals
 
 
-def _value_in_reais(
-    totals: list[CurrencyTotals], pairs: list[fx.Pair], quotes: Mapping[str, Quote]
-) -> tuple[dict[str, Decimal], Decimal | None]:
-    """Live rate per currency, and the priced market value of every currency in reais."""
+def live_rates(pairs: list[fx.Pair], quotes: Mapping[str, Quote]) -> dict[str, Decimal]:
+    """Reais per unit of each currency, from the live quotes of the pairs (the minor-unit
+    factor applied); a currency whose pair was not quoted is absent."""
     rates: dict[str, Decimal] = {}
     for pair in pairs:
         quote = quotes.get(pair.symbol)
         if quote is not None and quote.price > 0:
             rates[pair.currency] = quote.price * Decimal(str(pair.factor))
+    return rates
+
+
+def _value_in_reais(
+    totals: list[CurrencyTotals], pairs: list[fx.Pair], quotes: Mapping[str, Quote]
+) -> tuple[dict[str, Decimal], Decimal | None]:
+    """Live rate per currency, and the priced market value of every currency in reais."""
+    rates = live_rates(pairs, quotes)
     with localcontext() as ctx:
         ctx.prec = EXACT_PRECISION
         total = Decimal(0)

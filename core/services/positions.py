@@ -30,10 +30,11 @@ from core.analytics.ledger import Oversold, Position, walk
 from core.analytics.lots import EXACT_PRECISION, daily_change
 from core.db import UnitOfWork
 from core.errors import NotFound
-from core.market.port import CacheInfo, MarketData, Quote, QuoteBatch
+from core.market.port import CacheInfo, MarketData, QuoteBatch
 from core.models import Asset, AssetEvent, Movement
 from core.schemas import ClientOut
 from core.services.ledger_rules import ledger_lines
+from core.services.portfolio import live_rates
 
 ZERO = Decimal(0)
 NO_CURRENCY = "?"  # an asset whose source gave no currency: taken to be in reais
@@ -105,9 +106,13 @@ class PositionsView:
     source: str = ""
 
 
-def client_positions(uow: UnitOfWork, market: MarketData, client_id: int) -> PositionsView:
+def client_positions(
+    uow: UnitOfWork, market: MarketData, client_id: int, *, quotes: QuoteBatch | None = None
+) -> PositionsView:
     """The client's positions from the ledger, priced with one batched quote call, with
-    weights in reais, totals per currency and income per month."""
+    weights in reais, totals per currency and income per month. ``quotes``: an answer
+    already fetched for the client's assets and rates (the client page's lots,
+    :attr:`core.services.portfolio.PortfolioView.quotes`), used instead of asking again."""
     with uow:
         client = uow.clients.get(client_id)
         if client is None:
@@ -121,7 +126,10 @@ def client_positions(uow: UnitOfWork, market: MarketData, client_id: int) -> Pos
     open_rows = [row for row in bases if row.quantity > 0]
     pairs = fx.pairs_for(row.currency for row in open_rows)
     symbols = sorted({row.symbol for row in open_rows} | {pair.symbol for pair in pairs})
-    batch = market.quotes(symbols) if symbols else None
+    if quotes is not None and set(symbols) <= set(quotes.quotes) | set(quotes.failed):
+        batch: QuoteBatch | None = quotes
+    else:
+        batch = market.quotes(symbols) if symbols else None
     view.cache = dict(batch.cache) if batch else {}
     view.rates = live_rates(pairs, batch.quotes) if batch else {}
     priced = [_priced(row, batch) for row in bases]
@@ -195,17 +203,6 @@ def _priced(row: PositionRow, batch: QuoteBatch | None) -> PositionRow:
         stale=quote.stale,
         source=quote.source,
     )
-
-
-def live_rates(pairs: list[fx.Pair], quotes: Mapping[str, Quote]) -> dict[str, Decimal]:
-    """Reais per unit of each currency, from the live quotes of the pairs (the minor-unit
-    factor applied); a currency whose pair was not quoted is absent."""
-    rates: dict[str, Decimal] = {}
-    for pair in pairs:
-        quote = quotes.get(pair.symbol)
-        if quote is not None and quote.price > 0:
-            rates[pair.currency] = quote.price * Decimal(str(pair.factor))
-    return rates
 
 
 def rate_for(currency: str | None, rates: Mapping[str, Decimal]) -> Decimal | None:

@@ -20,6 +20,7 @@ import streamlit as st
 from core.documents import format_document
 from core.errors import ValidationFailed
 from core.formatting import format_date
+from core.market.port import QuoteBatch
 from core.schemas import ClientOut
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
@@ -185,12 +186,13 @@ def _live(client_id: int) -> None:
             quotes_freshness(view.cache.values(), datetime.now(UTC), interval_s), interval_s, t
         )
     cache_caption(view.cache.values(), t)
-    _positions(client_id)
+    _positions(client_id, view.quotes)
 
 
-def _positions(client_id: int) -> None:
-    """One row per asset from the ledger, priced live, with totals per currency."""
-    view = client_positions(runtime.uow(), market, client_id)
+def _positions(client_id: int, quotes: QuoteBatch | None) -> None:
+    """One row per asset from the ledger, priced with the lots' quotes, with totals per
+    currency."""
+    view = client_positions(runtime.uow(), market, client_id, quotes=quotes)
     st.session_state[_positions_key(client_id)] = view
     if not view.rows:
         return

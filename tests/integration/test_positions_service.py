@@ -19,6 +19,7 @@ from core.schemas import ClientOut
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
 from core.services.movements import add_income, add_sell, update_movement
+from core.services.portfolio import client_portfolio
 from core.services.positions import PositionRow, PositionsView, client_positions
 from core.services.principal import Principal
 
@@ -305,3 +306,17 @@ def test_a_ledger_an_event_made_oversold_is_marked_without_figures(
     ]
     assert market.calls == []
     assert view.totals[0].unpriced == 0
+
+
+def test_the_lots_quotes_price_the_positions_without_asking_again(
+    make_uow: MakeUow, admin: Principal, client: ClientOut
+) -> None:
+    book(make_uow, admin, client)
+    market = FakeMarket(PRICES)
+    lots = client_portfolio(make_uow(), market, client.id)
+
+    view = client_positions(make_uow(), market, client.id, quotes=lots.quotes)
+
+    # Before: the client page asked for the same quotes twice on every refresh.
+    assert len(market.calls) == 1
+    assert view == client_positions(make_uow(), FakeMarket(PRICES), client.id)
