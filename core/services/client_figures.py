@@ -33,7 +33,6 @@ from core.analytics.returns import (
     portfolio_series,
 )
 from core.repositories import figures, ledger
-from core.services.job_runs import RunReport
 from core.services.recompute import Unstorable, in_reais, state_before
 
 log = logging.getLogger(__name__)
@@ -96,8 +95,7 @@ def refresh_clients(
     unstorable = Unstorable()
     frame = unstorable.daily(frame)
     metrics = unstorable.metrics(metrics, days[-1])
-    if unstorable.found:
-        unstorable.report(session, RunReport("client-figures"))
+    if unstorable.found:  # the scheduler's next run names them in its record
         log.warning("figures not stored for clients %s", sorted(unstorable.since))
     redo = {client_id: min(day, days[0]) for client_id, day in since.items()}
     return figures.replace_client_figures(session, redo, frame, metrics, days[-1])

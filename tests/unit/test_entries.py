@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyxirr import xirr
 
-from core.analytics.entries import book_entries, factor_on, split_matrix
-from core.analytics.ledger import Kind, Line
+from core.analytics.entries import Splits, factor_on, split_matrix
+from core.analytics.ledger import Kind, Line, Oversold, walk
 from core.analytics.returns import (
     Book,
     Columns,
@@ -35,6 +35,47 @@ from core.analytics.returns import (
 D = Decimal
 EXACT = 1e-9
 START = date(2025, 3, 3)  # a Monday
+
+
+# The definitions line by line (core.analytics.ledger.walk), as entry columns: the
+# reference the scheduler's vectorised book (ledger_entries) is checked against.
+def book_entries(ledgers: Mapping[tuple[int, int], Sequence[Line]], splits: Splits) -> Columns:
+    """The entries of every (client, asset) ledger as columns client_id, asset_id, day,
+    quantity, unit_value, money_in, money_out, income and split_base (the asset's split factor on
+    the entry's day). Raises :class:`core.analytics.ledger.Oversold` for a ledger that sells
+    more than it holds (the services refuse such a ledger before it is stored)."""
+    client_ids: list[int] = []
+    asset_ids: list[int] = []
+    days: list[date] = []
+    numbers: list[tuple[float, float, float, float, float, float]] = []
+    for (client_id, asset_id), lines in ledgers.items():
+        asset_splits = splits.get(asset_id, ())
+        for entry in walk(lines).entries:
+            client_ids.append(client_id)
+            asset_ids.append(asset_id)
+            days.append(entry.day)
+            numbers.append(
+                (
+                    float(entry.quantity),
+                    float(entry.unit_value),
+                    float(entry.money_in),
+                    float(entry.money_out),
+                    float(entry.income),
+                    factor_on(asset_splits, entry.day),
+                )
+            )
+    table = np.array(numbers, dtype=float).reshape(-1, 6)
+    return {
+        "client_id": np.asarray(client_ids, dtype=np.int64),
+        "asset_id": np.asarray(asset_ids, dtype=np.int64),
+        "day": np.array([np.datetime64(d, "D") for d in days], dtype="datetime64[D]"),
+        "quantity": table[:, 0],
+        "unit_value": table[:, 1],
+        "money_in": table[:, 2],
+        "money_out": table[:, 3],
+        "income": table[:, 4],
+        "split_base": table[:, 5],
+    }
 
 
 def day(n: int) -> date:
@@ -323,7 +364,6 @@ def test_the_vectorised_book_equals_the_ledger_walk(
     paths: list[list[int]],
 ) -> None:
     from core.analytics.entries import ledger_entries
-    from core.analytics.ledger import Oversold, walk
 
     values = {
         "split": ("2", "0"),
