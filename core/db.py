@@ -18,9 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.repositories.assets import AllocationRepository, AssetRepository
 from core.repositories.audit import AuditRepository
 from core.repositories.clients import ClientRepository
+from core.repositories.clock import ClockRepository
 from core.repositories.events import EventRepository
+from core.repositories.exports import ExportRepository
 from core.repositories.figures import STALE
+from core.repositories.figures_read import FiguresReadRepository
+from core.repositories.job_runs import JobRunRepository
 from core.repositories.latest_quotes import LatestQuoteRepository
+from core.repositories.locks import LockRepository
 from core.repositories.movements import MovementRepository
 from core.repositories.sessions import SessionRepository
 from core.repositories.users import UserRepository
@@ -70,6 +75,11 @@ class UnitOfWork:
     latest_quotes: LatestQuoteRepository
     movements: MovementRepository
     events: EventRepository
+    exports: ExportRepository
+    figures_read: FiguresReadRepository
+    job_runs: JobRunRepository
+    locks: LockRepository
+    clock: ClockRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -93,6 +103,11 @@ class UnitOfWork:
         self.latest_quotes = LatestQuoteRepository(self._session)
         self.movements = MovementRepository(self._session)
         self.events = EventRepository(self._session)
+        self.exports = ExportRepository(self._session)
+        self.figures_read = FiguresReadRepository(self._session)
+        self.job_runs = JobRunRepository(self._session)
+        self.locks = LockRepository(self._session)
+        self.clock = ClockRepository(self._session)
         return self
 
     def __exit__(

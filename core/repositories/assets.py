@@ -23,9 +23,29 @@ class AssetRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def get(self, asset_id: int) -> Asset | None:
+        """The asset with ``asset_id`` (from the session's identity map when it is loaded
+        already, as a lot's or an event's asset usually is)."""
+        return self.session.get(Asset, asset_id)
+
     def by_symbol(self, symbol: str) -> Asset | None:
         """The asset with this (upper-case) symbol."""
         return self.session.scalars(select(Asset).where(Asset.symbol == symbol)).one_or_none()
+
+    def by_symbols(self, symbols: Iterable[str]) -> dict[str, Asset]:
+        """The stored assets among ``symbols``, by symbol (a symbol not stored is absent)."""
+        stmt = select(Asset).where(Asset.symbol.in_(list(symbols)))
+        return {asset.symbol: asset for asset in self.session.scalars(stmt)}
+
+    def stored_symbols(self, symbols: Iterable[str]) -> set[str]:
+        """Which of ``symbols`` are stored assets (an import asks market data about the
+        others only)."""
+        stmt = select(Asset.symbol).where(Asset.symbol.in_(list(symbols)))
+        return set(self.session.scalars(stmt))
+
+    def by_ids(self, asset_ids: Iterable[int]) -> list[Asset]:
+        """The assets with these ids, in no particular order."""
+        return list(self.session.scalars(select(Asset).where(Asset.id.in_(list(asset_ids)))))
 
     def get_or_create(self, values: dict[str, object]) -> Asset:
         """The asset with ``values['symbol']``, inserted if missing (safe under concurrency)."""

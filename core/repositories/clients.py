@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, Table, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import Client
+from core.repositories import batches
 from core.repositories.ids import holds, id_is
 
 
@@ -58,6 +60,42 @@ class ClientRepository:
         self.session.refresh(client)
         return client
 
+    def add_all(self, clients: Iterable[Client]) -> None:
+        """Queue ``clients`` for insertion at the next flush or commit (no round trip now)."""
+        self.session.add_all(clients)
+
+    def insert_many(self, values: list[dict[str, Any]]) -> list[int]:
+        """Insert one client per dict of columns in batched statements and return the new
+        ids, in no particular order; a refused row raises
+        :class:`core.repositories.batches.RowRefused` naming it."""
+        table = Client.__table__
+        assert isinstance(table, Table)
+        return batches.insert_many(self.session, table, values)
+
+    def update_many(self, values: list[dict[str, Any]]) -> None:
+        """Update clients by id (each dict holds ``id`` and the new columns) in one
+        executemany; a refused row raises :class:`core.repositories.batches.RowRefused`."""
+        batches.update_many(self.session, Client, values)
+
+    def by_keys(self, emails: Iterable[str], documents: Iterable[str]) -> list[Client]:
+        """The clients whose e-mail (ignoring case; pass them lower-case) or CPF/CNPJ is
+        among these: how an import finds the clients its rows name."""
+        wanted_emails, wanted_documents = sorted(emails), sorted(documents)
+        if not wanted_emails and not wanted_documents:
+            return []
+        stmt = select(Client).where(
+            or_(
+                func.lower(Client.email).in_(wanted_emails),
+                Client.document.in_(wanted_documents),
+            )
+        )
+        return list(self.session.scalars(stmt))
+
+    def active(self) -> list[Client]:
+        """Every active client, by id."""
+        stmt = select(Client).where(Client.status == "active").order_by(Client.id)
+        return list(self.session.scalars(stmt))
+
     def refresh(self, client: Client) -> Client:
         """Flush pending changes and re-read database-computed columns."""
         self.session.flush()
@@ -97,7 +135,8 @@ class ClientRepository:
         )
         return list(self.session.scalars(stmt))
 
-    def count(self, *, search: str, status: str | None) -> int:
-        """How many clients contain ``search`` (already folded) and have ``status``."""
+    def count(self, *, search: str = "", status: str | None = None) -> int:
+        """How many clients contain ``search`` (already folded) and have ``status`` (every
+        client when neither is given)."""
         stmt = select(func.count()).select_from(Client).where(*self.filters(search, status))
         return int(self.session.scalar(stmt) or 0)

@@ -9,11 +9,13 @@ no sell exceeds what is held (:mod:`core.services.ledger_rules`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from core.models import Asset, AssetEvent, Movement
+from core.repositories import batches
 from core.repositories.ids import holds, id_is
 
 
@@ -55,6 +57,24 @@ class MovementRepository:
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt)]
 
+    def with_symbols(self, client_ids: Iterable[int]) -> list[tuple[Movement, str]]:
+        """Every movement of these clients with its asset's symbol, in entry order (ids),
+        in one query: what an import compares its rows with."""
+        wanted = sorted(set(client_ids))
+        if not wanted:
+            return []
+        stmt = (
+            select(Movement, Asset.symbol)
+            .join(Asset, Asset.id == Movement.asset_id)
+            .where(Movement.client_id.in_(wanted))
+            .order_by(Movement.id)
+        )
+        return [(movement, symbol) for movement, symbol in self.session.execute(stmt)]
+
+    def count(self) -> int:
+        """How many movements exist, of every client and kind."""
+        return int(self.session.scalar(select(func.count()).select_from(Movement)) or 0)
+
     def holds_asset(self, client_id: int, asset_id: int) -> bool:
         """Whether the client's ledger has any movement of this asset."""
         stmt = (
@@ -82,6 +102,18 @@ class MovementRepository:
         self.session.flush()
         self.session.refresh(movement)
         return movement
+
+    def add_all(self, movements: Iterable[Movement]) -> None:
+        """Queue ``movements`` for insertion at the next flush or commit (no round trip now)."""
+        self.session.add_all(movements)
+
+    def insert_many(self, values: list[dict[str, Any]]) -> list[int]:
+        """Insert one movement per dict of columns in batched statements and return the new
+        ids, in no particular order; a refused row raises
+        :class:`core.repositories.batches.RowRefused` naming it."""
+        table = Movement.__table__
+        assert isinstance(table, Table)
+        return batches.insert_many(self.session, table, values)
 
     def refresh(self, movement: Movement) -> Movement:
         """Flush pending changes and re-read the row."""

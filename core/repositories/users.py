@@ -31,6 +31,10 @@ class UserRepository:
         """Every user, by e-mail."""
         return list(self.session.scalars(select(User).order_by(func.lower(User.email))))
 
+    def count(self) -> int:
+        """How many users exist (none: Anka's first start)."""
+        return int(self.session.scalar(select(func.count()).select_from(User)) or 0)
+
     def count_active_admins(self) -> int:
         """How many active admins exist (the last one must not be demoted or deactivated)."""
         stmt = select(func.count()).select_from(User).where(User.is_active, User.role == "admin")

@@ -39,7 +39,6 @@ from core.formatting import DISPLAY_TZ, format_date
 from core.i18n import Translator
 from core.market.port import MarketData, QuoteBatch
 from core.models import Role
-from core.repositories import exports as rows_of
 from core.schemas import SEARCH_MAX, Clean, Status, parse
 from core.services.audit import audit_change
 from core.services.clients import folded_search
@@ -139,7 +138,7 @@ def daily_rows(uow: UnitOfWork, query: ExportQuery | Mapping[str, Any]) -> int:
     :data:`DASHBOARD_MAX_ROWS` before offering the download)."""
     q = query if isinstance(query, ExportQuery) else parse(ExportQuery, query)
     with uow:
-        return rows_of.daily_returns_count(uow.session, q.client_id, q.start, q.end)
+        return uow.exports.daily_returns_count(q.client_id, q.start, q.end)
 
 
 def file_name(
@@ -223,7 +222,7 @@ def _quotes(
     if market is None:
         raise ValueError("allocations are priced with market data: pass one")
     with uow:
-        symbols = rows_of.held_symbols(uow.session, wanted[0].client_id)
+        symbols = uow.exports.held_symbols(wanted[0].client_id)
     return market.quotes(symbols) if symbols else None
 
 
@@ -260,24 +259,22 @@ def _rows(
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of one query, in its dataset's column order (lazily: nothing is read until
     the writer asks)."""
-    session = uow.session
     if q.dataset == "clients":
-        for cid, name, email, document, phone, status, notes, created, updated in rows_of.clients(
-            session, folded_search(uow, q.search), q.status
-        ):
+        clients = uow.exports.clients(folded_search(uow, q.search), q.status)
+        for cid, name, email, document, phone, status, notes, created, updated in clients:
             shown = format_document(document) if document else None
             yield (cid, name, email, shown, phone, t(f"status.{status}"), notes, created, updated)
     elif q.dataset == "allocations":
         yield from _allocation_rows(uow, q.client_id, batch, t)
     elif q.dataset == "daily_returns":
-        yield from rows_of.daily_returns(session, q.client_id, q.start, q.end)
+        yield from uow.exports.daily_returns(q.client_id, q.start, q.end)
     elif q.dataset == "ledger":
-        yield from ledger_rows(session, q.client_id, t)
+        yield from ledger_rows(uow, q.client_id, t)
     elif q.dataset == "positions":
         yield from position_rows(priced, t)
     else:
-        for name, email, status, *figures in rows_of.portfolio_summary(
-            session, folded_search(uow, q.search), q.status
+        for name, email, status, *figures in uow.exports.portfolio_summary(
+            folded_search(uow, q.search), q.status
         ):
             yield (name, email, t(f"status.{status}"), *figures)
 
@@ -287,7 +284,7 @@ def _allocation_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """Lots priced client by client, as the client page prices them (weights within each
     client's portfolio and currency); only one client's lots are held at a time."""
-    lots = rows_of.allocations(uow.session, client_id)
+    lots = uow.exports.allocations(client_id)
     for _client, group in itertools.groupby(lots, key=lambda lot: lot[0]):
         mine = list(group)
         name, email = mine[0][1], mine[0][2]

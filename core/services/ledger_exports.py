@@ -15,12 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from core.db import UnitOfWork
 from core.i18n import Translator
 from core.market.port import MarketData
-from core.repositories import exports as rows_of
 from core.services.positions import OVERSOLD, PositionRow, PositionsView, client_positions
 
 
@@ -33,10 +30,9 @@ class PricedClient:
     view: PositionsView
 
 
-def ledger_rows(
-    session: Session, client_id: int | None, t: Translator
-) -> Iterator[tuple[Any, ...]]:
-    """The ledger dataset's rows (lazily, off a server-side cursor)."""
+def ledger_rows(uow: UnitOfWork, client_id: int | None, t: Translator) -> Iterator[tuple[Any, ...]]:
+    """The ledger dataset's rows (lazily, off a server-side cursor; consume them inside
+    ``uow``'s block)."""
     for (
         name,
         email,
@@ -50,7 +46,7 @@ def ledger_rows(
         income_type,
         amount,
         tax,
-    ) in rows_of.ledger(session, client_id):
+    ) in uow.exports.ledger(client_id):
         label = t(f"movement_kind.{kind}")
         if kind == "income":
             income = t(f"income_type.{income_type}") if income_type else None
@@ -78,7 +74,7 @@ def price_positions(
     """Every client's positions (one client, or all with a ledger), priced now; each
     client is read in its own short transaction and priced outside it."""
     with uow:
-        clients = rows_of.ledger_clients(uow.session, client_id)
+        clients = uow.exports.ledger_clients(client_id)
     return [
         PricedClient(name, email, client_positions(uow, market, cid))
         for cid, name, email in clients

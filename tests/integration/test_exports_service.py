@@ -618,7 +618,7 @@ def test_rows_come_from_a_server_side_cursor_a_chunk_at_a_time(
 ) -> None:
     monkeypatch.setattr(export_rows, "CHUNK", 2)
     with make_uow() as uow:
-        rows = export_rows.daily_returns(uow.session, None, None, None)
+        rows = uow.exports.daily_returns(None, None, None)
         first = next(rows)
         # Mid-stream the query is an open cursor on the server, not a fetched result.
         cursors = uow.session.execute(text("SELECT count(*) FROM pg_cursors")).scalar_one()

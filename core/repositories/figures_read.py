@@ -1,0 +1,55 @@
+"""Reads of the stored figures for pages: a client's daily series and latest metrics, and
+the office's assets under management at the latest close.
+
+The writes (and the invalidation that makes the unit of work recompute them) are in
+:mod:`core.repositories.figures`; this module only reads what they stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.models import DailyReturn, PortfolioMetric
+from core.repositories.ids import id_is
+
+
+class FiguresReadRepository:
+    """Reads ``daily_returns`` and ``portfolio_metrics`` inside the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def daily_series(self, client_id: int) -> list[DailyReturn]:
+        """The client's stored days, oldest first (none for an id no client can have)."""
+        stmt = (
+            select(DailyReturn)
+            .where(id_is(DailyReturn.client_id, client_id))
+            .order_by(DailyReturn.date)
+        )
+        return list(self.session.scalars(stmt))
+
+    def latest_metrics(self, client_id: int) -> PortfolioMetric | None:
+        """The client's metrics at its latest stored close (None before the first run)."""
+        stmt = (
+            select(PortfolioMetric)
+            .where(id_is(PortfolioMetric.client_id, client_id))
+            .order_by(PortfolioMetric.as_of.desc())
+            .limit(1)
+        )
+        return self.session.scalars(stmt).one_or_none()
+
+    def latest_close(self) -> date | None:
+        """The latest date any client has metrics for (None before the first run)."""
+        return self.session.scalar(select(func.max(PortfolioMetric.as_of)))
+
+    def market_value_at(self, as_of: date | None) -> Decimal:
+        """The sum of every client's stored market value at ``as_of`` (0 when none has
+        metrics that day, or when ``as_of`` is None)."""
+        stmt = select(func.coalesce(func.sum(PortfolioMetric.market_value), 0)).where(
+            PortfolioMetric.as_of == as_of
+        )
+        return Decimal(self.session.scalar(stmt) or 0)
