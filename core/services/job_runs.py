@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import math
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,11 +13,12 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import UnitOfWork, uow_factory
 from core.models import JobRun, JobStatus
+from core.repositories.locks import lock_key
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,6 @@ FIGURES_LOCK = "anka:figures"
 LOCK_TAKEN = "another run holds the lock"
 # Held for as long as a scheduler is the one that polls live quotes.
 LIVE_QUOTES_LOCK = "anka:live-quotes"
-
-
-def lock_key(name: str) -> int:
-    """A stable 31-bit key for ``pg_advisory_lock``."""
-    return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,33 +295,18 @@ def finish_run(conn: Connection, report: RunReport) -> None:
 def latest_runs(engine: Engine, *, job_name: str | None = None, limit: int = 20) -> list[RunOut]:
     """The newest runs first."""
     with UnitOfWork(uow_factory(engine)) as uow:
-        stmt = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
-        if job_name:
-            stmt = stmt.where(JobRun.job_name == job_name)
-        return [RunOut.model_validate(r) for r in uow.session.scalars(stmt)]
+        runs = uow.job_runs.latest(job_name=job_name, limit=limit)
+        return [RunOut.model_validate(r) for r in runs]
 
 
 def last_finished_run(engine: Engine, job_name: str) -> RunOut | None:
     """The newest run of ``job_name`` that ran to an outcome (not running, not skipped)."""
     with UnitOfWork(uow_factory(engine)) as uow:
-        run = uow.session.scalars(
-            select(JobRun)
-            .where(
-                JobRun.job_name == job_name,
-                JobRun.status.not_in([JobStatus.RUNNING, JobStatus.SKIPPED]),
-            )
-            .order_by(JobRun.started_at.desc(), JobRun.id.desc())
-            .limit(1)
-        ).first()
+        run = uow.job_runs.last_finished(job_name)
         return RunOut.model_validate(run) if run else None
 
 
 def latest_covered_date(engine: Engine, job_name: str) -> date | None:
     """The latest target date that a run of ``job_name`` completed (success or partial)."""
     with UnitOfWork(uow_factory(engine)) as uow:
-        return uow.session.scalar(
-            select(func.max(JobRun.target_to)).where(
-                JobRun.job_name == job_name,
-                JobRun.status.in_([JobStatus.SUCCESS, JobStatus.PARTIAL]),
-            )
-        )
+        return uow.job_runs.latest_covered_date(job_name)
