@@ -7,13 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
 
 from core.db import UnitOfWork
 from core.market.port import MarketData
-from core.models import Asset, Client, DailyReturn, PortfolioMetric
 from core.repositories import ledger
-from core.repositories.ids import id_is
 
 
 class DailyPoint(BaseModel):
@@ -47,11 +44,7 @@ class MetricsOut(BaseModel):
 def client_history(uow: UnitOfWork, client_id: int) -> list[DailyPoint]:
     """The client's stored daily series, oldest first, with cumulative invested capital."""
     with uow:
-        rows = uow.session.scalars(
-            select(DailyReturn)
-            .where(id_is(DailyReturn.client_id, client_id))
-            .order_by(DailyReturn.date)
-        ).all()
+        rows = uow.figures_read.daily_series(client_id)
         points: list[DailyPoint] = []
         invested = Decimal(0)
         for row in rows:
@@ -73,12 +66,7 @@ def client_history(uow: UnitOfWork, client_id: int) -> list[DailyPoint]:
 def client_metrics(uow: UnitOfWork, client_id: int) -> MetricsOut | None:
     """The client's latest stored metrics, or None before the first scheduler run."""
     with uow:
-        row = uow.session.scalars(
-            select(PortfolioMetric)
-            .where(id_is(PortfolioMetric.client_id, client_id))
-            .order_by(PortfolioMetric.as_of.desc())
-            .limit(1)
-        ).one_or_none()
+        row = uow.figures_read.latest_metrics(client_id)
         return MetricsOut.model_validate(row) if row else None
 
 
@@ -110,25 +98,13 @@ def overview(uow: UnitOfWork, market: MarketData, *, movers: int = 5) -> Overvie
     """Assets under management (stored metrics at the latest close), client counts, and the
     best and worst movers today among held tickers (one batched quote call)."""
     with uow:
-        latest = uow.session.scalar(select(func.max(PortfolioMetric.as_of)))
-        aum = uow.session.scalar(
-            select(func.coalesce(func.sum(PortfolioMetric.market_value), 0)).where(
-                PortfolioMetric.as_of == latest
-            )
-        )
-        total = uow.session.scalar(select(func.count()).select_from(Client)) or 0
-        active = (
-            uow.session.scalar(
-                select(func.count()).select_from(Client).where(Client.status == "active")
-            )
-            or 0
-        )
+        latest = uow.figures_read.latest_close()
+        aum = uow.figures_read.market_value_at(latest)
+        total = uow.clients.count()
+        active = uow.clients.count(status="active")
         held = ledger.held_assets(uow.session)
         names = {
-            a.symbol: (a.name, a.currency)
-            for a in uow.session.scalars(
-                select(Asset).where(Asset.id.in_([h.asset_id for h in held]))
-            )
+            a.symbol: (a.name, a.currency) for a in uow.assets.by_ids(h.asset_id for h in held)
         }
     batch = market.quotes([h.symbol for h in held]) if held else None
     moves = []
@@ -139,10 +115,10 @@ def overview(uow: UnitOfWork, market: MarketData, *, movers: int = 5) -> Overvie
                 moves.append(Mover(symbol, name, quote.change_pct, quote.price, currency))
     moves.sort(key=lambda m: m.change, reverse=True)
     return Overview(
-        assets_under_management=Decimal(aum or 0),
+        assets_under_management=aum,
         aum_as_of=latest,
-        active_clients=int(active),
-        clients=int(total),
+        active_clients=active,
+        clients=total,
         best=[m for m in moves if m.change > 0][:movers],
         worst=[m for m in reversed(moves) if m.change < 0][:movers],
         unpriced=len(batch.failed) if batch else 0,
