@@ -212,7 +212,7 @@ def update_allocation(
         allocation = uow.allocations.get(allocation_id, for_update=True)
         if allocation is None:
             raise NotFound()
-        asset = uow.session.get(Asset, allocation.asset_id)
+        asset = uow.assets.get(allocation.asset_id)
         assert asset is not None
         check_first_trade(asset.first_trade_date, lot_in)
         check_client_invested(uow, allocation.client_id, lot_in, replacing=allocation)
@@ -245,7 +245,7 @@ def delete_allocation(uow: UnitOfWork, actor: Principal, allocation_id: int) -> 
         allocation = uow.allocations.get(allocation_id, for_update=True)
         if allocation is None:
             raise NotFound()
-        asset = uow.session.get(Asset, allocation.asset_id)
+        asset = uow.assets.get(allocation.asset_id)
         assert asset is not None
         before = _out(allocation, asset)
         asset_id = allocation.asset_id

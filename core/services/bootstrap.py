@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
-
 from core.config import ConfigError, Settings
 from core.db import UnitOfWork
 from core.documents import CNPJ_WEIGHTS, CPF_WEIGHTS
@@ -74,7 +72,7 @@ def ensure_admin(uow: UnitOfWork, settings: Settings, *, actor: Principal) -> Cr
     """
     require_admin(actor)
     with uow:
-        if uow.session.scalar(select(func.count()).select_from(User)):
+        if uow.users.count():
             return None
         given = settings.admin_password.get_secret_value() if settings.admin_password else None
         if given is None and settings.env == "production":
@@ -120,9 +118,8 @@ def seed_demo(uow: UnitOfWork, *, actor: Principal) -> Credentials | None:
             )
             uow.users.add(user)
             reader = Credentials(DEMO_READER_EMAIL, password, Role.READ_ONLY)
-        if not uow.session.scalar(select(func.count()).select_from(Client)):
-            for client in demo_clients(rng):
-                uow.session.add(client)
+        if not uow.clients.count():
+            uow.clients.add_all(demo_clients(rng))
             audit_change(
                 uow,
                 actor,
@@ -189,12 +186,10 @@ def seed_demo_allocations(
         if x.currency == "USD" and x.asset_type != "Cryptocurrency"
     ]
     with uow:
-        if uow.session.scalar(select(func.count()).select_from(Movement)):
+        if uow.movements.count():
             return 0
-        clients = uow.session.scalars(
-            select(Client).where(Client.status == "active").order_by(Client.id)
-        ).all()
-        added = 0
+        clients = uow.clients.active()
+        lots: list[Movement] = []
         for client in clients:
             picks = rng.sample(b3, rng.randint(2, 5))
             if us and rng.random() < US_SHARE:
@@ -217,7 +212,7 @@ def seed_demo_allocations(
                     }
                 )
                 quantity = Decimal(rng.choice((10, 25, 50, 100, 200, 500)))
-                uow.session.add(
+                lots.append(
                     Movement(
                         client_id=client.id,
                         asset_id=asset.id,
@@ -227,7 +222,7 @@ def seed_demo_allocations(
                         date=bought_on,
                     )
                 )
-                added += 1
-        audit_change(uow, actor, "create", "allocation", "demo-seed", None, {"lots": added})
+        uow.movements.add_all(lots)  # inserted at the commit, as one batch
+        audit_change(uow, actor, "create", "allocation", "demo-seed", None, {"lots": len(lots)})
         uow.commit()
-    return added
+    return len(lots)

@@ -100,6 +100,13 @@ def _flush(uow: UnitOfWork, event: AssetEvent) -> None:
         raise translate_integrity_error(exc) from exc
 
 
+def _add(uow: UnitOfWork, event: AssetEvent) -> None:
+    try:
+        uow.events.add(event)
+    except IntegrityError as exc:
+        raise translate_integrity_error(exc) from exc
+
+
 def _locked(uow: UnitOfWork, event_id: int) -> tuple[AssetEvent, Asset, list[int]]:
     """The event (locked) with its asset and holders, their books locked first."""
     asset_id = uow.events.asset_of(event_id)
@@ -110,7 +117,7 @@ def _locked(uow: UnitOfWork, event_id: int) -> tuple[AssetEvent, Asset, list[int
     event = uow.events.get(event_id, for_update=True)
     if event is None:
         raise NotFound()
-    asset = uow.session.get(Asset, event.asset_id)
+    asset = uow.assets.get(event.asset_id)
     assert asset is not None  # the foreign key holds it
     return event, asset, holders
 
@@ -164,9 +171,8 @@ def _leave_reported_copy(uow: UnitOfWork, actor: Principal, before: AssetEvent) 
         dismissed=True,
         corrected=True,
     )
-    uow.session.add(copy)
-    _flush(uow, copy)
-    asset = uow.session.get(Asset, copy.asset_id)
+    _add(uow, copy)
+    asset = uow.assets.get(copy.asset_id)
     assert asset is not None
     audit_change(uow, actor, "create", ENTITY, copy.id, None, _snapshot(copy, asset))
 
@@ -287,8 +293,7 @@ def add_event(uow: UnitOfWork, actor: Principal, data: NewEventIn | Mapping[str,
             source="admin",
             corrected=True,
         )
-        uow.session.add(event)
-        _flush(uow, event)
+        _add(uow, event)
         audit_change(uow, actor, "create", ENTITY, event.id, None, _snapshot(event, asset))
         _refresh_holders(uow, holders, event.ex_date)
         out = _out(event, asset, len(holders))

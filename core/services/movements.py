@@ -190,7 +190,7 @@ def _locked_movement(uow: UnitOfWork, movement_id: int) -> tuple[Movement, Asset
     movement = uow.movements.get(movement_id, for_update=True)
     if movement is None:
         raise NotFound()
-    asset = uow.session.get(Asset, movement.asset_id)
+    asset = uow.assets.get(movement.asset_id)
     assert asset is not None
     return movement, asset
 
