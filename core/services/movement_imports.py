@@ -33,8 +33,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from core.analytics.ledger import DAY_ORDER, Kind, Line, Oversold, walk
 from core.book_limits import invested_fits, lot_cost, total
 from core.db import UnitOfWork
@@ -89,19 +87,6 @@ def _row_key(plan: MovementPlan, row: RowResult) -> tuple | None:
         values["date"],
         movement_values(row),
     )
-
-
-def _stored(uow: UnitOfWork, client_ids: set[int]) -> list[tuple[Movement, str]]:
-    """Every stored movement of these clients with its asset's symbol (one query)."""
-    if not client_ids:
-        return []
-    stmt = (
-        select(Movement, Asset.symbol)
-        .join(Asset, Asset.id == Movement.asset_id)
-        .where(Movement.client_id.in_(sorted(client_ids)))
-        .order_by(Movement.id)
-    )
-    return [(movement, symbol) for movement, symbol in uow.session.execute(stmt)]
 
 
 def _stored_key(movement: Movement, symbol: str) -> tuple:
@@ -212,17 +197,14 @@ def check_movements(
     plan = MovementPlan(client_ids=client_ids)
     rows = [row for row in report.rows if row.valid]
     symbols = sorted({str(row.values["symbol"]) for row in rows})
-    plan.assets = {
-        asset.symbol: asset
-        for asset in uow.session.scalars(select(Asset).where(Asset.symbol.in_(symbols)))
-    }
+    plan.assets = uow.assets.by_symbols(symbols)
     for row in rows:
         if row.row in client_ids and row.values["kind"] == "buy":
             _check_symbol(row, plan, quotes, refused)
     mark_duplicates(rows, None, lambda r: _row_key(plan, r))
     wanted = {client_ids[row.row] for row in rows if row.valid and row.row in client_ids}
     lock_books(wanted)  # as every ledger write, before counting
-    stored = _stored(uow, wanted)
+    stored = uow.movements.with_symbols(wanted)
     existing = {_stored_key(movement, symbol) for movement, symbol in stored}
     invested = uow.allocations.invested_by_client(wanted)
     ledgers = _Ledgers(uow, plan.assets, stored)
