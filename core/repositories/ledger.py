@@ -68,11 +68,12 @@ class BookSnapshot:
 
 
 _SNAPSHOT = sql.SQL(
-    "SELECT * FROM (SELECT array_agg(id ORDER BY id), array_agg(client_id ORDER BY id), "
-    "array_agg(asset_id ORDER BY id), array_agg(kind ORDER BY id), "
-    "array_agg(date - DATE '1970-01-01' ORDER BY id), array_agg(quantity::float8 ORDER BY id), "
-    "array_agg(price::float8 ORDER BY id), array_agg(fees::float8 ORDER BY id), "
-    "array_agg((amount - tax)::float8 ORDER BY id) FROM movements {where}) AS ledger, "
+    # The aggregates of one level read the rows in the same order, so the arrays line up;
+    # they are put in id order afterwards (nine sorts here cost twice the whole read).
+    "SELECT * FROM (SELECT array_agg(id), array_agg(client_id), array_agg(asset_id), "
+    "array_agg(kind), array_agg(date - DATE '1970-01-01'), array_agg(quantity::float8), "
+    "array_agg(price::float8), array_agg(fees::float8), array_agg((amount - tax)::float8) "
+    "FROM movements {where}) AS ledger, "
     "(SELECT array_agg(asset_id), array_agg(kind), array_agg(ex_date - DATE '1970-01-01'), "
     "array_agg(ratio::float8), array_agg(value::float8) FROM asset_events "
     "WHERE NOT dismissed AND asset_id IN (SELECT asset_id FROM movements {where})) AS events, "
@@ -94,13 +95,14 @@ def book_snapshot(session: Session, client_ids: Sequence[int] | None = None) -> 
         version=LEDGER_VERSION,
         last=sql.SQL(LAST_DAYS).format(
             before=sql.SQL(""),
-            clients=sql.SQL("WHERE c.id = ANY(%(ids)s) " if client_ids is not None else ""),
+            clients=sql.SQL("AND c.id = ANY(%(ids)s) " if client_ids is not None else ""),
         ),
     )
     row = fetch_one(session, statement, {"ids": list(client_ids or [])})
     ids, clients, assets, kinds, days, quantities, prices, fees, nets = (
         value or [] for value in row[:9]
     )
+    order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")
     movements = {
         "id": np.asarray(ids, dtype=np.int64),
         "client_id": np.asarray(clients, dtype=np.int64),
@@ -112,6 +114,7 @@ def book_snapshot(session: Session, client_ids: Sequence[int] | None = None) -> 
         "fees": np.asarray(fees, dtype=float),
         "net": np.asarray(nets, dtype=float),
     }
+    movements = {name: column[order] for name, column in movements.items()}
     event_assets, event_kinds, ex_days, ratios, values = (value or [] for value in row[9:14])
     events = {
         "asset_id": np.asarray(event_assets, dtype=np.int64),
