@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.repositories.assets import AllocationRepository, AssetRepository
 from core.repositories.audit import AuditRepository
+from core.repositories.benchmarks import BenchmarkRepository
 from core.repositories.clients import ClientRepository
 from core.repositories.clock import ClockRepository
 from core.repositories.events import EventRepository
@@ -75,6 +76,7 @@ class UnitOfWork:
     latest_quotes: LatestQuoteRepository
     movements: MovementRepository
     events: EventRepository
+    benchmarks: BenchmarkRepository
     exports: ExportRepository
     figures_read: FiguresReadRepository
     job_runs: JobRunRepository
@@ -103,6 +105,7 @@ class UnitOfWork:
         self.latest_quotes = LatestQuoteRepository(self._session)
         self.movements = MovementRepository(self._session)
         self.events = EventRepository(self._session)
+        self.benchmarks = BenchmarkRepository(self._session)
         self.exports = ExportRepository(self._session)
         self.figures_read = FiguresReadRepository(self._session)
         self.job_runs = JobRunRepository(self._session)

@@ -427,3 +427,21 @@ class LatestQuote(Base):
     market_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class BenchmarkValue(Base):
+    """One published value of a benchmark series (migration 0009, docs/benchmarks.md): a
+    rate as its published percent (CDI, Selic per day; IPCA per month, dated on the month's
+    first day) or an index close (Ibovespa, IFIX), with where it came from."""
+
+    __tablename__ = "benchmark_values"
+    __table_args__ = (
+        CheckConstraint("char_length(series) BETWEEN 1 AND 32", name="series"),
+        CheckConstraint("source IN ('bcb', 'yahoo', 'demo')", name="source"),
+    )
+
+    series: Mapped[str] = mapped_column(String(32), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    fetched_at: Mapped[datetime] = _now()

@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "asset_events",
     "assets",
     "audit_log",
+    "benchmark_values",
     "clients",
     "daily_returns",
     "job_runs",
@@ -35,9 +36,11 @@ EXPECTED_TABLES = {
     "user_sessions",
     "users",
 }
-HEAD = "0008"
+HEAD = "0009"
+# Below 0009 there are no benchmark values.
+BEFORE_BENCHMARKS = EXPECTED_TABLES - {"benchmark_values"}
 # Below 0008 the ledger (movements, asset_events) is the table of allocations.
-BEFORE_LEDGER = (EXPECTED_TABLES - {"movements", "asset_events"}) | {"allocations"}
+BEFORE_LEDGER = (BEFORE_BENCHMARKS - {"movements", "asset_events"}) | {"allocations"}
 ANKA_FUNCTIONS = {
     "anka_fold",
     "anka_valid_document",
@@ -354,3 +357,48 @@ def test_0008_refuses_to_go_back_when_the_ledger_holds_more_than_buys(
         migrate_down(empty_database_url, "0007")
 
     assert version(fresh_engine) == "0008"
+
+
+def test_benchmark_values_from_0009_keep_published_decimals_and_go_back_to_0008(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    insert = text(
+        "INSERT INTO benchmark_values (series, date, value, source) "
+        "VALUES (:series, :date, :value, :source)"
+    )
+    migrate(empty_database_url, "head")
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            insert, {"series": "CDI", "date": "2025-01-02", "value": "0.040168", "source": "bcb"}
+        )
+        conn.execute(
+            insert, {"series": "IPCA", "date": "2024-08-01", "value": "-0.02", "source": "bcb"}
+        )
+        conn.execute(
+            insert,
+            {"series": "IBOV", "date": "2025-01-02", "value": "120125.37", "source": "yahoo"},
+        )
+        stored = dict(conn.execute(text("SELECT series, value FROM benchmark_values")).all())
+        fetched_at = conn.execute(text("SELECT min(fetched_at) FROM benchmark_values")).scalar_one()
+    assert stored == {
+        "CDI": Decimal("0.040168"),
+        "IPCA": Decimal("-0.02"),
+        "IBOV": Decimal("120125.37"),
+    }
+    assert fetched_at is not None and fetched_at.tzinfo is not None
+    for row in (
+        {"series": "CDI", "date": "2025-01-02", "value": "0.04", "source": "bcb"},  # PK
+        {"series": "CDI", "date": "2025-01-03", "value": "0.04", "source": "anbima"},
+        {"series": "", "date": "2025-01-03", "value": "0.04", "source": "bcb"},
+    ):
+        with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
+            conn.execute(insert, row)
+
+    migrate_down(empty_database_url, "0008")
+    assert version(fresh_engine) == "0008"
+    assert tables(fresh_engine) == BEFORE_BENCHMARKS
+
+    migrate(empty_database_url, "head")
+    assert version(fresh_engine) == HEAD
+    with fresh_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM benchmark_values")).scalar_one() == 0
