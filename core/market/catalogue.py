@@ -104,6 +104,17 @@ CATALOGUE: tuple[Listing, ...] = (
     Listing("QQQ", "Invesco QQQ Trust", "NASDAQ", "ETF", "USD", 480.0, 0.22),
     Listing("BTC-USD", "Bitcoin USD", "CCC", "Cryptocurrency", "USD", 60000.0, 0.65),
     Listing("USDBRL=X", "USD/BRL", "CCY", "Currency", "BRL", 5.4, 0.14),
+    # Benchmark indices (docs/benchmarks.md), as Yahoo lists them.
+    Listing("^BVSP", "IBOVESPA", "São Paulo", "Index", "BRL", 130000.0, 0.22),
+    Listing(
+        "IFIX.SA",
+        "Índice de Fundos de Investimentos Imobiliários",
+        "São Paulo",
+        "Index",
+        "BRL",
+        3300.0,
+        0.10,
+    ),
 )
 
 BY_SYMBOL: dict[str, Listing] = {listing.symbol: listing for listing in CATALOGUE}
