@@ -434,6 +434,30 @@ Symbol = Annotated[
 OptionalLabel = Annotated[str | None, Clean, AfterValidator(_optional_text(NAME_MAX))]
 
 
+def _zero_or_amount(value: Any) -> Decimal:
+    """Fees or tax: blank means zero; otherwise zero or an amount parsed like
+    :data:`Amount` (either locale, at most 8 decimals, below 10^12)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Decimal(0)
+    if isinstance(value, str):
+        value = _locale_number(value)
+    number: Decimal | None = None
+    if not isinstance(value, bool):
+        try:
+            number = Decimal(str(value))
+            number = number if number.is_finite() else None
+        except (InvalidOperation, ValueError):
+            number = None  # _amount says it is not a number
+    if number is not None and number == 0:
+        return Decimal(0)
+    if number is not None and number < 0:
+        raise PydanticCustomError("validation.non_negative", "negative")
+    return _amount(value)
+
+
+ZeroOrAmount = Annotated[Decimal, BeforeValidator(_zero_or_amount)]
+
+
 def today_in_brazil() -> date:
     """Today's date in São Paulo (where 'not in the future' is judged)."""
     return datetime.now(MARKET_TZ).date()
@@ -461,6 +485,9 @@ class AllocationIn(_Input):
     quantity: Amount
     buy_price: BuyPrice
     buy_date: BuyDate
+    # Brokerage and exchange fees paid on the buy (blank means zero): part of its cost in
+    # the figures (core.analytics.entries), not of the lot limit, which judges the price.
+    fees: ZeroOrAmount = Decimal(0)
 
     @field_validator("buy_price")
     @classmethod
@@ -484,32 +511,12 @@ class AllocationOut(BaseModel):
     quantity: Decimal
     buy_price: Decimal
     buy_date: date
+    fees: Decimal = Decimal(0)
 
 
 # -- the ledger: sells and typed income -----------------------------------------------------
 IncomeType = Literal["dividend", "jcp", "rendimento", "amortizacao"]
 MovementKind = Literal["buy", "sell", "income"]
-
-
-def _zero_or_amount(value: Any) -> Decimal:
-    """Fees or tax: blank means zero; otherwise zero or an amount parsed like
-    :data:`Amount` (either locale, at most 8 decimals, below 10^12)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return Decimal(0)
-    if isinstance(value, str):
-        value = _locale_number(value)
-    number: Decimal | None = None
-    if not isinstance(value, bool):
-        try:
-            number = Decimal(str(value))
-            number = number if number.is_finite() else None
-        except (InvalidOperation, ValueError):
-            number = None  # _amount says it is not a number
-    if number is not None and number == 0:
-        return Decimal(0)
-    if number is not None and number < 0:
-        raise PydanticCustomError("validation.non_negative", "negative")
-    return _amount(value)
 
 
 def _trade_price(value: Decimal) -> Decimal:
@@ -519,7 +526,6 @@ def _trade_price(value: Decimal) -> Decimal:
     return value
 
 
-ZeroOrAmount = Annotated[Decimal, BeforeValidator(_zero_or_amount)]
 TradePrice = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_trade_price)]
 
 

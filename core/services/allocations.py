@@ -59,12 +59,24 @@ def _out(allocation: Movement, asset: Asset) -> AllocationOut:
         quantity=allocation.quantity,
         buy_price=allocation.price,
         buy_date=allocation.date,
+        fees=allocation.fees,
     )
 
 
 def _columns(lot: AllocationIn) -> dict[str, Any]:
-    """A lot's fields as the columns of its buy in the ledger."""
-    return {"quantity": lot.quantity, "price": lot.buy_price, "date": lot.buy_date}
+    """A lot's fields as the columns of its buy in the ledger.
+
+    Fees are written when the lot states them (the lot form always does): a caller that
+    leaves them out edits a buy without zeroing the fees an import stored for it.
+    """
+    columns: dict[str, Any] = {
+        "quantity": lot.quantity,
+        "price": lot.buy_price,
+        "date": lot.buy_date,
+    }
+    if "fees" in lot.model_fields_set:
+        columns["fees"] = lot.fees
+    return columns
 
 
 def check_first_trade(first_trade_date: date | None, lot: AllocationIn) -> None:
@@ -164,7 +176,8 @@ def add_allocation(
     asset: AssetIn | dict[str, Any],
     lot: AllocationIn | dict[str, Any],
 ) -> AllocationOut:
-    """Add a lot to a client's portfolio; the asset is created on first use."""
+    """Add a lot (with its fees, 0 unless given) to a client's portfolio; the asset is
+    created on first use."""
     require_admin(actor)
     asset_in = asset if isinstance(asset, AssetIn) else parse(AssetIn, asset)
     lot_in = lot if isinstance(lot, AllocationIn) else parse(AllocationIn, lot)
@@ -185,8 +198,9 @@ def add_allocation(
         check_first_trade(stored.first_trade_date, lot_in)
         check_client_invested(uow, client_id, lot_in)
         try:
+            columns = _columns(lot_in) | {"fees": lot_in.fees}  # a new buy: 0 unless stated
             allocation = uow.allocations.add(
-                Movement(client_id=client_id, asset_id=stored.id, kind="buy", **_columns(lot_in))
+                Movement(client_id=client_id, asset_id=stored.id, kind="buy", **columns)
             )
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
@@ -200,8 +214,9 @@ def add_allocation(
 def update_allocation(
     uow: UnitOfWork, actor: Principal, allocation_id: int, lot: AllocationIn | dict[str, Any]
 ) -> AllocationOut:
-    """Change a lot's quantity, buy price and buy date; refused when the change would
-    leave a later sell exceeding what is held (:mod:`core.services.ledger_rules`)."""
+    """Change a lot's quantity, buy price, buy date and fees (kept when ``lot`` leaves
+    them out); refused when the change would leave a later sell exceeding what is held
+    (:mod:`core.services.ledger_rules`)."""
     require_admin(actor)
     lot_in = lot if isinstance(lot, AllocationIn) else parse(AllocationIn, lot)
     with uow:

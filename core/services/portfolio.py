@@ -36,6 +36,7 @@ class AllocationRow:
     buy_price: Decimal
     buy_date: date
     invested: Decimal
+    fees: Decimal = Decimal(0)  # paid on the buy (the lot form edits them)
     price: Decimal | None = None
     previous_close: Decimal | None = None
     daily_change: Decimal | None = None
@@ -95,6 +96,7 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
                 buy_price=allocation.price,
                 buy_date=allocation.date,
                 invested=invested_amount(allocation.quantity, allocation.price),
+                fees=allocation.fees,
             )
             for allocation, asset in uow.allocations.for_client(client_id)
         ]

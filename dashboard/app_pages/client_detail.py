@@ -324,7 +324,12 @@ def _edit(rows: list[AllocationRow]) -> None:
             show_field_errors(errors, t)
         with st.form(form_key(form)):
             values = lot_inputs(
-                t, errors, quantity=row.quantity, buy_price=row.buy_price, buy_date=row.buy_date
+                t,
+                errors,
+                quantity=row.quantity,
+                buy_price=row.buy_price,
+                buy_date=row.buy_date,
+                fees=row.fees,
             )
             submitted = st.form_submit_button(t("detail.save"), type="primary")
         if submitted:

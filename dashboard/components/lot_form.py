@@ -1,5 +1,5 @@
-"""The allocation (lot) inputs: quantity and price as text (either locale), the buy date as
-typed (:mod:`dashboard.components.date_field`)."""
+"""The allocation (lot) inputs: quantity, price and fees as text (either locale), the buy
+date as typed (:mod:`dashboard.components.date_field`)."""
 
 from __future__ import annotations
 
@@ -36,11 +36,14 @@ def lot_inputs(
     quantity: Any = None,
     buy_price: Any = None,
     buy_date: date | None = None,
+    fees: Any = None,
 ) -> dict[str, Any]:
-    """Render quantity, buy price and buy date inputs; return the entered values.
+    """Render quantity, buy price, buy date and fees inputs; return the entered values.
 
-    A new lot's date starts at today; an edited one's at its stored date. The date is a
-    :class:`DateEntry`: pass the values to :func:`read_lot`.
+    A new lot's date starts at today; an edited one's at its stored date. Fees (brokerage,
+    exchange) are blank for a new lot (read as zero) and the stored ones for an edited lot,
+    so saving an edit keeps the fees an import recorded. The date is a :class:`DateEntry`:
+    pass the values to :func:`read_lot`.
     """
     qty = st.text_input(
         t("field.quantity"),
@@ -57,10 +60,17 @@ def lot_inputs(
     when = date_field(
         t("field.buy_date"), "buy_date", t, errors=errors, value=buy_date or today_in_brazil()
     )
+    costs = st.text_input(
+        t("field.fees"),
+        value=editable_number(fees, t.locale) if fees else "",
+        max_chars=40,
+    )
+    field_hint(errors, "fees")
     return {
         "quantity": ungroup_number(qty, t.locale),
         "buy_price": ungroup_number(price, t.locale),
         "buy_date": when,
+        "fees": ungroup_number(costs, t.locale),
     }
 
 
