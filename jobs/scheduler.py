@@ -6,7 +6,10 @@
 * live quotes every ``ANKA_LIVE_INTERVAL_S`` while the B3 is open (always with demo data):
   one batched quote call for every held ticker, written to Redis for the dashboards, and to
   PostgreSQL (``latest_quotes``) for when Redis is down;
-* gap repair at start and daily at 07:00.
+* gap repair at start and daily at 07:00;
+* benchmarks (CDI, Selic, IPCA, Ibovespa, IFIX; :mod:`core.services.benchmarks`) on weekdays
+  at 09:00 and 19:00 and two minutes after start, under the figures lock like the close
+  (a run that meets the lock taken tries again in ``RETRY_AFTER_S``).
 
 Jobs never overlap themselves (``max_instances=1``, coalesced), and the figure-writing ones
 also hold a PostgreSQL advisory lock, so a second scheduler cannot double-run them.
@@ -26,8 +29,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from core import calendars
 from core.db import UnitOfWork, uow_factory
+from core.market.benchmarks import build_benchmark_source
 from core.market.shared_quotes import SharedQuotes
-from core.services import closing
+from core.services import benchmarks, closing
 from core.services.job_runs import LIVE_QUOTES_LOCK, LOCK_TAKEN, Leadership
 from core.services.principal import SYSTEM
 from jobs.runtime import MARKET_TZ, JobContext, today
@@ -89,6 +93,36 @@ def gap_repair_job(ctx: JobContext) -> None:
     log.info("gap repair through %s: %s", through, report.status)
 
 
+def benchmarks_job(
+    ctx: JobContext, retry: Callable[[int], None] | None = None, attempt: int = 1
+) -> None:
+    """Every benchmark series from its last stored value (or the oldest movement) through
+    today; when another run holds the figures lock, ``retry`` runs it again later."""
+    source = build_benchmark_source(ctx.settings, ctx.market)
+    report = benchmarks.update_benchmarks(ctx.engine, source, today(), actor=SYSTEM)
+    log.info("benchmarks: %s (%s rows)", report.status, report.rows_written)
+    if report.error == LOCK_TAKEN and retry is not None and attempt < RETRY_LIMIT:
+        log.warning("benchmarks met the lock taken: trying again later")
+        retry(attempt + 1)
+
+
+def _retry_benchmarks(scheduler: BlockingScheduler, ctx: JobContext) -> Callable[[int], None]:
+    """Run the benchmark job again in :data:`RETRY_AFTER_S`."""
+
+    def retry(attempt: int) -> None:
+        scheduler.add_job(
+            benchmarks_job,
+            "date",
+            run_date=datetime.now(MARKET_TZ) + timedelta(seconds=RETRY_AFTER_S),
+            args=[ctx, retry, attempt],
+            id="benchmarks-retry",
+            replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE_S,
+        )
+
+    return retry
+
+
 def live_quotes_job(ctx: JobContext, poller: Leadership) -> None:
     """One batched quote call for every held ticker, while the market is open, from the one
     scheduler that holds the live-quotes lock (``poller``): one poller whatever runs. The
@@ -131,6 +165,14 @@ def build(
         args=[ctx],
         id="gap-repair",
         next_run_time=datetime.now(MARKET_TZ),  # also once at start
+        **defaults,
+    )
+    scheduler.add_job(
+        benchmarks_job,
+        CronTrigger(day_of_week="mon-fri", hour="9,19", minute=0, timezone=MARKET_TZ),
+        args=[ctx, _retry_benchmarks(scheduler, ctx)],
+        id="benchmarks",
+        next_run_time=datetime.now(MARKET_TZ) + timedelta(minutes=2),  # also soon after start
         **defaults,
     )
     scheduler.add_job(

@@ -235,13 +235,13 @@ def ctx(env: None) -> JobContext:
     return runtime.context()
 
 
-def test_build_registers_the_three_jobs_without_starting(ctx: JobContext) -> None:
+def test_build_registers_the_four_jobs_without_starting(ctx: JobContext) -> None:
     built = scheduler.build(ctx)
 
     assert not built.running
     assert str(built.timezone) == "America/Sao_Paulo"
     jobs = {job.id: job for job in built.get_jobs()}
-    assert set(jobs) == {"daily-close", "gap-repair", "live-quotes"}
+    assert set(jobs) == {"daily-close", "gap-repair", "live-quotes", "benchmarks"}
     for job in jobs.values():
         assert job.args[0] is ctx
         assert (job.max_instances, job.coalesce) == (1, True)
@@ -267,6 +267,13 @@ def test_build_registers_the_three_jobs_without_starting(ctx: JobContext) -> Non
     assert (fields["hour"], fields["minute"]) == ("7", "0")
     # Also once at start.
     assert abs(repair.next_run_time - datetime.now(MARKET_TZ)) < timedelta(minutes=1)
+
+    kept = jobs["benchmarks"]
+    assert kept.func is scheduler.benchmarks_job
+    fields = {f.name: str(f) for f in kept.trigger.fields}
+    assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("mon-fri", "9,19", "0")
+    # Also soon after start, once the start's gap repair has had its turn at the lock.
+    assert kept.next_run_time - datetime.now(MARKET_TZ) < timedelta(minutes=3)
 
     live = jobs["live-quotes"]
     assert live.func is scheduler.live_quotes_job
@@ -410,6 +417,43 @@ def test_a_daily_close_that_meets_the_lock_taken_runs_again_later_and_closes_the
         (FRIDAY, "skipped"),
         (FRIDAY, "success"),
     ]
+
+
+def test_the_benchmark_job_stores_demo_benchmarks_and_retries_on_the_lock(
+    ctx: JobContext,
+    committed_engine: Engine,
+    holdings: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(scheduler, "today", lambda: FRIDAY)
+    built = scheduler.build(ctx)
+    job = built.get_job("benchmarks")
+
+    with locked(committed_engine) as (got, _conn):  # a close is running
+        assert got
+        job.func(*job.args)
+    retry = built.get_job("benchmarks-retry")
+    assert retry is not None
+    assert retry.args[2:] == (2,)
+    retry.func(*retry.args)
+
+    runs = latest_runs(committed_engine, job_name="benchmarks")
+    # From the session before the first buy (3/11; 2/11 is a holiday) for the indices.
+    assert [(r.status, r.target_from, r.target_to) for r in reversed(runs)] == [
+        ("skipped", date(2026, 10, 30), FRIDAY),
+        ("success", date(2026, 10, 30), FRIDAY),
+    ]
+    with committed_engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                text(
+                    "SELECT series, count(*) FROM benchmark_values WHERE source = 'demo' GROUP BY 1"
+                )
+            ).all()
+        )
+    # November's IPCA is published in December: not due yet.
+    assert set(stored) == {"CDI", "SELIC", "IBOV", "IFIX"}
+    assert stored["CDI"] == len(calendars.sessions(date(2026, 11, 3), FRIDAY))
 
 
 def test_the_retries_stop_at_the_limit(ctx: JobContext, committed_engine: Engine) -> None:
