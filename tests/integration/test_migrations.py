@@ -385,7 +385,8 @@ def test_benchmark_values_from_0009_keep_published_decimals_and_go_back_to_0008(
         "IPCA": Decimal("-0.02"),
         "IBOV": Decimal("120125.37"),
     }
-    assert fetched_at is not None and fetched_at.tzinfo is not None
+    assert fetched_at is not None
+    assert fetched_at.tzinfo is not None
     for row in (
         {"series": "CDI", "date": "2025-01-02", "value": "0.04", "source": "bcb"},  # PK
         {"series": "CDI", "date": "2025-01-03", "value": "0.04", "source": "anbima"},
