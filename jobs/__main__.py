@@ -3,6 +3,7 @@
     python -m jobs                                   run the scheduler
     python -m jobs run daily-close [--date D]        the daily close for D (default today)
     python -m jobs run gap-repair [--date D]         repair gaps through D
+    python -m jobs run benchmarks [--date D]         CDI, Selic, IPCA, Ibovespa, IFIX through D
     python -m jobs backfill --from D [--to D]        closes and figures for a range
     python -m jobs status [--limit N]                latest runs; is the daily close healthy?
 
@@ -24,6 +25,7 @@ from core.config import ConfigError, Settings, get_settings
 from core.logging_setup import configure, redact, secrets_from
 from core.models import JobStatus
 from core.services import closing
+from core.services.benchmarks import BENCHMARKS, update_benchmarks
 from core.services.job_runs import RunReport
 from core.services.principal import SYSTEM
 from jobs import status
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command")
     once = sub.add_parser("run", help="run one job once")
-    once.add_argument("job", choices=(closing.DAILY_CLOSE, closing.GAP_REPAIR))
+    once.add_argument("job", choices=(closing.DAILY_CLOSE, closing.GAP_REPAIR, BENCHMARKS))
     once.add_argument("--date", type=parse_date, default=None)
     fill = sub.add_parser("backfill", help="closes and figures for a date range")
     fill.add_argument("--from", dest="start", type=parse_date, required=True)
@@ -147,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     day = args.date or today()
+    if args.job == BENCHMARKS:
+        from core.market.benchmarks import build_benchmark_source
+
+        source = build_benchmark_source(settings, ctx.market)
+        return _print(update_benchmarks(ctx.engine, source, day, actor=SYSTEM, triggered_by="cli"))
     if args.job == closing.DAILY_CLOSE:
         return _print(
             closing.daily_close(ctx.engine, ctx.market, day, actor=SYSTEM, triggered_by="cli")

@@ -161,6 +161,16 @@ def test_run_gap_repair_exits_0(
     assert count(committed_engine, petr4, days=days) == len(days) == 18
 
 
+def test_run_benchmarks_exits_0_and_stores_demo_values(
+    env: None, committed_engine: Engine, holdings: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["run", "benchmarks", "--date", "2026-11-27"]) == 0
+
+    assert capsys.readouterr().out.startswith("benchmarks: success · tickers ok 4 · ")
+    cdi = "SELECT count(*) FROM benchmark_values WHERE series = 'CDI' AND source = 'demo'"
+    assert count(committed_engine, cdi) == len(calendars.sessions(date(2026, 11, 3), FRIDAY))
+
+
 def test_backfill_exits_0_with_a_progress_bar_on_stderr(
     env: None, committed_engine: Engine, holdings: list[int], capsys: pytest.CaptureFixture[str]
 ) -> None:
