@@ -30,6 +30,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 from core.market.errors import MalformedResponse, RateLimited, UpstreamUnavailable
 from core.market.retry import RetryPolicy
@@ -133,6 +141,11 @@ def _parse_row(row: Any) -> tuple[date, Decimal] | Rejected:
     return day, value
 
 
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else "?"
+    log.warning("Banco Central SGS call failed (%s); retry %d", error, state.attempt_number)
+
+
 class SgsClient:
     """Fetch SGS series over HTTP (``requests``), with a timeout and retries."""
 
@@ -158,14 +171,25 @@ class SgsClient:
         :class:`MalformedResponse`; rows it cannot read are in ``rejected``."""
         answer = SgsAnswer()
         for first, last in windows(start, end):
-            payload = self.policy.run(
-                lambda f=first, t=last: self._get(code, f, t), sleep=self.sleep
-            )
+            payload = self._retrying()(self._get, code, first, last)
             answer.requests += 1
             values, rejected = parse_rows(payload, first, last)
             answer.values.update(values)
             answer.rejected.extend(rejected)
         return answer
+
+    def _retrying(self) -> Retrying:
+        """The Yahoo adapter's retry rules (:class:`RetryPolicy`: rate limits, timeouts and
+        5xx; bounded attempts and total time; random exponential waits), logged as SGS's."""
+        policy = self.policy
+        return Retrying(
+            retry=retry_if_exception_type((RateLimited, UpstreamUnavailable)),
+            wait=wait_random_exponential(multiplier=policy.wait_base_s, max=policy.wait_max_s),
+            stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.max_total_s),
+            sleep=self.sleep,
+            reraise=True,
+            before_sleep=_log_retry,
+        )
 
     def _get(self, code: int, start: date, end: date) -> Any:
         """One request; the decoded JSON, or [] for a 404 (nothing in the range)."""

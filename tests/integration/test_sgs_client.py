@@ -72,7 +72,7 @@ def test_a_long_range_is_asked_in_ten_year_windows(server: SgsServer, client: Sg
 
 
 def test_5xx_and_timeouts_are_retried_with_backoff_then_succeed(
-    server: SgsServer, client: SgsClient, sleeps: list[float]
+    server: SgsServer, client: SgsClient, sleeps: list[float], caplog: pytest.LogCaptureFixture
 ) -> None:
     server.answer(12, "sgs-12-2025-01-02-to-2025-01-10.json")
     server.hang_s = 1.5  # beyond the 0.5 s read timeout
@@ -83,6 +83,7 @@ def test_5xx_and_timeouts_are_retried_with_backoff_then_succeed(
     assert len(answer.values) == 7
     assert server.count(12) == 3
     assert len(sleeps) == 2
+    assert "Banco Central SGS call failed" in caplog.text
 
 
 def test_a_persistent_5xx_gives_up_after_the_attempts(
