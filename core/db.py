@@ -7,6 +7,8 @@ writes and its audit entries land together or not at all. Repositories never com
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from types import TracebackType
 from typing import Self
@@ -22,12 +24,15 @@ from core.repositories.clients import ClientRepository
 from core.repositories.clock import ClockRepository
 from core.repositories.events import EventRepository
 from core.repositories.exports import ExportRepository
-from core.repositories.figures import STALE
+from core.repositories.figures import STALE, FigureRepository
 from core.repositories.figures_read import FiguresReadRepository
 from core.repositories.job_runs import JobRunRepository
 from core.repositories.latest_quotes import LatestQuoteRepository
+from core.repositories.ledger import LedgerRepository
 from core.repositories.locks import LockRepository
 from core.repositories.movements import MovementRepository
+from core.repositories.pg import driver
+from core.repositories.prices import PriceRepository
 from core.repositories.sessions import SessionRepository
 from core.repositories.users import UserRepository
 
@@ -82,6 +87,9 @@ class UnitOfWork:
     job_runs: JobRunRepository
     locks: LockRepository
     clock: ClockRepository
+    figures: FigureRepository
+    prices: PriceRepository
+    ledger: LedgerRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -111,6 +119,9 @@ class UnitOfWork:
         self.job_runs = JobRunRepository(self._session)
         self.locks = LockRepository(self._session)
         self.clock = ClockRepository(self._session)
+        self.figures = FigureRepository(self._session)
+        self.prices = PriceRepository(self._session)
+        self.ledger = LedgerRepository(self._session)
         return self
 
     def __exit__(
@@ -133,8 +144,27 @@ class UnitOfWork:
         if self.session.info.get(STALE):
             from core.services.client_figures import refresh_stale  # services import this
 
-            refresh_stale(self.session)
+            refresh_stale(self)
         self.session.commit()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A transaction block of a job's unit of work, whose session is in autocommit
+        (``closing.run_job``): committed at the end, rolled back on an exception. In an
+        ordinary unit of work it would be a savepoint its caller might never commit, so it
+        is refused there."""
+        conn = driver(self.session)
+        if not conn.autocommit:
+            raise RuntimeError("UnitOfWork.transaction needs a session in autocommit")
+        with conn.transaction():
+            yield
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A savepoint in this unit of work: what runs inside is undone alone when it
+        raises, and the rest of the transaction goes on."""
+        with self.session.begin_nested():
+            yield
 
     def flush(self) -> None:
         """Send pending changes so database constraints are checked now."""

@@ -7,9 +7,10 @@ holder: splits and reverse splits (a ratio of shares after to shares before), bo
 (new shares per share held, with the cost per share the company assigns) and income per share
 (dividendo, JCP with its withholding rate, rendimento, amortização) recognised on the ex-date.
 
-Within one day the order is fixed: the asset's events first (splits and bonus shares change
-the quantity carried from the day before; income per share is due on that quantity, so a
-buy on the ex-date earns none), then buys, then sells (a sell on the buy day is allowed),
+Within one day the order is fixed: the asset's events first — a split (it changes the units
+of the quantity carried from the day before), income per share (due on that quantity: a buy
+on the ex-date earns none, and neither do bonus shares of the same ex-date), bonus shares —
+then buys, then sells (a sell on the buy day is allowed),
 then income typed by hand. Amounts are ``Decimal``: positions are money and are shown as such.
 
 Positions follow the Brazilian convention (preço médio, as the Receita Federal computes it):
@@ -47,8 +48,8 @@ PER_SHARE_INCOME = (Kind.DIVIDEND, Kind.JCP, Kind.RENDIMENTO, Kind.AMORTIZACAO)
 # Within a day: events (splits, bonus, income per share), then buys, sells, typed income.
 DAY_ORDER = {
     Kind.SPLIT: 0,
-    Kind.BONUS: 1,
-    **dict.fromkeys(PER_SHARE_INCOME, 2),
+    **dict.fromkeys(PER_SHARE_INCOME, 1),
+    Kind.BONUS: 2,
     Kind.BUY: 3,
     Kind.SELL: 4,
     Kind.INCOME: 5,

@@ -91,6 +91,15 @@ class ClientRepository:
         )
         return list(self.session.scalars(stmt))
 
+    def names(self, client_ids: Iterable[int]) -> dict[int, str]:
+        """The names of ``client_ids`` (a run names the clients whose figures it could not
+        store)."""
+        ids = list(client_ids)
+        if not ids:
+            return {}
+        rows = self.session.execute(select(Client.id, Client.name).where(Client.id.in_(ids)))
+        return {int(client_id): str(name) for client_id, name in rows}
+
     def active(self) -> list[Client]:
         """Every active client, by id."""
         stmt = select(Client).where(Client.status == "active").order_by(Client.id)

@@ -17,14 +17,8 @@ from psycopg import sql
 from sqlalchemy.orm import Session
 
 from core.analytics.returns import Columns
-from core.repositories.figures import (
-    LAST_DAYS,
-    LEDGER_VERSION,
-    StoredDays,
-    driver,
-    epoch_days,
-    fetch_one,
-)
+from core.repositories.figures import LAST_DAYS, LEDGER_VERSION, StoredDays
+from core.repositories.pg import driver, epoch_days, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +29,6 @@ class HeldAsset:
     symbol: str
     first_buy: date
     currency: str | None = None
-
-
-def held_assets(session: Session) -> list[HeldAsset]:
-    """Every asset in some client's ledger, with the first date it appears."""
-    with driver(session).cursor(binary=True) as cursor:
-        rows = cursor.execute(
-            "SELECT a.id, a.symbol, min(m.date), a.currency FROM movements m "
-            "JOIN assets a ON a.id = m.asset_id GROUP BY a.id ORDER BY a.symbol"
-        ).fetchall()
-    return [HeldAsset(int(r[0]), str(r[1]), r[2], r[3]) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,68 +68,85 @@ _SNAPSHOT = sql.SQL(
 )
 
 
-def book_snapshot(session: Session, client_ids: Sequence[int] | None = None) -> BookSnapshot:
-    """Every movement and event, their version, the held assets' currencies and each
-    client's last stored day, in one round trip and one snapshot (a change in between
-    cannot pair an old ledger with new figures). With ``client_ids``, only those clients'
-    movements (and the events and currencies of their assets)."""
-    where = sql.SQL("WHERE client_id = ANY(%(ids)s) " if client_ids is not None else "")
-    statement = _SNAPSHOT.format(
-        where=where,
-        version=LEDGER_VERSION,
-        last=sql.SQL(LAST_DAYS).format(
-            before=sql.SQL(""),
-            clients=sql.SQL("AND c.id = ANY(%(ids)s) " if client_ids is not None else ""),
-        ),
-    )
-    row = fetch_one(session, statement, {"ids": list(client_ids or [])})
-    ids, clients, assets, kinds, days, quantities, prices, fees, nets = (
-        value or [] for value in row[:9]
-    )
-    order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")
-    movements = {
-        "id": np.asarray(ids, dtype=np.int64),
-        "client_id": np.asarray(clients, dtype=np.int64),
-        "asset_id": np.asarray(assets, dtype=np.int64),
-        "kind": np.asarray(kinds, dtype=object),
-        "date": epoch_days(days),
-        "quantity": np.asarray(quantities, dtype=float),
-        "price": np.asarray(prices, dtype=float),
-        "fees": np.asarray(fees, dtype=float),
-        "net": np.asarray(nets, dtype=float),
-    }
-    movements = {name: column[order] for name, column in movements.items()}
-    event_assets, event_kinds, ex_days, ratios, values = (value or [] for value in row[9:14])
-    events = {
-        "asset_id": np.asarray(event_assets, dtype=np.int64),
-        "kind": np.asarray(event_kinds, dtype=object),
-        "ex_date": epoch_days(ex_days),
-        "ratio": np.asarray(ratios, dtype=float),
-        "value": np.asarray(values, dtype=float),
-    }
-    version = tuple(row[14:20])
-    currencies = dict(zip(row[20] or [], row[21] or [], strict=True))
-    return BookSnapshot(movements, events, version, currencies, StoredDays.from_arrays(*row[22:26]))
+class LedgerRepository:
+    """The scheduler's and the recompute's reads of the whole ledger, and the events
+    market data brings, in the caller's transaction."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-def store_events(
-    session: Session, rows: list[tuple[int, str, date, Decimal, Decimal, str]]
-) -> list[tuple[str, date]]:
-    """Insert or refresh assets' events from market data, (asset_id, kind, ex_date, ratio,
-    value, source) each, in one statement; an event an admin corrected keeps the admin's
-    values (and a dismissed one stays dismissed). Returns the (kind, ex_date) of the events
-    that are new or changed: an unchanged repeat is not written."""
-    if not rows:
-        return []
-    asset_ids, kinds, days, ratios, values, sources = zip(*rows, strict=True)
-    changed = driver(session).execute(
-        "INSERT INTO asset_events (asset_id, kind, ex_date, ratio, value, source) "
-        "SELECT * FROM unnest(%s::int[], %s::text[], %s::date[], %s::numeric[], "
-        "%s::numeric[], %s::text[]) "
-        "ON CONFLICT (asset_id, kind, ex_date) DO UPDATE SET ratio = EXCLUDED.ratio, "
-        "value = EXCLUDED.value, source = EXCLUDED.source, updated_at = now() "
-        "WHERE NOT asset_events.corrected AND (asset_events.ratio, asset_events.value) "
-        "IS DISTINCT FROM (EXCLUDED.ratio, EXCLUDED.value) RETURNING kind, ex_date",
-        (list(asset_ids), list(kinds), list(days), list(ratios), list(values), list(sources)),
-    )
-    return [(str(kind), day) for kind, day in changed.fetchall()]
+    def held_assets(self) -> list[HeldAsset]:
+        """Every asset in some client's ledger, with the first date it appears."""
+        with driver(self.session).cursor(binary=True) as cursor:
+            rows = cursor.execute(
+                "SELECT a.id, a.symbol, min(m.date), a.currency FROM movements m "
+                "JOIN assets a ON a.id = m.asset_id GROUP BY a.id ORDER BY a.symbol"
+            ).fetchall()
+        return [HeldAsset(int(r[0]), str(r[1]), r[2], r[3]) for r in rows]
+
+    def book_snapshot(self, client_ids: Sequence[int] | None = None) -> BookSnapshot:
+        """Every movement and event, their version, the held assets' currencies and each
+        client's last stored day, in one round trip and one snapshot (a change in between
+        cannot pair an old ledger with new figures). With ``client_ids``, only those clients'
+        movements (and the events and currencies of their assets)."""
+        where = sql.SQL("WHERE client_id = ANY(%(ids)s) " if client_ids is not None else "")
+        statement = _SNAPSHOT.format(
+            where=where,
+            version=LEDGER_VERSION,
+            last=sql.SQL(LAST_DAYS).format(
+                before=sql.SQL(""),
+                clients=sql.SQL("AND c.id = ANY(%(ids)s) " if client_ids is not None else ""),
+            ),
+        )
+        row = fetch_one(self.session, statement, {"ids": list(client_ids or [])})
+        ids, clients, assets, kinds, days, quantities, prices, fees, nets = (
+            value or [] for value in row[:9]
+        )
+        order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")
+        movements = {
+            "id": np.asarray(ids, dtype=np.int64),
+            "client_id": np.asarray(clients, dtype=np.int64),
+            "asset_id": np.asarray(assets, dtype=np.int64),
+            "kind": np.asarray(kinds, dtype=object),
+            "date": epoch_days(days),
+            "quantity": np.asarray(quantities, dtype=float),
+            "price": np.asarray(prices, dtype=float),
+            "fees": np.asarray(fees, dtype=float),
+            "net": np.asarray(nets, dtype=float),
+        }
+        movements = {name: column[order] for name, column in movements.items()}
+        event_assets, event_kinds, ex_days, ratios, values = (value or [] for value in row[9:14])
+        events = {
+            "asset_id": np.asarray(event_assets, dtype=np.int64),
+            "kind": np.asarray(event_kinds, dtype=object),
+            "ex_date": epoch_days(ex_days),
+            "ratio": np.asarray(ratios, dtype=float),
+            "value": np.asarray(values, dtype=float),
+        }
+        version = tuple(row[14:20])
+        currencies = dict(zip(row[20] or [], row[21] or [], strict=True))
+        return BookSnapshot(
+            movements, events, version, currencies, StoredDays.from_arrays(*row[22:26])
+        )
+
+    def store_events(
+        self, rows: list[tuple[int, str, date, Decimal, Decimal, str]]
+    ) -> list[tuple[str, date]]:
+        """Insert or refresh assets' events from market data, (asset_id, kind, ex_date, ratio,
+        value, source) each, in one statement; an event an admin corrected keeps the admin's
+        values (and a dismissed one stays dismissed). Returns the (kind, ex_date) of the events
+        that are new or changed: an unchanged repeat is not written."""
+        if not rows:
+            return []
+        asset_ids, kinds, days, ratios, values, sources = zip(*rows, strict=True)
+        changed = driver(self.session).execute(
+            "INSERT INTO asset_events (asset_id, kind, ex_date, ratio, value, source) "
+            "SELECT * FROM unnest(%s::int[], %s::text[], %s::date[], %s::numeric[], "
+            "%s::numeric[], %s::text[]) "
+            "ON CONFLICT (asset_id, kind, ex_date) DO UPDATE SET ratio = EXCLUDED.ratio, "
+            "value = EXCLUDED.value, source = EXCLUDED.source, updated_at = now() "
+            "WHERE NOT asset_events.corrected AND (asset_events.ratio, asset_events.value) "
+            "IS DISTINCT FROM (EXCLUDED.ratio, EXCLUDED.value) RETURNING kind, ex_date",
+            (list(asset_ids), list(kinds), list(days), list(ratios), list(values), list(sources)),
+        )
+        return [(str(kind), day) for kind, day in changed.fetchall()]

@@ -32,7 +32,6 @@ from core.errors import NotFound, ValidationFailed
 from core.market.cache import one_off_quotes
 from core.market.port import MarketData, Quote
 from core.models import Asset, Movement
-from core.repositories.figures import invalidate_client_figures
 from core.schemas import AllocationIn, AllocationOut, AssetIn, parse
 from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
@@ -205,7 +204,7 @@ def add_allocation(
         except IntegrityError as exc:
             raise translate_integrity_error(exc) from exc
         out = _out(allocation, stored)
-        invalidate_client_figures(uow.session, client_id, lot_in.buy_date)
+        uow.figures.invalidate_client(client_id, lot_in.buy_date)
         audit_change(uow, actor, "create", ENTITY, allocation.id, None, out)
         uow.commit()
         return out
@@ -243,7 +242,7 @@ def update_allocation(
         check_holdings(uow, allocation.client_id, allocation.asset_id, written=allocation.id)
         after = _out(allocation, asset)
         since = min(before.buy_date, after.buy_date)
-        invalidate_client_figures(uow.session, allocation.client_id, since)
+        uow.figures.invalidate_client(allocation.client_id, since)
         audit_change(uow, actor, "update", ENTITY, allocation_id, before, after)
         uow.commit()
         return after
@@ -267,6 +266,6 @@ def delete_allocation(uow: UnitOfWork, actor: Principal, allocation_id: int) -> 
         uow.allocations.delete(allocation)
         # Refused when a later sell needs the shares this buy brought.
         check_holdings(uow, before.client_id, asset_id, field="__root__")
-        invalidate_client_figures(uow.session, before.client_id, before.buy_date)
+        uow.figures.invalidate_client(before.client_id, before.buy_date)
         audit_change(uow, actor, "delete", ENTITY, allocation_id, before, None)
         uow.commit()

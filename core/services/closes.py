@@ -17,14 +17,12 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
-
 from core import calendars
 from core.analytics import fx
+from core.db import UnitOfWork
 from core.limits import price_fits
 from core.market import port
 from core.market.port import AssetEvent, MarketData
-from core.repositories import figures, ledger
 from core.repositories.ledger import HeldAsset
 from core.services.job_runs import RunReport
 
@@ -88,30 +86,30 @@ def _event_rows(asset_id: int, found: Sequence[AssetEvent], source: str) -> list
     return rows
 
 
-def store_events(session: Session, rows: list[EventRow], report: RunReport) -> date | None:
+def store_events(uow: UnitOfWork, rows: list[EventRow], report: RunReport) -> date | None:
     """Store the fetched events in their own transaction, before the book is read, so the
     figures computed next apply them; the new or changed ones are counted in
     ``report.events``. Returns the earliest ex-date among those (figures are recomputed
     from there), None when nothing changed."""
     if not rows:
         return None
-    with figures.transaction(session):
-        changed = ledger.store_events(session, rows)
+    with uow.transaction():
+        changed = uow.ledger.store_events(rows)
     for kind, _day in changed:
         report.events[kind] = report.events.get(kind, 0) + 1
     return min((day for _kind, day in changed), default=None)
 
 
-def with_rates(session: Session, held: Sequence[HeldAsset]) -> list[HeldAsset]:
+def with_rates(uow: UnitOfWork, held: Sequence[HeldAsset]) -> list[HeldAsset]:
     """``held`` plus the exchange-rate series its currencies need, from the first day any
     asset in that currency was held (the rate rows are created on first use; the caller
-    commits, unless ``session`` is in autocommit like a job's session)."""
+    commits, unless its session is in autocommit like a job's)."""
     firsts: dict[str, date] = {}
     for asset in held:
         pair = fx.pair_for(asset.currency)
         if pair is not None:
             firsts[pair.symbol] = min(asset.first_buy, firsts.get(pair.symbol, asset.first_buy))
-    ids = figures.ensure_rate_assets(session, sorted(firsts))
+    ids = uow.prices.ensure_rate_assets(sorted(firsts))
     mine = {asset.symbol for asset in held}
     extra = [
         HeldAsset(ids[symbol], symbol, first, fx.BASE)
@@ -164,7 +162,7 @@ def priced_nothing(wanted: Sequence[HeldAsset], closes: Closes, report: RunRepor
 
 
 def count_missing(
-    session: Session,
+    uow: UnitOfWork,
     held: Sequence[HeldAsset],
     closes: Closes,
     sessions: Sessions,
@@ -183,7 +181,7 @@ def count_missing(
     gaps = {asset: days for asset, days in gaps.items() if days}
     if not gaps:
         return
-    stored = figures.price_dates(session, [a.asset_id for a in gaps], sessions.start)
+    stored = uow.prices.dates_since([a.asset_id for a in gaps], sessions.start)
     for asset, days in gaps.items():
         left = [day for day in days if day not in stored.get(asset.asset_id, set())]
         if left:

@@ -29,13 +29,12 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from core import calendars
 from core.db import UnitOfWork, uow_factory
 from core.market.port import MarketData
 from core.models import JobStatus
-from core.repositories import figures, ledger
 from core.services import closes
 from core.services.closes import Closes, Sessions
 from core.services.job_runs import (
@@ -69,7 +68,7 @@ def _fail(report: RunReport, reason: str) -> None:
 def run_job(
     engine: Engine,
     job_name: str,
-    body: Callable[[RunReport, Session], None],
+    body: Callable[[RunReport, UnitOfWork], None],
     *,
     target_from: date | None,
     target_to: date | None,
@@ -77,10 +76,10 @@ def run_job(
 ) -> RunReport:
     """Run ``body`` under the figures lock, recorded in job_runs; never raises.
 
-    ``body`` gets the report to fill in and a session on the lock's own connection, in
-    autocommit: each read sees the latest committed data, as in a READ COMMITTED
+    ``body`` gets the report to fill in and a unit of work on the lock's own connection,
+    in autocommit: each read sees the latest committed data, as in a READ COMMITTED
     transaction, without BEGIN and COMMIT round trips or another connection; writes go in
-    transaction blocks on it (:func:`core.repositories.figures.transaction`).
+    transaction blocks on it (:meth:`core.db.UnitOfWork.transaction`).
     """
     report = RunReport(job_name=job_name, target_from=target_from, target_to=target_to)
     with locked(engine) as (got, conn):
@@ -91,8 +90,9 @@ def run_job(
         else:
             try:
                 fail_abandoned_runs(conn, report)
-                with Session(bind=conn, autoflush=False, expire_on_commit=False) as session:
-                    body(report, session)
+                factory = sessionmaker(bind=conn, autoflush=False, expire_on_commit=False)
+                with UnitOfWork(factory) as uow:
+                    body(report, uow)
                 if report.status == JobStatus.RUNNING:
                     report.status = JobStatus.PARTIAL if report.incomplete else JobStatus.SUCCESS
             except Exception as exc:  # recorded, not raised: the scheduler keeps going
@@ -118,14 +118,14 @@ def daily_close(
     :class:`~core.errors.PermissionDenied` before anything is fetched or recorded."""
     require_admin(actor)
 
-    def body(report: RunReport, session: Session) -> None:
+    def body(report: RunReport, uow: UnitOfWork) -> None:
         if not calendars.is_session(day):
             report.status = JobStatus.SKIPPED
             report.error = f"{day.isoformat()} is not a B3 trading day"
             return
         week_start = day - timedelta(days=RECENT_DAYS)
-        held = closes.with_rates(session, ledger.held_assets(session))
-        stored = figures.stored_closes(session, [h.asset_id for h in held], week_start)
+        held = closes.with_rates(uow, uow.ledger.held_assets())
+        stored = uow.prices.closes_since([h.asset_id for h in held], week_start)
         events: list[closes.EventRow] = []
         fetched = closes.fetch(market, held, week_start, day, report, events)
         on_day = {key: price for key, price in {**stored, **fetched}.items() if key[1] == day}
@@ -143,8 +143,8 @@ def daily_close(
         for symbol, reason in closes.missing_on(held, on_day, day).items():
             report.failed.setdefault(symbol, reason)
         report.tickers_ok = len(held) - len(report.failed)
-        since = closes.store_events(session, events, report)
-        recompute(session, report, through=day, fetched=fetched, since=since)
+        since = closes.store_events(uow, events, report)
+        recompute(uow, report, through=day, fetched=fetched, since=since)
 
     return run_job(
         engine, DAILY_CLOSE, body, target_from=day, target_to=day, triggered_by=triggered_by
@@ -165,8 +165,8 @@ def backfill(
     (admins only, as :func:`daily_close`)."""
     require_admin(actor)
 
-    def body(report: RunReport, session: Session) -> None:
-        held = closes.with_rates(session, ledger.held_assets(session))
+    def body(report: RunReport, uow: UnitOfWork) -> None:
+        held = closes.with_rates(uow, uow.ledger.held_assets())
         events: list[closes.EventRow] = []
         fetched = closes.fetch(market, held, start, end, report, events)
         sessions = Sessions(start, end)
@@ -174,10 +174,10 @@ def backfill(
         if failure:
             _fail(report, failure)
             return
-        closes.count_missing(session, held, fetched, sessions, report)
+        closes.count_missing(uow, held, fetched, sessions, report)
         report.tickers_ok = len(held) - len(report.failed)
-        closes.store_events(session, events, report)
-        recompute(session, report, through=end, fetched=fetched, since=start, progress=progress)
+        closes.store_events(uow, events, report)
+        recompute(uow, report, through=end, fetched=fetched, since=start, progress=progress)
 
     return run_job(
         engine, BACKFILL, body, target_from=start, target_to=end, triggered_by=triggered_by
@@ -196,10 +196,10 @@ def repair_gaps(
     (admins only, as :func:`daily_close`)."""
     require_admin(actor)
 
-    def body(report: RunReport, session: Session) -> None:
-        held = closes.with_rates(session, ledger.held_assets(session))
+    def body(report: RunReport, uow: UnitOfWork) -> None:
+        held = closes.with_rates(uow, uow.ledger.held_assets())
         first = min((h.first_buy for h in held), default=through)
-        existing = figures.price_dates(session, [h.asset_id for h in held], first)
+        existing = uow.prices.dates_since([h.asset_id for h in held], first)
         gaps = closes.missing_closes(held, existing, through)
         fetched: Closes = {}
         events: list[closes.EventRow] = []
@@ -211,12 +211,12 @@ def repair_gaps(
             if failure:
                 _fail(report, failure)
                 return
-            closes.count_missing(session, wanted, fetched, Sessions(start, through), report)
+            closes.count_missing(uow, wanted, fetched, Sessions(start, through), report)
             known = {(a, d) for a, days in existing.items() for d in days}
             fetched = {k: v for k, v in fetched.items() if k not in known}
         report.tickers_ok = len(held) - len(report.failed)
-        since = closes.store_events(session, events, report)
-        recompute(session, report, through=through, fetched=fetched, since=since)
+        since = closes.store_events(uow, events, report)
+        recompute(uow, report, through=through, fetched=fetched, since=since)
 
     return run_job(
         engine, GAP_REPAIR, body, target_from=None, target_to=through, triggered_by=triggered_by
@@ -229,6 +229,6 @@ def held_symbols(engine: Engine, *, actor: Principal) -> list[str]:
     only (the scheduler passes :data:`~core.services.principal.SYSTEM`)."""
     require_admin(actor)
     with UnitOfWork(uow_factory(engine)) as uow:
-        held = closes.with_rates(uow.session, ledger.held_assets(uow.session))
+        held = closes.with_rates(uow, uow.ledger.held_assets())
         uow.commit()
         return [h.symbol for h in held]

@@ -1,6 +1,7 @@
 """Assets' events as an admin keeps them right: list, correct, dismiss, restore, add.
 
-Market data reports splits and dividends (:func:`core.repositories.ledger.store_events`),
+Market data reports splits and dividends
+(:meth:`~core.repositories.ledger.LedgerRepository.store_events`),
 and every holder's figures apply the events that are not dismissed. Yahoo's "dividend" may
 really be JCP (15 % withheld), or carry a wrong amount or date: an admin corrects it here.
 A corrected event (``corrected``) keeps the admin's values when the scheduler reports the
@@ -38,7 +39,6 @@ from core.event_schemas import (
     default_ratio,
 )
 from core.models import Asset, AssetEvent
-from core.repositories.figures import invalidate_figures
 from core.schemas import parse
 from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
@@ -90,7 +90,7 @@ def _raw(data: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
 def _refresh_holders(uow: UnitOfWork, holders: list[int], since: date) -> None:
     """Mark the holders' figures stale from ``since``: the unit of work recomputes them
     before it commits, as for any ledger write (:mod:`core.services.client_figures`)."""
-    invalidate_figures(uow.session, {client_id: since for client_id in holders})
+    uow.figures.invalidate({client_id: since for client_id in holders})
 
 
 def _flush(uow: UnitOfWork, event: AssetEvent) -> None:

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict
 
 from core.db import UnitOfWork
 from core.market.port import MarketData
-from core.repositories import ledger
 
 
 class DailyPoint(BaseModel):
@@ -102,7 +101,7 @@ def overview(uow: UnitOfWork, market: MarketData, *, movers: int = 5) -> Overvie
         aum = uow.figures_read.market_value_at(latest)
         total = uow.clients.count()
         active = uow.clients.count(status="active")
-        held = ledger.held_assets(uow.session)
+        held = uow.ledger.held_assets()
         names = {
             a.symbol: (a.name, a.currency) for a in uow.assets.by_ids(h.asset_id for h in held)
         }

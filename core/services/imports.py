@@ -39,7 +39,6 @@ from core.db import UnitOfWork
 from core.imports.report import ImportOutcome, ImportRejected, ImportReport, Kind
 from core.imports.validation import check_file
 from core.market.port import MarketData
-from core.repositories.figures import invalidate_figures
 from core.schemas import AssetIn
 from core.services.allocations import new_asset_values
 from core.services.audit import audit_change
@@ -190,7 +189,7 @@ def _drop_figures(uow: UnitOfWork, movements: list[dict[str, Any]]) -> list[int]
     for movement in movements:
         client_id = movement["client_id"]
         since[client_id] = min(since.get(client_id, movement["date"]), movement["date"])
-    invalidate_figures(uow.session, since)
+    uow.figures.invalidate(since)
     return sorted(since)
 
 

@@ -27,7 +27,6 @@ from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
 from core.market.symbols import resolve_symbol
 from core.models import Asset, AssetEvent, Movement
-from core.repositories.figures import invalidate_client_figures
 from core.schemas import (
     AllocationIn,
     IncomeIn,
@@ -105,7 +104,7 @@ def _add(
         if movement.kind == "sell":  # income moves no shares
             check_holdings(uow, client_id, asset.id, written=movement.id)
         out = movement_out(movement, asset)
-        invalidate_client_figures(uow.session, client_id, out.date)
+        uow.figures.invalidate_client(client_id, out.date)
         audit_change(uow, actor, "create", ENTITY, movement.id, None, out)
         uow.commit()
         return out
@@ -222,7 +221,7 @@ def update_movement(
         if movement.kind != "income":
             check_holdings(uow, movement.client_id, movement.asset_id, written=movement.id)
         after = movement_out(movement, asset)
-        invalidate_client_figures(uow.session, movement.client_id, min(before.date, after.date))
+        uow.figures.invalidate_client(movement.client_id, min(before.date, after.date))
         audit_change(uow, actor, "update", ENTITY, movement_id, before, after)
         uow.commit()
         return after
@@ -238,7 +237,7 @@ def delete_movement(uow: UnitOfWork, actor: Principal, movement_id: int) -> None
         uow.movements.delete(movement)
         if before.kind == "buy":
             check_holdings(uow, before.client_id, asset.id, field="__root__")
-        invalidate_client_figures(uow.session, before.client_id, before.date)
+        uow.figures.invalidate_client(before.client_id, before.date)
         audit_change(uow, actor, "delete", ENTITY, movement_id, before, None)
         uow.commit()
 

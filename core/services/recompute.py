@@ -22,7 +22,6 @@ from datetime import date
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from core import calendars
 from core.analytics import fx
@@ -37,8 +36,9 @@ from core.analytics.returns import (
     portfolio_series,
     positions_in,
 )
+from core.db import UnitOfWork
 from core.limits import money_fits_array, ratio_fits_array
-from core.repositories import figures, ledger
+from core.repositories.figures import LotsChanged, StoredDays
 from core.services.closes import Closes
 from core.services.job_runs import RunReport, UnstoredClient
 
@@ -121,9 +121,9 @@ class Unstorable:
             keep[row] = days[row] < self.since[int(ids[row])]
         return {name: np.asarray(values)[keep] for name, values in table.items()}
 
-    def report(self, session: Session, report: RunReport) -> None:
+    def report(self, uow: UnitOfWork, report: RunReport) -> None:
         """Name the clients held back in ``report``, with the value that did not fit."""
-        names = figures.client_names(session, [client_id for client_id, *_ in self.found])
+        names = uow.clients.names([client_id for client_id, *_ in self.found])
         report.unstored = [
             UnstoredClient(client_id, names.get(client_id, ""), self.since[client_id], col, val)
             for client_id, _day, col, val in sorted(self.found)
@@ -131,7 +131,7 @@ class Unstorable:
 
 
 def in_reais(
-    session: Session,
+    uow: UnitOfWork,
     lots: Columns,
     currencies: dict[int, str | None],
     fetched: Closes,
@@ -143,13 +143,13 @@ def in_reais(
     pairs = fx.pairs_for(currencies.values())
     if not pairs:
         return lots, lambda _days: None
-    ids = figures.asset_ids_for(session, sorted({pair.symbol for pair in pairs}))
+    ids = uow.prices.asset_ids_for(sorted({pair.symbol for pair in pairs}))
     missing = sorted({pair.symbol for pair in pairs if pair.symbol not in ids})
     series_ids = np.array([ids.get(pair.symbol, -1) for pair in pairs], dtype=np.int64)
     factors = np.array([pair.factor for pair in pairs])
     buy_dates = lots["day"]  # datetime64[D]
     present = {i for i in series_ids.tolist() if i >= 0}
-    stored = figures.closes_columns(session, sorted(present), buy_dates.min().item(), through)
+    stored = uow.prices.closes_columns(sorted(present), buy_dates.min().item(), through)
     rate_closes = _merge(stored, {k: v for k, v in fetched.items() if k[0] in present})
     column_of = {pair.currency: k for k, pair in enumerate(pairs)}
     assets, asset_of_lot = np.unique(lots["asset_id"], return_inverse=True)
@@ -171,7 +171,7 @@ def in_reais(
     return {**lots, "fx_column": columns, "day_rate": buy_rate}, rates
 
 
-def _start_day(last: figures.StoredDays, book: Book, floor: date | None) -> date:
+def _start_day(last: StoredDays, book: Book, floor: date | None) -> date:
     """The first day some client lacks: the day after its last stored day, or its first
     buy; never after ``floor`` (the earliest newly fetched close, or a backfill's start)."""
     starts = book.day[book.group_starts].copy()  # entries are sorted by day in a client
@@ -181,7 +181,7 @@ def _start_day(last: figures.StoredDays, book: Book, floor: date | None) -> date
     return min(start, floor) if floor else start
 
 
-def state_before(stored: figures.StoredDays, book: Book, before: date) -> SeriesState:
+def state_before(stored: StoredDays, book: Book, before: date) -> SeriesState:
     """Each client's market value and growth as stored on its last day before ``before``."""
     state = SeriesState.empty(book)
     market_value, growth = state.market_value.copy(), state.growth.copy()
@@ -195,7 +195,7 @@ LEDGER_RETRIES = 3  # a run that meets a ledger change reads the ledger again, t
 
 
 def recompute(
-    session: Session,
+    uow: UnitOfWork,
     report: RunReport,
     *,
     through: date,
@@ -211,17 +211,17 @@ def recompute(
     for attempt in range(1, LEDGER_RETRIES + 1):
         try:
             recompute_once(
-                session, report, through=through, fetched=fetched, since=since, progress=progress
+                uow, report, through=through, fetched=fetched, since=since, progress=progress
             )
             return
-        except figures.LotsChanged:
+        except LotsChanged:
             if attempt == LEDGER_RETRIES:
                 raise
             log.info("the ledger changed during the run: reading it again (%d)", attempt)
 
 
 def recompute_once(
-    session: Session,
+    uow: UnitOfWork,
     report: RunReport,
     *,
     through: date,
@@ -233,20 +233,20 @@ def recompute_once(
 
     Days run from the earliest day any client lacks (or ``since``) to ``through``, over B3
     sessions; each chunk of dates is one transaction with its closes and its daily returns;
-    the last one also stores the metrics as of ``through``. Everything runs on ``session``,
+    the last one also stores the metrics as of ``through``. Everything runs on ``uow``, on
     the run's own connection in autocommit (see :func:`run_job`).
     """
     fetched_days = sorted({day for _, day in fetched})
     floor = min(filter(None, [since, fetched_days[0] if fetched_days else None]), default=None)
     # Lots, their version, currencies and last stored days come from one statement: a lot
     # change after it fails the version check before anything is written.
-    snapshot = ledger.book_snapshot(session)
+    snapshot = uow.ledger.book_snapshot()
     version, last = snapshot.version, snapshot.last
     entries, splits, oversold = ledger_entries(snapshot.movements, snapshot.events)
     if not len(entries["client_id"]):
         days = []
     else:
-        entries, rates_on = in_reais(session, entries, snapshot.currencies, fetched, through)
+        entries, rates_on = in_reais(uow, entries, snapshot.currencies, fetched, through)
         book = book_from_entries(entries)
         days = calendars.sessions(_start_day(last, book, floor), through)
     if days:
@@ -255,18 +255,18 @@ def recompute_once(
         if not (last.dates >= np.datetime64(days[0], "D")).any():
             before = last
         else:
-            before = figures.series_state(session, days[0])
+            before = uow.figures.series_state(days[0])
         state = state_before(before, book, days[0])
-        stored = figures.closes_columns(session, list(book.asset_ids), days[0], days[-1])
+        stored = uow.prices.closes_columns(list(book.asset_ids), days[0], days[-1])
     outside = set(days)
-    _write_prices_only(session, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
+    _write_prices_only(uow, {k: v for k, v in fetched.items() if k[1] not in outside}, report)
     unstorable = Unstorable()
     for client_id, day in oversold.items():  # their ledger sells more than it holds
         unstorable.found.append((client_id, day, "ledger", float("nan")))
         unstorable.since[client_id] = day
     if not days:
         if unstorable.found:
-            unstorable.report(session, report)
+            unstorable.report(uow, report)
         return
     all_closes = _merge(stored, fetched)
     fetched_by_day: dict[date, list[tuple[int, date, Decimal]]] = {}
@@ -297,13 +297,13 @@ def recompute_once(
         # A lot change deletes its client's figures from its buy date on; rows computed from
         # the old lots must not be written after that. Lot changes wait while this chunk is
         # written; one already made stops the run (the next run recomputes).
-        with figures.transaction(session):
-            report.rows_written += figures.write_days(
-                session, version, prices=rows, daily=frame, days=chunk, metrics=metrics
+        with uow.transaction():
+            report.rows_written += uow.figures.write_days(
+                version, prices=rows, daily=frame, days=chunk, metrics=metrics
             )
         progress(min(offset + CHUNK_DAYS, len(days)), len(days))
     if unstorable.found:
-        unstorable.report(session, report)
+        unstorable.report(uow, report)
 
 
 def _merge(stored: Columns, fetched: Closes) -> Columns:
@@ -324,9 +324,9 @@ def _merge(stored: Columns, fetched: Closes) -> Columns:
     }
 
 
-def _write_prices_only(session: Session, fetched: Closes, report: RunReport) -> None:
+def _write_prices_only(uow: UnitOfWork, fetched: Closes, report: RunReport) -> None:
     if not fetched:
         return
-    with figures.transaction(session):
+    with uow.transaction():
         rows = [(a, d, p) for (a, d), p in fetched.items()]
-        report.rows_written += figures.upsert_prices(session, rows)
+        report.rows_written += uow.prices.upsert(rows)

@@ -24,7 +24,7 @@ import orjson
 import pytest
 import redis
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from core import calendars
 from core.db import UnitOfWork, uow_factory
@@ -35,7 +35,7 @@ from core.market.demo import DemoMarketData
 from core.market.port import HistoryBatch, QuoteBatch, SearchResult
 from core.models import JobStatus
 from core.redis_client import redis_for
-from core.repositories import figures, ledger
+from core.repositories import figures
 from core.services import closes, closing, recompute
 from core.services.allocations import add_allocation
 from core.services.clients import create_client
@@ -487,8 +487,9 @@ def test_an_edit_stamped_earlier_than_the_latest_change_still_changes_the_lots_v
     # earlier time: the latest change time stays the same, the version must not.
     with committed_engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        session = Session(bind=conn)
-        version = ledger.book_snapshot(session).version
+        uow = UnitOfWork(sessionmaker(bind=conn))
+        uow.__enter__()
+        version = uow.ledger.book_snapshot().version
         with committed_engine.begin() as other:
             other.execute(
                 text(
@@ -497,9 +498,9 @@ def test_an_edit_stamped_earlier_than_the_latest_change_still_changes_the_lots_v
                     "WHERE id = (SELECT min(id) FROM movements)"
                 )
             )
-        with pytest.raises(figures.LotsChanged), figures.transaction(session):
-            figures.write_days(session, version, prices=[], daily=EMPTY_DAILY, days=[FRIDAY])
-        session.close()
+        with pytest.raises(figures.LotsChanged), uow.transaction():
+            uow.figures.write_days(version, prices=[], daily=EMPTY_DAILY, days=[FRIDAY])
+        uow.__exit__(None, None, None)
 
 
 EMPTY_DAILY = {name: np.zeros(0) for name in figures.DAILY_COLUMNS}
@@ -668,14 +669,14 @@ def test_a_database_error_inside_the_pipeline_rolls_the_day_back(
     through_thursday: tuple,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_upsert = figures._upsert_prices
+    real_upsert = figures.send_upsert
 
     def upsert_with_a_zero_close(conn: Any, rows: Any) -> None:
         # A close of 0 breaks the CHECK inside the pipeline, after the lock and version check.
         asset_id, day, _ = rows[0]
         real_upsert(conn, [*rows[1:], (asset_id, day, D(0))])
 
-    monkeypatch.setattr(figures, "_upsert_prices", upsert_with_a_zero_close)
+    monkeypatch.setattr(figures, "send_upsert", upsert_with_a_zero_close)
     report = closing.daily_close(committed_engine, demo, FRIDAY, actor=SYSTEM)
 
     assert report.status == JobStatus.FAILED

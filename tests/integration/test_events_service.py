@@ -18,7 +18,6 @@ from sqlalchemy import Engine, text
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import translate
 from core.market.demo import DemoMarketData
-from core.repositories import ledger
 from core.services import closing
 from core.services import events as event_service
 from core.services.principal import SYSTEM, Principal
@@ -147,7 +146,7 @@ def test_a_later_scheduler_run_keeps_the_admins_correction(
         asset_id = uow.events.asset_of(dividend)
         assert asset_id is not None
         market = [(asset_id, "dividend", EX_DATE, D(0), D(1), "yahoo")]
-        assert ledger.store_events(uow.session, market) == []
+        assert uow.ledger.store_events(market) == []
         uow.commit()
 
     assert events(committed_engine) == [
@@ -165,7 +164,7 @@ def test_a_corrected_amount_stays_when_the_market_reports_the_event_again(
     with new_uow(committed_engine) as uow:
         asset_id = uow.events.asset_of(dividend)
         assert asset_id is not None
-        ledger.store_events(uow.session, [(asset_id, "dividend", EX_DATE, D(0), D(1), "yahoo")])
+        uow.ledger.store_events([(asset_id, "dividend", EX_DATE, D(0), D(1), "yahoo")])
         uow.commit()
 
     assert events(committed_engine) == [("dividend", EX_DATE, D(0), D("0.8"), "yahoo", False, True)]

@@ -12,9 +12,8 @@ import threading
 
 import pytest
 from sqlalchemy import Engine, insert, select, text
-from sqlalchemy.orm import Session
 
-from core.db import build_engine
+from core.db import UnitOfWork, build_engine
 from core.models import JobRun, JobStatus
 from core.services import closing
 from core.services.job_runs import INTERRUPTED, RunReport, locked
@@ -26,7 +25,7 @@ def stored(engine: Engine) -> list[tuple[int, str, str | None]]:
         return [(r.id, r.status, r.error) for r in rows]
 
 
-def nothing(report: RunReport, session: Session) -> None:
+def nothing(report: RunReport, uow: UnitOfWork) -> None:
     """A run with no work."""
 
 
@@ -36,8 +35,8 @@ def test_a_run_whose_backend_is_killed_is_recorded_failed_and_frees_the_lock(
     """A killed backend with the server still up: SQLAlchemy reconnects for the record (this
     held before the fix too; the outage test below is the one a dead database needs)."""
 
-    def killed(report: RunReport, session: Session) -> None:
-        session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+    def killed(report: RunReport, uow: UnitOfWork) -> None:
+        uow.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
 
     report = closing.run_job(
         committed_engine, "daily-close", killed, target_from=None, target_to=None, triggered_by="t"
@@ -147,9 +146,9 @@ def test_a_run_whose_database_goes_away_ends_without_a_traceback_and_the_next_ru
         url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
     )
 
-    def outage(report: RunReport, session: Session) -> None:
+    def outage(report: RunReport, uow: UnitOfWork) -> None:
         relay.cut()
-        session.execute(text("SELECT 1"))
+        uow.session.execute(text("SELECT 1"))
 
     try:
         report = closing.run_job(

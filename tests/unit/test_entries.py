@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyxirr import xirr
 
@@ -215,6 +215,35 @@ def test_bonus_shares_add_value_at_the_next_close_without_money_in() -> None:
     assert frame["daily_return"][1] == pytest.approx(0.045, abs=EXACT)
 
 
+def test_the_vectorised_book_pays_no_income_on_bonus_shares_of_the_same_ex_date() -> None:
+    # The hand-checked ledger case (tests/unit/test_ledger.py) through ledger_entries: 200
+    # held, a 10 % bonus and 0.50 a share on the same ex-date: income 100, 220 held after.
+    from core.analytics.entries import ledger_entries
+
+    movements = {
+        "id": np.array([1]),
+        "client_id": np.array([1], dtype=np.int64),
+        "asset_id": np.array([7], dtype=np.int64),
+        "kind": np.array(["buy"], dtype=object),
+        "date": np.array([np.datetime64(day(0), "D")]),
+        "quantity": np.array([200.0]),
+        "price": np.array([15.0]),
+        "fees": np.array([0.0]),
+        "net": np.array([0.0]),
+    }
+    events = {
+        "asset_id": np.array([7, 7], dtype=np.int64),
+        "kind": np.array(["dividend", "bonus"], dtype=object),
+        "ex_date": np.array([np.datetime64(day(1), "D")] * 2),
+        "ratio": np.array([0.0, 0.1]),
+        "value": np.array([0.5, 4.5]),
+    }
+    entries, _, _ = ledger_entries(movements, events)
+
+    assert entries["income"].sum() == pytest.approx(100, abs=EXACT)
+    assert (entries["quantity"] / entries["split_base"]).sum() == pytest.approx(220, abs=EXACT)
+
+
 def test_factor_on_and_the_split_matrix() -> None:
     splits = [(day(2), D(4)), (day(5), D("0.5"))]
 
@@ -357,6 +386,12 @@ def test_buy_and_hold_with_income_compounds_price_and_income(
         unique_by=lambda e: (e[0], e[1], e[2]),
     ),
     st.lists(prices, min_size=2, max_size=2),
+)
+# Found by this test: a bonus and a dividend on one ex-date (the walk paid the bonus shares).
+@example(
+    rows=[(1, 1, "buy", 1, 100, 0)],
+    event_rows=[(1, "dividend", 1), (1, "bonus", 1)],
+    paths=[[50] * 10, [50] * 10],
 )
 def test_the_vectorised_book_equals_the_ledger_walk(
     rows: list[tuple[int, int, str, int, int, int]],

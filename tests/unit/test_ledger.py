@@ -143,6 +143,17 @@ def test_income_on_a_day_with_a_buy_is_due_only_on_the_shares_held_before() -> N
     assert walk(lines).income == D("50")
 
 
+def test_bonus_shares_of_the_ex_date_earn_no_income_of_the_same_ex_date() -> None:
+    # 200 held; the same ex-date brings a 10 % bonus (20 new shares) and 0.50 a share:
+    # due on the 200 carried in, 100 (not 220 x 0.50 = 110); then 220 are held
+    bonus = Line(Kind.BONUS, day(10), ratio=D("0.1"), price=D("4.50"))
+    lines = [buy(3, "200", "15"), bonus, per_share(Kind.DIVIDEND, 10, "0.50")]
+    position = walk(lines)
+
+    assert position.income == D("100")
+    assert position.quantity == 220
+
+
 def test_no_income_for_a_position_bought_after_the_ex_date() -> None:
     position = walk([per_share(Kind.DIVIDEND, 10, "0.50"), buy(11, "100", "20")])
 
