@@ -25,10 +25,10 @@ import numpy as np
 
 from core import calendars
 from core.analytics.entries import ledger_entries, split_matrix
+from core.analytics.metrics import client_metrics
 from core.analytics.returns import (
     book_from_entries,
     carried_closes_and_days,
-    client_metrics,
     portfolio_series,
 )
 from core.db import UnitOfWork

@@ -26,13 +26,13 @@ import numpy as np
 from core import calendars
 from core.analytics import fx
 from core.analytics.entries import ledger_entries, split_matrix
+from core.analytics.metrics import client_metrics
 from core.analytics.returns import (
     Book,
     Columns,
     SeriesState,
     book_from_entries,
     carried_closes_and_days,
-    client_metrics,
     portfolio_series,
     positions_in,
 )

@@ -21,6 +21,7 @@ from pyxirr import xirr
 
 from core.analytics.entries import Splits, factor_on, split_matrix
 from core.analytics.ledger import Kind, Line, Oversold, walk
+from core.analytics.metrics import client_metrics
 from core.analytics.returns import (
     Book,
     Columns,
@@ -28,7 +29,6 @@ from core.analytics.returns import (
     book_from_entries,
     book_from_lots,
     carried_closes_and_days,
-    client_metrics,
     portfolio_series,
 )
 

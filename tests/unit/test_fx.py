@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from core.analytics import fx
+from core.analytics.metrics import client_metrics
 from core.analytics.returns import (
     SeriesState,
     book_from_lots,
     carried_closes,
-    client_metrics,
     portfolio_series,
 )
 

@@ -19,14 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import calendars
+from core.analytics.metrics import client_metrics, irr
 from core.analytics.returns import (
     Book,
     SeriesState,
     book_from_lots,
     carried_closes,
     carried_closes_and_days,
-    client_metrics,
-    irr,
     portfolio_series,
 )
 
