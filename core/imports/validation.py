@@ -126,7 +126,9 @@ def _allocation_row(parts: Cells, locale: str) -> RowResult:
         _refuse_all(result, error)
         return result
     if result.valid and symbol:
-        result.values = {"client": client, "symbol": symbol, **checked.model_dump()}
+        # The allocations file has no fees column: its buys are stored with none.
+        lot_values = checked.model_dump(exclude={"fees"})
+        result.values = {"client": client, "symbol": symbol, **lot_values}
     return result
 
 
