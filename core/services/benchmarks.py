@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from core import calendars
 from core.analytics.benchmarks import (
@@ -156,7 +155,7 @@ def update_benchmarks(
     with UnitOfWork(uow_factory(engine)) as uow:
         plans = plan(uow, today, wanted)
 
-    def body(report: RunReport, _session: Session) -> None:
+    def body(report: RunReport, _uow: UnitOfWork) -> None:
         fetched_any = False
         for item in plans:
             name = item.series.name
