@@ -15,7 +15,7 @@ from core.services import clients as client_service
 from dashboard import runtime
 from dashboard.components.feedback import guarded, show_field_errors
 from dashboard.components.form_outcome import form_errors, form_key, refuse, succeed
-from dashboard.components.lot_form import lot_inputs, read_lot
+from dashboard.components.lot_form import history_note, lot_inputs, read_lot
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import cache_caption, source_banner
 from dashboard.components.pick import select_by_id
@@ -93,15 +93,14 @@ def _add(matches: list[SymbolMatch]) -> None:
         )
     except ValidationFailed as error:
         refuse(ADD_FORM, error, t)  # run again: each message is drawn under its field
-    succeed(
-        ADD_FORM,
-        t(
-            "assets.added",
-            quantity=escape_markdown(values["quantity"]),
-            symbol=escape_markdown(added.symbol),
-            client=escape_markdown(by_id[client_id].name),
-        ),
+    added_text = t(
+        "assets.added",
+        quantity=escape_markdown(values["quantity"]),
+        symbol=escape_markdown(added.symbol),
+        client=escape_markdown(by_id[client_id].name),
     )
+    note = history_note(added, market, actor, t)  # a new ticker's closes, at once
+    succeed(ADD_FORM, f"{added_text} {note}".strip())
 
 
 st.title(t("assets.title"))

@@ -45,7 +45,7 @@ from dashboard.components.feedback import (
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
 from dashboard.components.income_chart import income_chart, income_frame
 from dashboard.components.ledger_view import filtered, ledger_filters, ledger_frame
-from dashboard.components.lot_form import lot_inputs, read_lot
+from dashboard.components.lot_form import history_note, lot_inputs, read_lot
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import (
     cache_caption,
@@ -293,12 +293,13 @@ def _add(client_id: int) -> None:
             return
         try:
             lot = read_lot(values)
-            allocation_service.add_allocation(
+            added = allocation_service.add_allocation(
                 runtime.uow(), market, actor, client_id, {"symbol": symbol}, lot
             )
         except ValidationFailed as error:
             refuse(form, error, t)  # run again: each message is drawn under its field
-        succeed(form, t("detail.added"))
+        note = history_note(added, market, actor, t)  # a new ticker's closes, at once
+        succeed(form, f"{t('detail.added')} {note}".strip())
 
 
 def _edit(rows: list[AllocationRow]) -> None:

@@ -5,11 +5,17 @@ valid or refused with its reasons, and what an import would do with it), then im
 import button is enabled only when every row is valid; the commit checks the whole file
 again and stores all of it or nothing (see :mod:`core.services.imports`).
 
+After an import of buys, the tickers it brought with no stored close get their price
+history at once (:func:`core.services.asset_history.fetch_unpriced_history`); when market
+data cannot answer, the success message says the next scheduled close fetches it.
+
 The preview is kept in the session per uploaded file, so clicking around does not check
 it again; uploading it again (after registering a missing client, say) previews afresh.
 """
 
 from __future__ import annotations
+
+import logging
 
 import streamlit as st
 
@@ -18,6 +24,7 @@ from core.imports.reading import MAX_BYTES, MAX_ROWS
 from core.imports.report import KINDS, ImportRejected, ImportReport, Kind
 from core.imports.templates import CSV_MIME, XLSX_MIME, template_csv, template_xlsx
 from core.services import imports as import_service
+from core.services.asset_history import fetch_unpriced_history
 from dashboard import runtime
 from dashboard.components.feedback import guarded
 from dashboard.components.import_preview import (
@@ -33,6 +40,7 @@ UPLOAD_ROUND_KEY = "import_upload_round"  # bumped after an import to clear the 
 REJECTED_KEY = "import_rejected"
 MAX_MB = MAX_BYTES // (1024 * 1024)
 
+log = logging.getLogger(__name__)
 t = runtime.translator()
 actor = runtime.principal()
 
@@ -112,16 +120,32 @@ def _commit(kind: Kind, file_id: str, name: str, data: bytes, report: ImportRepo
         st.rerun()
     st.session_state.pop(PREVIEW_KEY, None)
     st.session_state[UPLOAD_ROUND_KEY] = st.session_state.get(UPLOAD_ROUND_KEY, 0) + 1
-    runtime.flash(
-        t(
-            "import.done",
-            file=escape_markdown(name),
-            created=outcome.created,
-            updated=outcome.updated,
-            unchanged=outcome.unchanged,
-        )
+    done = t(
+        "import.done",
+        file=escape_markdown(name),
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
     )
+    note = _history_note() if kind != "clients" else ""
+    runtime.flash(f"{done} {note}".strip())
     st.rerun()
+
+
+def _history_note() -> str:
+    """Fetch the price history of the tickers the import brought that have no stored close
+    (:func:`core.services.asset_history.fetch_unpriced_history`); the note to add when some
+    is left for the next scheduled close. The import is committed either way."""
+    try:
+        with st.spinner(t("history.fetching_import")):
+            history = fetch_unpriced_history(runtime.uow(), runtime.market(), actor)
+        if not history.pending:
+            return ""
+        symbols = ", ".join(sorted(history.failed))
+    except Exception:  # the import is stored: a failure here only leaves the history pending
+        log.exception("history of the imported tickers left for the scheduler")
+        symbols = "—"
+    return t("history.pending_import", symbols=escape_markdown(symbols))
 
 
 st.title(t("import.title"))

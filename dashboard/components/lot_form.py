@@ -3,6 +3,7 @@ date as typed (:mod:`dashboard.components.date_field`)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,9 +13,16 @@ import streamlit as st
 from core.errors import ValidationFailed
 from core.formatting import ungroup_number
 from core.i18n import Translator
-from core.schemas import AllocationIn, parse, today_in_brazil
+from core.market.port import MarketData
+from core.schemas import AllocationIn, AllocationOut, parse, today_in_brazil
+from core.services.asset_history import fetch_new_asset_history
+from core.services.principal import Principal
+from dashboard import runtime
 from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import FieldErrors, field_hint
+from dashboard.components.markdown import escape_markdown
+
+log = logging.getLogger(__name__)
 
 
 def editable_number(value: Any, locale: str) -> str:
@@ -90,3 +98,24 @@ def read_lot(values: dict[str, Any]) -> AllocationIn:
     if when.field_errors:  # not reached (no date, no lot); stated so it cannot become one
         raise ValidationFailed(when.field_errors)
     return lot
+
+
+def history_note(added: AllocationOut, market: MarketData, actor: Principal, t: Translator) -> str:
+    """After a buy is saved: fetch its asset's price history when none is stored since the
+    buy date (:func:`core.services.asset_history.fetch_new_asset_history`), so the figures
+    value a new ticker at its closes rather than its buy price at once.
+
+    Returns the note to add to the success message: empty when the history was stored or
+    not needed; when market data could not answer, that the next scheduled close fetches
+    it. The buy is saved either way, and nothing here raises.
+    """
+    try:
+        with st.spinner(t("history.fetching", symbol=escape_markdown(added.symbol))):
+            outcome = fetch_new_asset_history(
+                runtime.uow(), market, actor, added.symbol, added.buy_date
+            )
+        pending = outcome.pending
+    except Exception:  # the buy is saved: a failure here only leaves the history pending
+        log.exception("history of %s left for the scheduler", added.symbol)
+        pending = True
+    return t("history.pending", symbol=escape_markdown(added.symbol)) if pending else ""
