@@ -18,7 +18,8 @@ from typing import Protocol
 
 from core.config import Settings
 from core.market import demo_rates, port
-from core.market.demo import MARKET_TZ
+from core.market.catalogue import INDICES
+from core.market.demo import MARKET_TZ, DemoMarketData
 from core.market.errors import MalformedResponse, MarketDataError, RateLimited
 from core.market.port import MarketData
 from core.market.sgs import Rejected, SgsClient
@@ -151,13 +152,17 @@ class LiveBenchmarks:
 
 
 class DemoBenchmarks:
-    """Synthetic rates (:mod:`core.market.demo_rates`) and the demo adapter's index closes,
-    all labelled ``demo``."""
+    """Synthetic rates (:mod:`core.market.demo_rates`) and index closes, all labelled
+    ``demo``. The closes come from ``market``, by default a demo adapter over the benchmark
+    indices (:data:`core.market.catalogue.INDICES`, kept out of the catalogue clients buy
+    from), through the port like any close."""
 
     name = "demo"
 
-    def __init__(self, market: MarketData, today: Callable[[], date] | None = None) -> None:
-        self.market = market
+    def __init__(
+        self, market: MarketData | None = None, today: Callable[[], date] | None = None
+    ) -> None:
+        self.market = market or DemoMarketData(listings=INDICES)
         self._today = today or (lambda: datetime.now(MARKET_TZ).date())
 
     def fetch(self, series: Series, start: date, end: date) -> SeriesFetch:
@@ -175,7 +180,7 @@ class DemoBenchmarks:
 
 def build_benchmark_source(settings: Settings, market: MarketData) -> BenchmarkSource:
     """The benchmark source for ``ANKA_MARKET_DATA`` (the setting that picks market data):
-    demo rates with demo data, the SGS API with Yahoo."""
+    demo rates and indices with demo data, the SGS API and ``market`` (Yahoo) otherwise."""
     if settings.market_data == "demo":
-        return DemoBenchmarks(market)
+        return DemoBenchmarks()
     return LiveBenchmarks(market)

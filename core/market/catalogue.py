@@ -104,7 +104,12 @@ CATALOGUE: tuple[Listing, ...] = (
     Listing("QQQ", "Invesco QQQ Trust", "NASDAQ", "ETF", "USD", 480.0, 0.22),
     Listing("BTC-USD", "Bitcoin USD", "CCC", "Cryptocurrency", "USD", 60000.0, 0.65),
     Listing("USDBRL=X", "USD/BRL", "CCY", "Currency", "BRL", 5.4, 0.14),
-    # Benchmark indices (docs/benchmarks.md), as Yahoo lists them.
+)
+
+# Benchmark indices (docs/benchmarks.md), as Yahoo lists them. Not in the catalogue: nobody
+# holds an index, searches do not offer it and the demo seed does not buy it; the demo
+# benchmark source serves their synthetic closes with a demo adapter of its own.
+INDICES: tuple[Listing, ...] = (
     Listing("^BVSP", "IBOVESPA", "São Paulo", "Index", "BRL", 130000.0, 0.22),
     Listing(
         "IFIX.SA",

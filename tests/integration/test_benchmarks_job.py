@@ -32,6 +32,7 @@ from core.market.benchmarks import (
     Series,
     SeriesFetch,
 )
+from core.market.catalogue import INDICES
 from core.market.demo import DemoMarketData
 from core.market.sgs import Rejected
 from core.models import JobStatus
@@ -101,8 +102,9 @@ class Scripted:
 
 
 @pytest.fixture
-def source(demo_market: DemoMarketData) -> Scripted:
-    return Scripted(DemoBenchmarks(demo_market, today=lambda: TODAY))
+def source() -> Scripted:
+    indices = DemoMarketData(clock=lambda: CLOCK, listings=INDICES)
+    return Scripted(DemoBenchmarks(indices, today=lambda: TODAY))
 
 
 def run(engine: Engine, source: Any, actor: Principal = SYSTEM) -> benchmarks.RunReport:

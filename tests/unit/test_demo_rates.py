@@ -8,6 +8,7 @@ from decimal import Decimal
 from core import calendars
 from core.market import demo_rates
 from core.market.benchmarks import CDI, IBOVESPA, IPCA, SELIC, DemoBenchmarks
+from core.market.catalogue import BY_SYMBOL, INDICES
 from core.market.demo import DemoMarketData
 
 TODAY = date(2026, 11, 27)
@@ -35,7 +36,7 @@ def test_nothing_after_today_and_ipca_only_once_published() -> None:
 
 
 def test_the_demo_source_labels_everything_demo() -> None:
-    source = DemoBenchmarks(DemoMarketData(), today=lambda: TODAY)
+    source = DemoBenchmarks(today=lambda: TODAY)
     start = date(2026, 11, 2)
     cdi, selic = source.fetch(CDI, start, TODAY), source.fetch(SELIC, start, TODAY)
     assert cdi.source == selic.source == "demo"
@@ -47,3 +48,9 @@ def test_the_demo_source_labels_everything_demo() -> None:
     assert ibov.source == "demo"
     assert ibov.values
     assert min(ibov.values.values()) > 10000
+
+
+def test_the_indices_are_not_in_the_catalogue_clients_buy_from() -> None:
+    assert {listing.symbol for listing in INDICES} == {"^BVSP", "IFIX.SA"}
+    assert not {listing.symbol for listing in INDICES} & set(BY_SYMBOL)
+    assert DemoMarketData().history(["^BVSP"], TODAY, TODAY).failed == {"^BVSP": "not_found"}
