@@ -10,9 +10,11 @@ the same transaction as the change. Other sessions keep seeing the previous figu
 that commit, never "not computed yet", and the client never drops out of the overview.
 
 Nothing here asks market data: a ticker with no stored close yet is valued at its buy price
-until the scheduler's next run fetches its history. If the recomputation fails (no stored
-exchange rate for a new currency, say), the change still commits: the figures stay
-invalidated from that date, the scheduler's next run computes them, and the log says why.
+until its history is fetched — by the page right after the buy is saved
+(:mod:`core.services.asset_history`), else by the scheduler's next run. If the
+recomputation fails (no stored exchange rate for a new currency, say), the change still
+commits: the figures stay invalidated from that date, the scheduler's next run computes
+them, and the log says why.
 """
 
 from __future__ import annotations
