@@ -26,6 +26,7 @@ from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from core.services.figures import client_history, client_metrics
 from core.services.movements import client_ledger
+from core.services.period_returns import client_returns
 from core.services.portfolio import AllocationRow, client_portfolio
 from core.services.positions import PositionsView, client_positions
 from dashboard import runtime
@@ -68,6 +69,7 @@ from dashboard.components.positions_table import (
     positions_frame,
     weight_missing,
 )
+from dashboard.components.returns_view import show_returns
 
 CONFIRM_KEY = "detail_confirm_delete"
 
@@ -379,6 +381,7 @@ with guarded(t):
         rows = st.session_state.get(_rows_key(client_id), [])
         with figures_slot:
             _figures(client_id, rows)
+            show_returns(client_returns(runtime.uow(), client_id), t)
         _charts(client_id, rows)
         positions = st.session_state.get(_positions_key(client_id))
         if positions is not None and positions.rows:

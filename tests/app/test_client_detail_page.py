@@ -68,7 +68,12 @@ def open_detail(email: str, client_id: int | str) -> AppTest:
 
 
 def table(at: AppTest) -> list[dict[str, str]]:
-    return at.dataframe[0].value.to_dict("records") if at.dataframe else []
+    """The live allocations table (the one with a ticker column; the returns tables above
+    it have none)."""
+    for frame in at.dataframe:
+        if pt("col.ticker") in frame.value.columns:
+            return frame.value.to_dict("records")
+    return []
 
 
 def column(at: AppTest, key: str) -> list[str]:

@@ -116,7 +116,8 @@ def open_detail(email: str, client_id: int) -> AppTest:
 
 
 def table(at: AppTest) -> dict[str, dict[str, str]]:
-    rows = at.dataframe[0].value.to_dict("records") if at.dataframe else []
+    frames = [f.value for f in at.dataframe if pt("col.ticker") in f.value.columns]
+    rows = frames[0].to_dict("records") if frames else []
     return {row[pt("col.ticker")]: row for row in rows}
 
 
