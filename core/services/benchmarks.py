@@ -22,8 +22,10 @@ still without a value (counted per series), or rows were rejected (counted, with
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -189,16 +191,34 @@ def update_benchmarks(
     )
 
 
+def values_from(series: str, start: date) -> date:
+    """The first stored day ``series``' return from ``start`` needs: the session before
+    for an index (its base close), the month's first day for a monthly rate."""
+    kind = BY_NAME[series]
+    if kind.unit == LEVEL:
+        return calendars.previous_session(start)
+    if kind.frequency == MONTHLY:
+        return start.replace(day=1)
+    return start
+
+
+def benchmark_over(
+    series: str, values: Mapping[date, Decimal], start: date, end: date
+) -> BenchmarkReturn:
+    """``series``' return over [start, end] from its stored ``values`` (reaching back to
+    :func:`values_from`), compounded as its kind requires."""
+    kind = BY_NAME[series]
+    if kind.unit == LEVEL:
+        return index_return(series, values, start, end)
+    if kind.frequency == MONTHLY:
+        return compound_monthly(series, values, start, end)
+    return compound_daily(series, values, start, end)
+
+
 def benchmark_returns(uow: UnitOfWork, series: str, start: date, end: date) -> BenchmarkReturn:
     """The cumulative return of ``series`` (``CDI``, ``SELIC``, ``IPCA``, ``IBOV``,
     ``IFIX``) over [start, end] from the stored values, and whether it is complete (the
     sessions or months without a value are listed): what a portfolio's return of the same
     period is compared with."""
-    found = BY_NAME[series]
-    if found.unit == LEVEL:
-        base = calendars.previous_session(start)
-        return index_return(series, uow.benchmarks.values(series, base, end), start, end)
-    if found.frequency == MONTHLY:
-        values = uow.benchmarks.values(series, start.replace(day=1), end)
-        return compound_monthly(series, values, start, end)
-    return compound_daily(series, uow.benchmarks.values(series, start, end), start, end)
+    values = uow.benchmarks.values(series, values_from(series, start), end)
+    return benchmark_over(series, values, start, end)

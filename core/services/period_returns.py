@@ -10,47 +10,16 @@ never filled in: its return says it is incomplete, and "% do CDI" is then undefi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from core import calendars
-from core.analytics.benchmarks import (
-    BenchmarkReturn,
-    compound_daily,
-    compound_monthly,
-    index_return,
-    percent_of,
-)
+from core.analytics.benchmarks import BenchmarkReturn, percent_of
 from core.analytics.periods import Growth, Period, advisor_periods, monthly_grid
 from core.db import UnitOfWork
-from core.market.benchmarks import BY_NAME, LEVEL, MONTHLY
+from core.services.benchmarks import benchmark_over, values_from
 
 SHOWN = ("CDI", "IBOV", "IPCA")  # what every return is shown beside
-Values = Mapping[date, Decimal]
-
-
-def benchmark_over(series: str, values: Values, start: date, end: date) -> BenchmarkReturn:
-    """``series``' return over [start, end] from its stored ``values`` (which must reach
-    back to :func:`values_from`), compounded as its kind requires."""
-    kind = BY_NAME[series]
-    if kind.unit == LEVEL:
-        return index_return(series, values, start, end)
-    if kind.frequency == MONTHLY:
-        return compound_monthly(series, values, start, end)
-    return compound_daily(series, values, start, end)
-
-
-def values_from(series: str, start: date) -> date:
-    """The first stored day ``series``' return from ``start`` needs: the session before
-    for an index (its base close), the month's first day for a monthly rate."""
-    kind = BY_NAME[series]
-    if kind.unit == LEVEL:
-        return calendars.previous_session(start)
-    if kind.frequency == MONTHLY:
-        return start.replace(day=1)
-    return start
 
 
 @dataclass(frozen=True, slots=True)
