@@ -1,6 +1,6 @@
 """Locale-aware display of money, numbers, percentages, dates and timestamps.
 
-pt-BR shows ``R$ 1.234,56`` and ``dd/mm/aaaa``; English shows ``R$1,234.56`` and ISO dates.
+pt-BR shows ``R$ 1.234,56`` and ``dd/mm/aaaa``; English shows ``R$ 1,234.56`` and ISO dates.
 Timestamps are stored in UTC and shown in America/Sao_Paulo.
 """
 
@@ -34,12 +34,13 @@ def format_number(value: Decimal | float | int | None, locale: str, places: int 
 
 
 def format_brl(value: Decimal | float | int | None, locale: str) -> str:
-    """Brazilian reais: ``R$ 1.234,56`` in pt-BR, ``R$1,234.56`` in English."""
+    """Brazilian reais: ``R$ 1.234,56`` in pt-BR, ``R$ 1,234.56`` in English (the symbol is
+    always followed by a space, as the amounts in other currencies are: ``US$ 10.00``)."""
     if value is None:
         return DASH
     number = format_number(abs(Decimal(str(value))), locale)
     sign = "-" if Decimal(str(value)) < 0 else ""
-    return f"{sign}R$ {number}" if locale == "pt_BR" else f"{sign}R${number}"
+    return f"{sign}R$ {number}"
 
 
 def format_percent(ratio: Decimal | float | None, locale: str, places: int = 2) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core.models import DailyReturn, PortfolioMetric
-from core.repositories.ids import id_is
+from core.repositories.ids import holds, id_is
 
 
 class FiguresReadRepository:
@@ -31,6 +31,21 @@ class FiguresReadRepository:
             .order_by(DailyReturn.date)
         )
         return list(self.session.scalars(stmt))
+
+    def series_version(self, client_id: int) -> tuple[int, date | None, int]:
+        """What identifies the client's stored days as they are now: how many, the latest,
+        and the sum of a hash of each whole row (so a recompute that rewrites past days
+        with other values changes it too), read without sending the rows."""
+        if not holds(DailyReturn.client_id, client_id):  # no client can have that id
+            return 0, None, 0
+        row = self.session.execute(
+            text(
+                "SELECT count(*), max(date), coalesce(sum(hashtextextended(d::text, 0)), 0) "
+                "FROM daily_returns AS d WHERE client_id = :client_id"
+            ),
+            {"client_id": client_id},
+        ).one()
+        return int(row[0]), row[1], int(row[2])
 
     def latest_metrics(self, client_id: int) -> PortfolioMetric | None:
         """The client's metrics at its latest stored close (None before the first run)."""
@@ -53,3 +68,19 @@ class FiguresReadRepository:
             PortfolioMetric.as_of == as_of
         )
         return Decimal(self.session.scalar(stmt) or 0)
+
+    def period_twrs(self, end: date, base: date) -> list[tuple[int, Decimal, bool]]:
+        """Every client with figures on ``end``: its TWR since ``base`` (its stored day
+        before the period) and whether it began after ``base`` (then since its first day:
+        growth before the first day is 1). One scan of the date index for ``end``, one
+        primary-key probe per client for ``base``."""
+        rows = self.session.execute(
+            text(
+                "SELECT e.client_id, (1 + e.cumulative_twr) / (1 + coalesce(b.cumulative_twr, 0))"
+                " - 1, b.client_id IS NULL FROM daily_returns e LEFT JOIN daily_returns b "
+                "ON b.client_id = e.client_id AND b.date = :base WHERE e.date = :end"
+            ),
+            {"end": end, "base": base},
+        )
+        return [(int(client_id), Decimal(twr), bool(partial)) for client_id, twr, partial in rows]
+

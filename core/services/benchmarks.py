@@ -87,20 +87,28 @@ def due_days(series: Series, start: date, today: date) -> list[date]:
     return calendars.sessions(start, calendars.previous_session(today))
 
 
-def origin(series: Series, first_movement: date) -> date:
-    """Where a series starts when none of it is stored: the oldest movement's date (the
-    session before it for an index; the month's first day for a monthly rate)."""
+OFFICE_YEARS = 2  # the overview compares the clients with 24 months of benchmarks
+
+
+def origin(series: Series, first_movement: date, today: date | None = None) -> date:
+    """Where a series starts: the oldest movement's date, or the first day of the month
+    two years before ``today`` when that is earlier (the overview's 24 months need it
+    whatever the clients hold); the session before it for an index, the month's first day
+    for a monthly rate."""
+    start = first_movement
+    if today is not None:
+        start = min(start, date(today.year - OFFICE_YEARS, today.month, 1))
     if series.unit == LEVEL:
-        return calendars.previous_session(first_movement)
+        return calendars.previous_session(start)
     if series.frequency == MONTHLY:
-        return first_movement.replace(day=1)
-    return first_movement
+        return start.replace(day=1)
+    return start
 
 
 def plan(uow: UnitOfWork, today: date, wanted: tuple[Series, ...] = SERIES) -> list[Plan]:
     """What each series needs asked (see the module docstring): its days due from where it
-    starts (the oldest movement's :func:`origin`, or its first stored value when that is
-    earlier or nothing is held) through today that have no stored value; the request runs
+    starts (:func:`origin`, or its first stored value when that is earlier or nothing is
+    held) through today that have no stored value; the request runs
     from the first of them to today. A series with nothing due is left out."""
     bounds = uow.benchmarks.bounds()
     first_movement = uow.benchmarks.first_movement_date()
@@ -108,7 +116,7 @@ def plan(uow: UnitOfWork, today: date, wanted: tuple[Series, ...] = SERIES) -> l
     for series in wanted:
         starts = [bounds[series.name][0]] if series.name in bounds else []
         if first_movement is not None:
-            starts.append(origin(series, first_movement))
+            starts.append(origin(series, first_movement, today))
         if not starts:
             continue  # nothing held, nothing stored: nothing to compare with yet
         begin = min(starts)

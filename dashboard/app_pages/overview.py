@@ -13,12 +13,14 @@ from streamlit.delta_generator import DeltaGenerator
 from core.formatting import DASH, format_date
 from core.services.figures import Mover, overview
 from core.services.job_runs import latest_runs
+from core.services.office_returns import office_returns
 from dashboard import runtime
 from dashboard.components.feedback import guarded
 from dashboard.components.job_runs import runs_frame
 from dashboard.components.market import source_banner
 from dashboard.components.metrics import FIGURES_CURRENCY
 from dashboard.components.portfolio_table import money, movers_frame
+from dashboard.components.returns_view import show_office_returns
 
 MOVERS = 5
 RUNS = 5
@@ -71,5 +73,7 @@ source_banner(market.name, t)
 # Two guarded blocks: a market-data failure must not hide the job runs, nor the reverse.
 with guarded(t):
     _office()
+with guarded(t):
+    show_office_returns(office_returns(runtime.uow()), t)
 with guarded(t):
     _runs()

@@ -17,6 +17,7 @@ import streamlit as st
 from core.analytics.benchmarks import BenchmarkReturn
 from core.formatting import format_date
 from core.i18n import Translator
+from core.services.office_returns import OfficeReturns
 from core.services.period_returns import ClientReturns, Compared
 
 PERCENT = "percent"  # Streamlit's preset: 0.1234 shows as 12.34 % in the reader's locale
@@ -124,3 +125,38 @@ def show_returns(found: ClientReturns, t: Translator) -> None:
         st.dataframe(grid, hide_index=True, column_config=grid_config, width="stretch")
     for note in _gaps(found, t):
         st.caption(note)
+
+
+def office_frame(found: OfficeReturns, t: Translator) -> pd.DataFrame:
+    """One row per period: the benchmarks, the median client, how many beat the CDI."""
+    rows = [
+        {
+            t("returns.col.period"): t(f"returns.period.{row.period.key}"),
+            t("returns.col.cdi"): _complete(row.benchmarks["CDI"]),
+            t("returns.col.ibov"): _complete(row.benchmarks["IBOV"]),
+            t("returns.col.ipca"): _complete(row.benchmarks["IPCA"]),
+            t("returns.col.median"): _ratio(row.median_twr),
+            t("returns.col.beat_cdi"): row.beat_cdi,
+            t("returns.col.clients"): row.clients,
+        }
+        for row in found.periods
+    ]
+    return pd.DataFrame(rows)
+
+
+def show_office_returns(found: OfficeReturns, t: Translator) -> None:
+    """The overview's table of the benchmarks and the clients beside them."""
+    if found.as_of is None:
+        return
+    st.subheader(t("returns.office_title"))
+    frame = office_frame(found, t)
+    config: dict[str, object] = {
+        column: st.column_config.NumberColumn(format=PERCENT) for column in frame.columns[1:5]
+    }
+    for column in frame.columns[5:]:
+        config[column] = st.column_config.NumberColumn(format="localized")
+    st.dataframe(frame, hide_index=True, column_config=config, width="stretch")
+    notes = [t("returns.office_as_of", date=format_date(found.as_of, t.locale))]
+    if any(row.younger for row in found.periods):
+        notes.append(t("returns.office_younger"))
+    st.caption(" ".join(notes))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
@@ -13,11 +14,13 @@ from streamlit.testing.v1 import AppTest
 from core.config import get_settings
 from core.db import UnitOfWork
 from core.embedded import resolve_redis_url
+from core.market.benchmarks import DemoBenchmarks
 from core.market.demo import DemoMarketData
 from core.market.factory import build_market_data
 from core.models import Client, JobStatus
 from core.redis_client import redis_for
 from core.services import closing
+from core.services.benchmarks import benchmark_returns, update_benchmarks
 from core.services.figures import client_metrics, overview
 from core.services.principal import SYSTEM
 from tests.app.conftest import (
@@ -89,15 +92,15 @@ def test_assets_under_management_movers_and_runs(closed_book: Make) -> None:
     settings = get_settings()
     market = build_market_data(settings, redis_for(resolve_redis_url(settings)))
     office = overview(closed_book(), market)
-    tables = at.dataframe
+    tables = [table.value for table in at.dataframe]
     best = [m.symbol for m in office.best]
     worst = [m.symbol for m in office.worst]
     # One table per non-empty list (best, then worst), then the runs.
-    shown = [list(table.value[pt("col.ticker")]) for table in tables[:-1]]
+    shown = [list(table[pt("col.ticker")]) for table in tables if pt("col.ticker") in table]
     assert shown == [movers for movers in (best, worst) if movers]
     assert set(best) | set(worst) <= {"PETR4.SA", "VALE3.SA", "ITUB4.SA"}
 
-    runs = tables[-1].value
+    runs = tables[-1]
     assert list(runs.columns) == [
         pt("jobs.col.job"),
         pt("jobs.col.dates"),
@@ -125,3 +128,25 @@ def test_reader_lands_on_the_overview_without_the_jobs_page(demo_env: Make) -> N
     assert values(at.title) == [pt("overview.title")]
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/jobs.py")
+
+
+def test_the_clients_beside_the_benchmarks(closed_book: Make, committed_engine: Engine) -> None:
+    # The benchmark job stores the demo CDI; the overview compares both clients with it
+    ran = update_benchmarks(
+        committed_engine, DemoBenchmarks(today=lambda: AS_OF), AS_OF, actor=SYSTEM
+    )
+    assert ran.status == JobStatus.SUCCESS, ran
+    at = sign_in(READER_EMAIL)
+    assert_no_exception(at)
+
+    assert pt("returns.office_title") in values(at.subheader)
+    [table] = [t.value for t in at.dataframe if pt("returns.col.beat_cdi") in t.value]
+    month = table.set_index(pt("returns.col.period")).loc[pt("returns.period.month")]
+    # Both clients began on 10 March: younger than March, so neither is counted in it
+    assert month[pt("returns.col.clients")] == 0
+    assert pd.isna(month[pt("returns.col.median")])
+    with closed_book() as uow:
+        cdi = benchmark_returns(uow, "CDI", date(2025, 3, 1), AS_OF)
+    assert cdi.complete
+    assert month[pt("returns.col.cdi")] == pytest.approx(float(cdi.cumulative or 0), abs=1e-12)
+    assert pt("returns.office_younger") in " ".join(values(at.caption))

@@ -45,6 +45,7 @@ from core.services.principal import SYSTEM, Principal
 D = Decimal
 TODAY = date(2026, 11, 27)
 FIRST_BUY = date(2026, 9, 15)
+TWO_YEARS = date(2024, 11, 1)  # the first of the month two years before TODAY
 CLOCK = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
 
 
@@ -129,7 +130,7 @@ def test_nothing_held_and_nothing_stored_is_nothing_due(
     assert report.rows_written == 0
 
 
-def test_the_first_run_starts_at_the_oldest_movement_and_a_rerun_writes_nothing(
+def test_the_first_run_starts_two_years_back_and_a_rerun_writes_nothing(
     committed_engine: Engine, held: None, source: Scripted
 ) -> None:
     report = run(committed_engine, source)
@@ -138,18 +139,20 @@ def test_the_first_run_starts_at_the_oldest_movement_and_a_rerun_writes_nothing(
     assert report.failed == {}
     assert report.missing == {}
     asked = {name: (start, end) for name, start, end in source.calls}
+    # The first buy is recent: the overview's 24 months start the series in November 2024
     assert asked == {
-        "CDI": (FIRST_BUY, TODAY),
-        "SELIC": (FIRST_BUY, TODAY),
-        "IPCA": (date(2026, 9, 1), TODAY),  # September and October are published
-        "IBOV": (date(2026, 9, 14), TODAY),  # the session before the first buy
-        "IFIX": (date(2026, 9, 14), TODAY),
+        "CDI": (TWO_YEARS, TODAY),
+        "SELIC": (TWO_YEARS, TODAY),
+        "IPCA": (TWO_YEARS, TODAY),  # November 2024 to October 2026 are published
+        "IBOV": (date(2024, 10, 31), TODAY),  # the session before
+        "IFIX": (date(2024, 10, 31), TODAY),
     }
     cdi = stored(committed_engine, "CDI")
-    assert sorted(cdi) == calendars.sessions(FIRST_BUY, TODAY)
+    assert sorted(cdi) == calendars.sessions(TWO_YEARS, TODAY)
     assert cdi[date(2026, 10, 1)] == (demo_rates.daily_rate(date(2026, 10, 1)), "demo")
-    assert sorted(stored(committed_engine, "IPCA")) == [date(2026, 9, 1), date(2026, 10, 1)]
-    assert min(stored(committed_engine, "IBOV")) == date(2026, 9, 14)
+    ipca = sorted(stored(committed_engine, "IPCA"))
+    assert (len(ipca), ipca[0], ipca[-1]) == (24, TWO_YEARS, date(2026, 10, 1))
+    assert min(stored(committed_engine, "IBOV")) == date(2024, 10, 31)
     assert report.rows_written == sum(
         len(stored(committed_engine, s.name)) for s in (CDI, SELIC, IPCA, IBOVESPA, IFIX)
     )
@@ -162,7 +165,7 @@ def test_the_first_run_starts_at_the_oldest_movement_and_a_rerun_writes_nothing(
     assert again.rows_written == 0
     runs = latest_runs(committed_engine, job_name=benchmarks.BENCHMARKS)
     assert [r.status for r in runs] == ["success", "success"]
-    assert (runs[1].target_from, runs[1].target_to) == (date(2026, 9, 1), TODAY)
+    assert (runs[1].target_from, runs[1].target_to) == (date(2024, 10, 31), TODAY)
 
 
 def test_a_gap_inside_the_stored_range_is_asked_again(

@@ -166,9 +166,10 @@ def test_run_benchmarks_exits_0_and_stores_demo_values(
 ) -> None:
     assert cli.main(["run", "benchmarks", "--date", "2026-11-27"]) == 0
 
-    assert capsys.readouterr().out.startswith("benchmarks: success · tickers ok 4 · ")
+    # Every series is due: two years back from the run's day, for the overview's 24 months
+    assert capsys.readouterr().out.startswith("benchmarks: success · tickers ok 5 · ")
     cdi = "SELECT count(*) FROM benchmark_values WHERE series = 'CDI' AND source = 'demo'"
-    assert count(committed_engine, cdi) == len(calendars.sessions(date(2026, 11, 3), FRIDAY))
+    assert count(committed_engine, cdi) == len(calendars.sessions(date(2024, 11, 1), FRIDAY))
 
 
 def test_backfill_exits_0_with_a_progress_bar_on_stderr(
@@ -448,10 +449,10 @@ def test_the_benchmark_job_stores_demo_benchmarks_and_retries_on_the_lock(
     retry.func(*retry.args)
 
     runs = latest_runs(committed_engine, job_name="benchmarks")
-    # From the session before the first buy (3/11; 2/11 is a holiday) for the indices.
+    # Two years back (November 2024; the indices from the session before, 31/10/2024).
     assert [(r.status, r.target_from, r.target_to) for r in reversed(runs)] == [
-        ("skipped", date(2026, 10, 30), FRIDAY),
-        ("success", date(2026, 10, 30), FRIDAY),
+        ("skipped", date(2024, 10, 31), FRIDAY),
+        ("success", date(2024, 10, 31), FRIDAY),
     ]
     with committed_engine.connect() as conn:
         stored = dict(
@@ -461,9 +462,10 @@ def test_the_benchmark_job_stores_demo_benchmarks_and_retries_on_the_lock(
                 )
             ).all()
         )
-    # November's IPCA is published in December: not due yet.
-    assert set(stored) == {"CDI", "SELIC", "IBOV", "IFIX"}
-    assert stored["CDI"] == len(calendars.sessions(date(2026, 11, 3), FRIDAY))
+    # IPCA from November 2024 to October 2026 (November's is published in December)
+    assert set(stored) == {"CDI", "SELIC", "IPCA", "IBOV", "IFIX"}
+    assert stored["IPCA"] == 24
+    assert stored["CDI"] == len(calendars.sessions(date(2024, 11, 1), FRIDAY))
 
 
 def test_the_retries_stop_at_the_limit(ctx: JobContext, committed_engine: Engine) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy import text
 
 from core import calendars
 from core.db import UnitOfWork
-from core.models import DailyReturn
+from core.models import DailyReturn, PortfolioMetric
 from core.services.clients import create_client
+from core.services.office_returns import office_returns
 from core.services.period_returns import client_returns
 from core.services.principal import Principal
 
@@ -143,3 +144,53 @@ def test_a_client_without_figures_has_no_returns(make_uow: MakeUow, admin: Princ
     assert found.as_of is None
     assert found.periods == []
     assert found.grid == []
+
+
+def test_the_office_beside_the_benchmarks(
+    make_uow: MakeUow, admin: Principal, client_id: int
+) -> None:
+    # A second client began on 5 March (+1 % since): it is younger than every period
+    other = create_client(make_uow(), admin, {"name": "Bruno Dias", "email": "b@example.com"})
+    with make_uow() as uow:
+        uow.session.add_all(
+            DailyReturn(
+                client_id=other.id,
+                date=day,
+                market_value=D(500) * (1 + D(twr)),
+                flow_in=D(500) if day == date(2026, 3, 5) else D(0),
+                daily_return=D(0),
+                cumulative_twr=D(twr),
+            )
+            for day, twr in ((date(2026, 3, 5), "0"), (LAST, "0.01"))
+        )
+        uow.session.add_all(
+            PortfolioMetric(
+                client_id=cid,
+                as_of=LAST,
+                market_value=D(1000),
+                invested=D(1000),
+            )
+            for cid in (client_id, other.id)
+        )
+        uow.commit()
+    found = office_returns(make_uow())
+    periods = {row.period.key: row for row in found.periods}
+
+    assert found.as_of == LAST
+    assert list(periods) == ["month", "ytd", "12m", "24m"]
+    month = periods["month"]
+    assert (month.clients, month.younger) == (1, 1)  # Bruno began inside March
+    assert month.median_twr == D("-0.02")
+    assert month.beat_cdi == 0  # -2 % against 1.0005^7 - 1
+    assert same(month.benchmarks["CDI"].cumulative, cdi(7))
+    ytd = periods["ytd"]
+    assert ytd.median_twr == D("0.029588")
+    assert ytd.beat_cdi == 1  # 2.9588 % against 1.0005^46 - 1 = 2.326 %
+    twelve = periods["12m"]  # nobody covers it, and the CDI is not stored that far back
+    assert (twelve.clients, twelve.younger, twelve.median_twr) == (0, 2, None)
+    assert twelve.beat_cdi is None
+    assert not twelve.benchmarks["CDI"].complete
+
+
+def test_an_office_without_figures_has_no_returns(make_uow: MakeUow) -> None:
+    assert office_returns(make_uow()).as_of is None

@@ -22,7 +22,8 @@ from core.formatting import (
     ("value", "locale", "expected"),
     [
         (Decimal("1234.56"), "pt_BR", "R$ 1.234,56"),
-        (Decimal("1234.56"), "en", "R$1,234.56"),
+        (Decimal("1234.56"), "en", "R$ 1,234.56"),
+        (Decimal("-58137.36"), "en", "-R$ 58,137.36"),
         (Decimal("-0.5"), "pt_BR", "-R$ 0,50"),
         (Decimal("1000000"), "pt_BR", "R$ 1.000.000,00"),
         (None, "pt_BR", DASH),
