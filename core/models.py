@@ -196,6 +196,11 @@ class Asset(Base):
     __tablename__ = "assets"
     __table_args__ = (
         CheckConstraint("symbol = upper(symbol) AND char_length(symbol) >= 1", name="symbol"),
+        CheckConstraint(
+            "asset_class IS NULL OR asset_class IN "
+            "('acoes', 'fiis', 'etfs', 'bdrs', 'exterior', 'cripto', 'renda_fixa')",
+            name="asset_class",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -204,6 +209,8 @@ class Asset(Base):
     exchange: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str | None] = mapped_column(String(8))
     asset_type: Mapped[str | None] = mapped_column(String(32))
+    # An admin's correction of the class core.market.asset_classes derives (NULL: derived).
+    asset_class: Mapped[str | None] = mapped_column(String(16))
     first_trade_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = _now()
 

@@ -47,6 +47,23 @@ class AssetRepository:
         """The assets with these ids, in no particular order."""
         return list(self.session.scalars(select(Asset).where(Asset.id.in_(list(asset_ids)))))
 
+    def all_by_symbol(self) -> list[Asset]:
+        """Every stored asset (rate series included), by symbol: the list an admin corrects
+        classes in."""
+        return list(self.session.scalars(select(Asset).order_by(Asset.symbol)))
+
+    def lock(self, asset_id: int) -> Asset | None:
+        """The asset with ``asset_id``, locked (``FOR UPDATE``) until the transaction ends,
+        so two admins correcting its class write one after the other (None: no such asset)."""
+        stmt = select(Asset).where(id_is(Asset.id, asset_id)).with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    def set_class(self, asset: Asset, asset_class: str | None) -> Asset:
+        """Store an admin's class correction (None: back to the derived class), flushed."""
+        asset.asset_class = asset_class
+        self.session.flush()
+        return asset
+
     def get_or_create(self, values: dict[str, object]) -> Asset:
         """The asset with ``values['symbol']``, inserted if missing (safe under concurrency)."""
         stmt = insert(Asset).values(**values).on_conflict_do_nothing(index_elements=["symbol"])

@@ -33,6 +33,7 @@ from core.errors import NotFound
 from core.market.port import CacheInfo, MarketData, QuoteBatch
 from core.models import Asset, AssetEvent, Movement
 from core.schemas import ClientOut
+from core.services.asset_classes import class_of
 from core.services.ledger_rules import ledger_lines
 from core.services.portfolio import live_rates
 
@@ -50,6 +51,7 @@ class PositionRow:
     symbol: str
     name: str
     currency: str | None
+    asset_class: str | None = None  # core.market.asset_classes code in effect
     quantity: Decimal = ZERO
     average_cost: Decimal | None = None  # preço médio; None when nothing is held
     cost: Decimal = ZERO  # quantity x average cost
@@ -157,7 +159,11 @@ def _walk_assets(
 def _base_row(asset: Asset, position: Position | None) -> PositionRow:
     """The row's ledger figures (no price yet); a closed one gets its final figures."""
     row = PositionRow(
-        asset_id=asset.id, symbol=asset.symbol, name=asset.name, currency=asset.currency
+        asset_id=asset.id,
+        symbol=asset.symbol,
+        name=asset.name,
+        currency=asset.currency,
+        asset_class=class_of(asset),
     )
     if position is None:
         return replace(row, failure=OVERSOLD)

@@ -36,7 +36,7 @@ EXPECTED_TABLES = {
     "user_sessions",
     "users",
 }
-HEAD = "0009"
+HEAD = "0010"
 # Below 0009 there are no benchmark values.
 BEFORE_BENCHMARKS = EXPECTED_TABLES - {"benchmark_values"}
 # Below 0008 the ledger (movements, asset_events) is the table of allocations.
@@ -403,3 +403,34 @@ def test_benchmark_values_from_0009_keep_published_decimals_and_go_back_to_0008(
     assert version(fresh_engine) == HEAD
     with fresh_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM benchmark_values")).scalar_one() == 0
+
+
+def test_asset_class_corrections_from_0010_refuse_unknown_codes_and_go_back_to_0009(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    insert = text("INSERT INTO assets (symbol, name, asset_class) VALUES (:symbol, :name, :code)")
+    migrate(empty_database_url, "0009")
+    with fresh_engine.begin() as conn:
+        conn.execute(text("INSERT INTO assets (symbol, name) VALUES ('PETR4.SA', 'Petrobras')"))
+
+    migrate(empty_database_url, "head")
+    assert version(fresh_engine) == HEAD
+    with fresh_engine.begin() as conn:  # an asset stored before 0010: its class is derived
+        assert conn.execute(text("SELECT asset_class FROM assets")).scalar_one() is None
+        conn.execute(insert, {"symbol": "MXRF11.SA", "name": "Maxi Renda", "code": "fiis"})
+        conn.execute(insert, {"symbol": "TAEE11.SA", "name": "Taesa", "code": "renda_fixa"})
+    with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
+        conn.execute(insert, {"symbol": "VALE3.SA", "name": "Vale", "code": "imoveis"})
+
+    migrate_down(empty_database_url, "0009")
+    assert version(fresh_engine) == "0009"
+    with fresh_engine.connect() as conn:
+        columns = conn.execute(
+            text("SELECT column_name FROM information_schema.columns WHERE table_name = 'assets'")
+        ).scalars()
+        assert "asset_class" not in set(columns)
+        assert conn.execute(text("SELECT count(*) FROM assets")).scalar_one() == 3
+
+    migrate(empty_database_url, "head")
+    with fresh_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(asset_class) FROM assets")).scalar_one() == 0
