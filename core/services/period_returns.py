@@ -10,10 +10,12 @@ never filled in: its return says it is incomplete, and "% do CDI" is then undefi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from core import calendars
 from core.analytics.benchmarks import BenchmarkReturn, percent_of
 from core.analytics.periods import Growth, Period, advisor_periods, monthly_grid
 from core.db import UnitOfWork
@@ -95,3 +97,74 @@ def client_returns(uow: UnitOfWork, client_id: int) -> ClientReturns:
         rows = uow.figures_read.daily_series(client_id)
         growth = Growth.of([r.date for r in rows], [r.cumulative_twr for r in rows])
         return compare_growth(uow, growth)
+
+
+def benchmark_curves(uow: UnitOfWork, days: list[date]) -> dict[str, list[float | None]]:
+    """Each shown benchmark's cumulative return from the first of ``days`` (the client's
+    stored days, oldest first) to each day, for the TWR chart: CDI compounded over the
+    sessions (None from the first session without a rate on: the rest is unknown, not
+    guessed), the Ibovespa over its close before the first day (None on a day without a
+    close), IPCA month by month, a month in progress pro rata by its sessions (None from
+    the first month not published on)."""
+    if not days:
+        return {}
+    first, last = days[0], days[-1]
+    values = {name: uow.benchmarks.values(name, values_from(name, first), last) for name in SHOWN}
+    return {
+        "CDI": _daily_curve(values["CDI"], days),
+        "IBOV": _index_curve(values["IBOV"], days),
+        "IPCA": _monthly_curve(values["IPCA"], days),
+    }
+
+
+def _daily_curve(rates: Mapping[date, Decimal], days: list[date]) -> list[float | None]:
+    curve: list[float | None] = []
+    growth: float | None = 1.0
+    sessions = iter(calendars.sessions(days[0], days[-1]))
+    session = next(sessions, None)
+    for day in days:
+        while session is not None and session <= day:
+            rate = rates.get(session)
+            growth = None if growth is None or rate is None else growth * (1 + float(rate) / 100)
+            session = next(sessions, None)
+        curve.append(None if growth is None else growth - 1)
+    return curve
+
+
+def _index_curve(closes: Mapping[date, Decimal], days: list[date]) -> list[float | None]:
+    base = closes.get(calendars.previous_session(days[0]))
+    if base is None:
+        return [None] * len(days)
+    return [None if (c := closes.get(day)) is None else float(c / base) - 1 for day in days]
+
+
+def _monthly_curve(rates: Mapping[date, Decimal], days: list[date]) -> list[float | None]:
+    first = days[0]
+    curve: list[float | None] = []
+    done = 1.0  # the months before the current one, compounded
+    month: date | None = None
+    month_sessions: list[date] = []
+    rate: Decimal | None = None
+    for day in days:
+        start = day.replace(day=1)
+        if start != month:
+            if month is not None and rate is not None:
+                done *= _month_part(rate, month_sessions, first, month_sessions[-1])
+            elif month is not None:
+                done = float("nan")  # a month not published: unknown from here on
+            month, rate = start, rates.get(start)
+            month_sessions = calendars.sessions(
+                start, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            )
+        if rate is None or done != done:
+            curve.append(None)
+        else:
+            curve.append(done * _month_part(rate, month_sessions, first, day) - 1)
+    return curve
+
+
+def _month_part(rate: Decimal, sessions: list[date], first: date, day: date) -> float:
+    """A month's IPCA factor for its sessions from ``first`` to ``day`` (pro rata by
+    sessions, as :func:`core.analytics.benchmarks.compound_monthly`)."""
+    inside = sum(1 for session in sessions if first <= session <= day)
+    return float(1 + rate / 100) ** (inside / len(sessions)) if sessions else 1.0

@@ -13,9 +13,10 @@ from sqlalchemy import text
 from core import calendars
 from core.db import UnitOfWork
 from core.models import DailyReturn, PortfolioMetric
+from core.services.benchmarks import benchmark_returns
 from core.services.clients import create_client
 from core.services.office_returns import office_returns
-from core.services.period_returns import client_returns
+from core.services.period_returns import benchmark_curves, client_returns
 from core.services.principal import Principal
 
 D = Decimal
@@ -194,3 +195,20 @@ def test_the_office_beside_the_benchmarks(
 
 def test_an_office_without_figures_has_no_returns(make_uow: MakeUow) -> None:
     assert office_returns(make_uow()).as_of is None
+
+
+def test_the_benchmark_curves_for_the_twr_chart(make_uow: MakeUow, client_id: int) -> None:
+    days = [day for day, _ in SERIES]
+    with make_uow() as uow:
+        curves = benchmark_curves(uow, days)
+        ipca_january = benchmark_returns(uow, "IPCA", FIRST, date(2026, 1, 30))
+
+    # CDI from 30/12/2025: 1, 22, 40 and 47 sessions
+    assert curves["CDI"] == pytest.approx([float(cdi(n)) for n in (1, 22, 40, 47)], abs=1e-12)
+    # Ibovespa over its close of 29/12/2025 (120,000), +100 a session
+    assert curves["IBOV"] == pytest.approx(
+        [100 / 120_000, 2_200 / 120_000, 4_000 / 120_000, 4_700 / 120_000]
+    )
+    # IPCA: December pro rata (1 session of its month), January whole; March is unpublished
+    assert curves["IPCA"][1] == pytest.approx(float(ipca_january.cumulative or 0), abs=1e-12)
+    assert curves["IPCA"][3] is None
