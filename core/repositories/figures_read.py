@@ -83,4 +83,3 @@ class FiguresReadRepository:
             {"end": end, "base": base},
         )
         return [(int(client_id), Decimal(twr), bool(partial)) for client_id, twr, partial in rows]
-

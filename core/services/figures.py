@@ -62,6 +62,22 @@ def client_history(uow: UnitOfWork, client_id: int) -> list[DailyPoint]:
         return points
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryVersion:
+    """The state of a client's stored daily series: equal versions mean equal series, so
+    what is drawn from one (the history charts) can be kept until it changes."""
+
+    days: int
+    latest: date | None
+    checksum: int
+
+
+def history_version(uow: UnitOfWork, client_id: int) -> HistoryVersion:
+    """The version of the client's stored daily series (one small aggregate query)."""
+    with uow:
+        return HistoryVersion(*uow.figures_read.series_version(client_id))
+
+
 def client_metrics(uow: UnitOfWork, client_id: int) -> MetricsOut | None:
     """The client's latest stored metrics, or None before the first scheduler run."""
     with uow:

@@ -24,18 +24,13 @@ from core.market.port import QuoteBatch
 from core.schemas import ClientOut
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
-from core.services.figures import client_history, client_metrics
+from core.services.figures import client_metrics
 from core.services.movements import client_ledger
 from core.services.period_returns import client_returns
 from core.services.portfolio import AllocationRow, client_portfolio
 from core.services.positions import PositionsView, client_positions
 from dashboard import runtime
-from dashboard.components.charts import (
-    allocation_charts,
-    daily_returns_chart,
-    twr_chart,
-    value_chart,
-)
+from dashboard.components.charts import allocation_charts
 from dashboard.components.exports import download_button
 from dashboard.components.feedback import (
     field_hint,
@@ -44,6 +39,7 @@ from dashboard.components.feedback import (
     show_field_errors,
 )
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
+from dashboard.components.history_charts import history_figures
 from dashboard.components.income_chart import income_chart, income_frame
 from dashboard.components.ledger_view import filtered, ledger_filters, ledger_frame
 from dashboard.components.lot_form import history_note, lot_inputs, read_lot
@@ -134,8 +130,9 @@ def _figures(client_id: int, rows: list[AllocationRow]) -> None:
 
 
 def _charts(client_id: int, rows: list[AllocationRow]) -> None:
-    """History (value, TWR, daily returns) from stored figures; allocation from live rows."""
-    history = client_history(runtime.uow(), client_id)
+    """History (value, TWR, daily returns) from stored figures, kept until they change
+    (:mod:`~dashboard.components.history_charts`); allocation from live rows."""
+    history = history_figures(client_id, t)
     if not history and not rows:
         return
     value_tab, twr_tab, daily_tab, allocation_tab = st.tabs(
@@ -146,14 +143,10 @@ def _charts(client_id: int, rows: list[AllocationRow]) -> None:
             t("chart.tab.allocation"),
         ]
     )
-    for tab, build in (
-        (value_tab, value_chart),
-        (twr_tab, twr_chart),
-        (daily_tab, daily_returns_chart),
-    ):
+    for index, tab in enumerate((value_tab, twr_tab, daily_tab)):
         with tab:
             if history:
-                st.plotly_chart(build(history, t), width="stretch", config=CHART_CONFIG)
+                st.plotly_chart(history[index], width="stretch", config=CHART_CONFIG)
             else:
                 st.info(t("detail.charts_empty"))
     with allocation_tab:
