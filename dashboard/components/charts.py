@@ -10,7 +10,7 @@ ratios (0.0123) and shown as percentages by the axis and hover formats, so ``12,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import plotly.graph_objects as go
@@ -74,11 +74,26 @@ def value_chart(points: Sequence[DailyPoint], t: Translator) -> go.Figure:
     return _localised(figure, t, y_title=t("chart.value_axis"), y_format=MONEY_AXIS)
 
 
-def twr_chart(points: Sequence[DailyPoint], t: Translator) -> go.Figure:
-    """Cumulative time-weighted return per day, on a percentage axis."""
+BENCHMARK_LINES = {  # the benchmarks on the TWR chart: dashed, quieter than the portfolio
+    "CDI": "#6c757d",
+    "IBOV": "#1f77b4",
+    "IPCA": "#d62728",
+}
+
+
+def twr_chart(
+    points: Sequence[DailyPoint],
+    t: Translator,
+    benchmarks: Mapping[str, Sequence[float | None]] | None = None,
+) -> go.Figure:
+    """Cumulative time-weighted return per day, on a percentage axis; with ``benchmarks``
+    (each one's cumulative return from the same first day, one value per point, None
+    where unknown: :func:`core.services.period_returns.benchmark_curves`) as dashed lines
+    on the same axis."""
+    days = [p.date for p in points]
     figure = go.Figure(
         go.Scatter(
-            x=[p.date for p in points],
+            x=days,
             y=_floats([p.cumulative_twr for p in points]),
             name=t("chart.twr"),
             mode="lines",
@@ -87,6 +102,20 @@ def twr_chart(points: Sequence[DailyPoint], t: Translator) -> go.Figure:
             hovertemplate=f"%{{y:{PERCENT_HOVER}}}",
         )
     )
+    for name, curve in (benchmarks or {}).items():
+        if not any(value is not None for value in curve):
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=days,
+                y=list(curve),
+                name=t(f"returns.col.{name.lower()}"),
+                mode="lines",
+                line={"color": BENCHMARK_LINES.get(name), "dash": "dash", "width": 1.5},
+                connectgaps=False,
+                hovertemplate=f"%{{y:{PERCENT_HOVER}}}",
+            )
+        )
     return _localised(figure, t, y_title=t("chart.twr"), y_format=PERCENT_AXIS)
 
 

@@ -116,6 +116,22 @@ def test_twr_chart_plots_the_cumulative_ratio_on_a_percent_axis(
     assert line.hovertemplate == "%{y:.2%}"
 
 
+def test_the_benchmarks_share_the_twr_axis_from_the_same_start(
+    points: list[DailyPoint],
+) -> None:
+    curves = {"CDI": [0.0004, 0.0008, 0.0012], "IBOV": [0.01, None, -0.02], "IPCA": [None] * 3}
+    figure = twr_chart(points, PT, curves)
+
+    names = [trace.name for trace in figure.data]
+    assert names == ["TWR acumulado", "CDI", "Ibovespa"]  # an IPCA with no value is left out
+    cdi, ibov = figure.data[1], figure.data[2]
+    assert list(cdi.y) == [0.0004, 0.0008, 0.0012]
+    assert list(cdi.x) == list(figure.data[0].x)  # the portfolio's days
+    assert list(ibov.y) == [0.01, None, -0.02]  # a gap stays a gap
+    assert ibov.line.dash == "dash"
+    assert not ibov.connectgaps
+
+
 def test_daily_returns_are_green_and_red_bars(points: list[DailyPoint]) -> None:
     figure = daily_returns_chart(points, EN)
 
