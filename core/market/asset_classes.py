@@ -9,20 +9,18 @@ correction wins over the rules (:func:`effective_class`). The rules, first match
 1. An exchange-rate series or an index (type ``Currency`` / ``Index``, a symbol like
    ``USDBRL=X`` or ``^BVSP``) has no class: it is never held and never in an allocation.
 2. Type ``Cryptocurrency``, or a symbol like ``BTC-USD`` → ``cripto``.
-3. Type ``MONEYMARKET`` or ``Bond``, or a name that says Tesouro, CDB, LCI, LCA,
-   debênture or "renda fixa" (an ETF of fixed income on B3 is an ETF: rule 4 first)
-   → ``renda_fixa``.
-4. A B3 listing (``.SA``) typed ``ETF``, or named "Fundo de Índice" → ``etfs``
-   (BOVA11.SA, IVVB11.SA).
-5. A B3 listing typed ``FII`` or named as a real-estate fund ("FII", "Fundo de
+3. A B3 listing (``.SA``) typed ``ETF``, or named "Fundo de Índice" → ``etfs``
+   (BOVA11.SA, IVVB11.SA; an ETF of fixed income stays an ETF).
+4. A B3 listing typed ``FII`` or named as a real-estate fund ("FII", "Fundo de
    Investimento Imobiliário", Yahoo's short "FDO INV IMOB") → ``fiis`` (MXRF11.SA,
    HGLG11.SA).
+5. Type ``MONEYMARKET`` or ``Bond``, or a name that says Tesouro, CDB, LCI, LCA,
+   debênture or "renda fixa" → ``renda_fixa`` (on B3 or abroad).
 6. A B3 listing whose code ends in 32, 33, 34, 35 or 39 → ``bdrs`` (AAPL34.SA).
 7. Any other B3 listing → ``acoes`` (PETR4.SA, VALE3.SA; units such as TAEE11.SA).
 8. Anything else (outside B3: AAPL, NVDA, VOO) → ``exterior``.
 
-Rule 3 is checked after rules 4 and 5 for B3 listings so that an ETF or FII whose name
-mentions fixed income stays an ETF or FII. See docs/asset_classes.md.
+See docs/asset_classes.md.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from core.market.symbols import search_query
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from dashboard import runtime
+from dashboard.components.asset_classes_view import show_asset_classes
 from dashboard.components.feedback import guarded, show_field_errors
 from dashboard.components.form_outcome import form_errors, form_key, refuse, succeed
 from dashboard.components.lot_form import history_note, lot_inputs, read_lot
@@ -114,3 +115,4 @@ with guarded(t):
         found = _results(query)
         if found and actor.is_admin:
             _add(found)
+    show_asset_classes(actor, t)

@@ -19,6 +19,7 @@ ENTITIES = (
     "allocation",
     "movement",
     "asset_event",
+    "asset",
     "import",
     "export",
 )

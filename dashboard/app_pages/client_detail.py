@@ -30,6 +30,7 @@ from core.services.period_returns import client_returns
 from core.services.portfolio import AllocationRow, client_portfolio
 from core.services.positions import PositionsView, client_positions
 from dashboard import runtime
+from dashboard.components.allocation_view import show_allocation
 from dashboard.components.charts import allocation_charts
 from dashboard.components.exports import download_button
 from dashboard.components.feedback import (
@@ -201,6 +202,7 @@ def _positions(client_id: int, quotes: QuoteBatch | None) -> None:
         st.caption(f":orange[{t('positions.weight_missing')}]")
     st.markdown(f"**{t('positions.totals')}**")
     st.dataframe(position_totals_frame(view, t), hide_index=True, width="stretch")
+    show_allocation(view, t)
 
 
 def _positions_key(client_id: int) -> str:

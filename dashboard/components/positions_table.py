@@ -49,6 +49,7 @@ def positions_frame(rows: list[PositionRow], t: Translator) -> pd.DataFrame:
             {
                 t("col.ticker"): row.symbol,
                 t("col.name"): row.name,
+                t("col.asset_class"): t(f"asset_class.{row.asset_class or 'none'}"),
                 t("col.quantity"): DASH if _oversold(row) else quantity_text(row.quantity, t),
                 t("col.average_cost"): _ledger_money(row, row.average_cost, t),
                 t("col.price"): money(row.price, cur, t),
