@@ -22,7 +22,9 @@ keeps the session cookie. Then:
 
 Targets: (a) <= 1.5 s, (b) <= 50 ms per viewer per refresh, (c) >= 75 viewers.
 ``python -m bench pages [--clients N] [--viewers N] [--seconds S] [--loads N]`` runs it
-alone (a smaller book seeds faster; the printout says which book was used).
+alone (a smaller book seeds faster; the printout says which book was used); with
+``--database URL`` it seeds that database once and reuses it on later runs, which are then
+comparable (``--streamlit --runner.postScriptGC true ...`` passes Streamlit flags).
 """
 
 from __future__ import annotations
@@ -314,11 +316,15 @@ def rendered_counts(page: Page, client_url: str) -> tuple[int, int]:
     return int(tables), int(charts)
 
 
-def load_s(page: Page, client_url: str, counts: tuple[int, int]) -> float:
-    """Seconds from navigation to the page rendered (measured in the page)."""
+def load_s(
+    page: Page, client_url: str, counts: tuple[int, int], process: psutil.Process
+) -> tuple[float, float]:
+    """Seconds from navigation to the page rendered (measured in the page), and the server
+    CPU seconds spent meanwhile (the rest of the time is the browser's, or waiting)."""
+    cpu_from = _cpu_s(process)
     page.goto(client_url, wait_until="commit")
     done = page.wait_for_function(RENDERED, arg=list(counts), polling="raf")
-    return float(done.json_value()) / 1000
+    return float(done.json_value()) / 1000, _cpu_s(process) - cpu_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,9 +340,9 @@ class Live:
 
     @property
     def cpu_ms_per_refresh(self) -> float:
-        """Server CPU per viewer per refresh, the idle server's own use taken out."""
-        idle_share = self.idle_cpu_s * self.seconds
-        return max(self.cpu_s - idle_share, 0.0) / max(self.refreshes, 1) * 1000
+        """Server CPU per viewer per refresh: all the process used over the window, the
+        idle server's own share (a file watcher, say) included, over the refreshes."""
+        return self.cpu_s / max(self.refreshes, 1) * 1000
 
 
 def live(
@@ -377,6 +383,7 @@ class Figures:
     """The bench's measurements."""
 
     loads_s: list[float]
+    load_cpu_s: list[float]
     live: Live
     tables: int
     charts: int
@@ -406,12 +413,12 @@ def measure(
             context = signed_in(browser, address)
             page = context.new_page()
             tables, charts = rendered_counts(page, client_url)
-            times = [load_s(page, client_url, (tables, charts)) for _ in range(loads)]
+            timed = [load_s(page, client_url, (tables, charts), process) for _ in range(loads)]
             page.close()
             watched = live(context, client_url, process, viewers, seconds)
         finally:
             browser.close()
-    return Figures(times, watched, tables, charts)
+    return Figures([s for s, _ in timed], [cpu for _, cpu in timed], watched, tables, charts)
 
 
 def report(figures: Figures) -> bool:
@@ -422,7 +429,8 @@ def report(figures: Figures) -> bool:
     interval_s = get_settings().live_interval_s
     print(
         f"(a) client page full load ({figures.tables} tables, {figures.charts} charts drawn):"
-        f" median {figures.load_median_s:.2f} s ({loads}) (target <= {TARGET_LOAD_S} s)"
+        f" median {figures.load_median_s:.2f} s ({loads}) (target <= {TARGET_LOAD_S} s); "
+        f"server CPU per load median {statistics.median(figures.load_cpu_s) * 1000:.0f} ms"
     )
     print(
         f"(b) live refresh, {watched.viewers} viewers every {interval_s:g} s for "
@@ -447,23 +455,51 @@ def report(figures: Figures) -> bool:
     )
 
 
+@contextmanager
+def _database(url: str | None) -> Iterator[str]:
+    """The given database (kept), or a throwaway one."""
+    if url is not None:
+        yield url
+        return
+    with throwaway_database() as throwaway:
+        yield throwaway
+
+
+def _seeded(url: str) -> tuple[int, int] | None:
+    """The viewed client's id and the book's client count, if a run already seeded ``url``."""
+    with psycopg.connect(libpq(url)) as conn:
+        row = conn.execute(
+            "SELECT (SELECT id FROM clients WHERE email = 'painel@bench.example'), "
+            "(SELECT count(*) FROM clients)"
+        ).fetchone()
+    return None if row is None or row[0] is None else (int(row[0]), int(row[1]))
+
+
 def run(
     clients: int = CLIENTS,
     loads: int = LOADS,
     viewers: int = VIEWERS,
     seconds: float = LIVE_SECONDS,
     flags: Sequence[str] = (),
+    database: str | None = None,
 ) -> bool:
-    """Seed, serve, measure and print; return whether every target was met."""
-    print(f"\n== Pages in a browser: {clients:,} clients ==")
+    """Seed (unless ``database`` was seeded by an earlier run), serve, measure and print;
+    return whether every target was met."""
     if not CHROMIUM.exists():
         print(f"no Chromium at {CHROMIUM}: skipped (install Debian's `chromium` package)")
         return False
     os.environ.setdefault("ANKA_BCRYPT_ROUNDS", "4")
     get_settings.cache_clear()
-    with throwaway_database() as url:
-        client_id, took = build_book(url, clients)
-        print(f"book seeded and backfilled in {took:.0f} s (viewed client {client_id})")
+    with _database(database) as url:
+        found = _seeded(url) if database is not None else None
+        if found is None:
+            client_id, took = build_book(url, clients)
+            print(f"\n== Pages in a browser: {clients:,} clients ==")
+            print(f"book seeded and backfilled in {took:.0f} s (viewed client {client_id})")
+        else:
+            client_id, count = found
+            print(f"\n== Pages in a browser: {count - 1:,} clients + the viewed one ==")
+            print(f"book from an earlier run (viewed client {client_id})")
         with dashboard(url, flags) as (address, process):
             figures = measure(address, process, client_id, loads, viewers, seconds)
     return report(figures)
@@ -477,7 +513,11 @@ def main(argv: Sequence[str] | None = None) -> bool:
     parser.add_argument("--viewers", type=int, default=VIEWERS)
     parser.add_argument("--seconds", type=float, default=LIVE_SECONDS)
     parser.add_argument(
+        "--database",
+        help="use (and keep) this database, seeding it unless an earlier run did",
+    )
+    parser.add_argument(
         "--streamlit", nargs=argparse.REMAINDER, default=[], help="extra Streamlit flags"
     )
     args = parser.parse_args(argv)
-    return run(args.clients, args.loads, args.viewers, args.seconds, args.streamlit)
+    return run(args.clients, args.loads, args.viewers, args.seconds, args.streamlit, args.database)

@@ -31,7 +31,9 @@ class RowResult:
     """One data row: its number as the spreadsheet shows it, what was read, what is wrong.
 
     ``raw`` holds the cells as text (what the user typed), ``values`` the parsed values
-    of the fields that passed validation; ``action`` says what a commit would do.
+    of the fields that passed validation; ``action`` says what a commit would do. A row
+    of clients that matches a stored client names it in ``matched`` (``name · e-mail``) and
+    keeps, in ``previous``, the stored values of the fields the import would change.
     """
 
     row: int
@@ -39,6 +41,8 @@ class RowResult:
     values: dict[str, Any] = field(default_factory=dict)
     reasons: list[Reason] = field(default_factory=list)
     action: Action | None = None
+    matched: str | None = None
+    previous: dict[str, Any] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:

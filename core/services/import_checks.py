@@ -122,6 +122,8 @@ def _check_clients(uow: UnitOfWork, report: ImportReport) -> ImportPlan:
         claimed[match.id] = row.row
         changes = {f: v for f, v in row.values.items() if getattr(match, f) != v}
         plan.changes[row.row] = changes
+        row.matched = f"{match.name} · {match.email}"  # the preview says whom it updates
+        row.previous = {f: getattr(match, f) for f in changes}
         row.action = "update" if changes else "unchanged"
     return plan
 

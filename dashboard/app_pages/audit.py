@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.formatting import format_timestamp
 from core.repositories.audit import AuditFilter
 from core.services.audit import latest_changes
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.feedback import guarded
-from dashboard.components.tables import describe_changes
+from dashboard.components.tables import describe_changes, record_label
 
 ENTITIES = (
     "all",
@@ -50,14 +50,23 @@ with guarded(t):
         frame = pd.DataFrame(
             [
                 {
-                    t("audit.at"): format_timestamp(e.at, t.locale),
+                    t("audit.at"): columns.local_time(e.at),
                     t("field.email"): e.actor_email,
                     t("audit.action"): t(f"action.{e.action}"),
                     t("audit.entity"): t(f"entity.{e.entity}"),
-                    t("audit.entity_id"): e.entity_id,
-                    t("audit.changes"): describe_changes(e.before, e.after),
+                    t("audit.entity_id"): record_label(e.entity, e.entity_id, e.after),
+                    t("audit.changes"): describe_changes(e.before, e.after, t, e.entity),
                 }
                 for e in entries
             ]
         )
-        st.dataframe(frame, hide_index=True, width="stretch")
+        # The changes take the room the short columns leave (in view at 1,400 px).
+        config = {
+            t("audit.at"): columns.timestamp(t, width="medium"),
+            t("field.email"): columns.text(width="medium"),
+            t("audit.action"): columns.text(width="small"),
+            t("audit.entity"): columns.text(width="small"),
+            t("audit.entity_id"): columns.text(width="small"),
+            t("audit.changes"): columns.text(width="large"),
+        }
+        st.dataframe(frame, hide_index=True, width="stretch", column_config=config)

@@ -55,6 +55,7 @@ from dashboard.components.metrics import metric_cards, mixes_currencies
 from dashboard.components.movement_form import edit_form, income_form, sell_form
 from dashboard.components.pick import select_by_id
 from dashboard.components.portfolio_table import (
+    allocations_config,
     allocations_frame,
     quantity_text,
     reais_line,
@@ -176,7 +177,12 @@ def _live(client_id: int) -> None:
     in_reais = reais_line(view, t)
     if in_reais:
         st.markdown(in_reais)
-    st.dataframe(allocations_frame(view.rows, t), hide_index=True, width="stretch")
+    st.dataframe(
+        allocations_frame(view.rows, t),
+        hide_index=True,
+        width="stretch",
+        column_config=allocations_config(view.rows, t),
+    )
     if view.cache:  # no quote on screen (none could be had): no update time to show
         freshness_caption(
             quotes_freshness(view.cache.values(), datetime.now(UTC), interval_s), interval_s, t

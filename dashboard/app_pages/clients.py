@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import ValidationFailed
+from core.formatting import format_number
 from core.schemas import PAGE_SIZE_MAX, SEARCH_MAX, ClientOut, ClientPage
 from core.services import clients as client_service
 from dashboard import runtime
@@ -16,12 +17,13 @@ from dashboard.components.feedback import guarded
 from dashboard.components.form_outcome import attempted, refuse, succeed
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.pick import select_by_id
-from dashboard.components.tables import clients_frame
+from dashboard.components.tables import clients_config, clients_frame, picked_client
 
 PAGE_SIZES = (10, 20, 50, PAGE_SIZE_MAX)
 STATUS_FILTERS = ("all", "active", "inactive")
 PAGE_KEY = "clients_page"
 CONFIRM_KEY = "clients_confirm_delete"
+TABLE_KEY = "clients_table"  # its selection: the row clicked
 ROW_PX = 35  # st.dataframe's row height: show the whole page without an inner scrollbar
 
 t = runtime.translator()
@@ -84,7 +86,10 @@ def _load(search: str, status: str | None, size: int) -> ClientPage:
 
 
 def _pager(result: ClientPage) -> None:
-    st.caption(t("clients.total", total=result.total, page=result.page, pages=result.pages))
+    total = format_number(result.total, t.locale, 0)  # 13.791, not 13791
+    st.caption(t("clients.total", total=total, page=result.page, pages=result.pages))
+    if result.items:
+        st.caption(t("clients.click_to_open"))
     prev_col, next_col, _ = st.columns([1, 1, 6])
     if prev_col.button(t("clients.prev"), disabled=result.page <= 1, key="clients_prev"):
         st.session_state[PAGE_KEY] = result.page - 1
@@ -106,6 +111,23 @@ def _submit(form: str, values: dict[str, Any], client: ClientOut | None) -> None
         # Run again so the form draws each message under its field (it reads them first).
         refuse(form, error, t)
     succeed(form, done)
+
+
+def _table(items: list[ClientOut]) -> None:
+    """The page's clients; clicking a row opens that client's page."""
+    event = st.dataframe(
+        clients_frame(items, t),
+        hide_index=True,
+        width="stretch",
+        height=ROW_PX * (len(items) + 1) + 3,
+        column_config=clients_config(t),
+        on_select="rerun",
+        selection_mode="single-row",
+        key=TABLE_KEY,
+    )
+    chosen = picked_client(event.selection.rows, items)
+    if chosen is not None:
+        st.switch_page("app_pages/client_detail.py", query_params={"client": str(chosen)})
 
 
 def _open(items: list[ClientOut]) -> None:
@@ -197,12 +219,7 @@ with guarded(t):
     search, status, size = _filters()
     result = _load(search, status, size)
     if result.items:
-        st.dataframe(
-            clients_frame(result.items, t),
-            hide_index=True,
-            width="stretch",
-            height=ROW_PX * (len(result.items) + 1) + 3,
-        )
+        _table(result.items)
     else:
         st.info(t("clients.empty"))
     _pager(result)

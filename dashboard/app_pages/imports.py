@@ -28,6 +28,7 @@ from core.services.asset_history import fetch_unpriced_history
 from dashboard import runtime
 from dashboard.components.feedback import guarded
 from dashboard.components.import_preview import (
+    preview_config,
     preview_frame,
     read_as,
     reason_text,
@@ -100,7 +101,10 @@ def _show(report: ImportReport) -> None:
     if report.invalid_count:
         only_invalid = st.checkbox(t("import.only_invalid"), value=True, key="import_only_invalid")
     st.dataframe(
-        preview_frame(report, t, only_invalid=only_invalid), hide_index=True, width="stretch"
+        preview_frame(report, t, only_invalid=only_invalid),
+        hide_index=True,
+        width="stretch",
+        column_config=preview_config(report, t),
     )
 
 

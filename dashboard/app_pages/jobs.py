@@ -19,7 +19,13 @@ from core.services.job_runs import latest_runs
 from dashboard import runtime
 from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import guarded
-from dashboard.components.job_runs import Message, backfill_errors, report_messages, runs_frame
+from dashboard.components.job_runs import (
+    Message,
+    backfill_errors,
+    report_messages,
+    runs_config,
+    runs_frame,
+)
 
 RUNS = 50
 
@@ -110,7 +116,9 @@ def _runs() -> None:
     st.subheader(t("jobs.runs"))
     runs = latest_runs(runtime.engine(), limit=RUNS)
     if runs:
-        st.dataframe(runs_frame(runs, t), hide_index=True, width="stretch")
+        st.dataframe(
+            runs_frame(runs, t), hide_index=True, width="stretch", column_config=runs_config(t)
+        )
     else:
         st.info(t("jobs.empty"))
 

@@ -16,10 +16,10 @@ from core.services.job_runs import latest_runs
 from core.services.office_returns import office_returns
 from dashboard import runtime
 from dashboard.components.feedback import guarded
-from dashboard.components.job_runs import runs_frame
+from dashboard.components.job_runs import runs_config, runs_frame
 from dashboard.components.market import source_banner
 from dashboard.components.metrics import FIGURES_CURRENCY
-from dashboard.components.portfolio_table import money, movers_frame
+from dashboard.components.portfolio_table import money, movers_config, movers_frame
 from dashboard.components.returns_view import show_office_returns
 
 MOVERS = 5
@@ -33,7 +33,12 @@ def _movers(column: DeltaGenerator, title_key: str, movers: list[Mover], empty_k
     with column:
         st.subheader(t(title_key))
         if movers:
-            st.dataframe(movers_frame(movers, t), hide_index=True, width="stretch")
+            st.dataframe(
+                movers_frame(movers, t),
+                hide_index=True,
+                width="stretch",
+                column_config=movers_config(t),
+            )
         else:
             st.caption(t(empty_key))
 
@@ -63,7 +68,12 @@ def _runs() -> None:
     st.subheader(t("overview.runs"))
     runs = latest_runs(runtime.engine(), limit=RUNS)
     if runs:
-        st.dataframe(runs_frame(runs, t, compact=True), hide_index=True, width="stretch")
+        st.dataframe(
+            runs_frame(runs, t, compact=True),
+            hide_index=True,
+            width="stretch",
+            column_config=runs_config(t),
+        )
     else:
         st.caption(t("overview.no_runs"))
 

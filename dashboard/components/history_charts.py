@@ -9,8 +9,9 @@ hands back the very objects it stored: ``st.cache_data`` would unpickle a copy o
 hit, and unpickling a plotly figure costs about as much as building it. The key is the
 client, the series' :class:`~core.services.figures.HistoryVersion` (one small aggregate
 query a run: the number of days, the latest, a checksum of the rows) and the locale, so a
-new close or a recompute is drawn at once and nothing stale is ever shown; a few dozen
-sets at most are kept, for an hour. Whoever gets the figures must not change them
+new close or a recompute is drawn at once and nothing stale is ever shown (anything else
+drawn into these figures, benchmark lines say, must join the key); a few dozen sets at
+most are kept, for an hour. Whoever gets the figures must not change them
 (``st.plotly_chart`` only reads them). The live part of the page (current prices) is a
 fragment that reruns on its own and never reaches these charts.
 """

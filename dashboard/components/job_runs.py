@@ -9,10 +9,12 @@ from typing import Any
 import pandas as pd
 
 from core import calendars
-from core.formatting import DASH, format_date, format_timestamp
+from core.formatting import DASH, format_date, format_number
 from core.i18n import Translator
 from core.models import JobStatus
 from core.services.job_runs import RunOut, RunReport
+from dashboard.components import columns
+from dashboard.components.columns import local_time
 from dashboard.components.markdown import escape_markdown
 
 # How each outcome is shown: st.success, st.warning, st.error or st.info.
@@ -114,28 +116,66 @@ def details_lines(
     return lines
 
 
+def triggered_label(triggered_by: str | None, t: Translator) -> str:
+    """Who started a run: the scheduler or the command line in the user's words, or the
+    admin's e-mail as stored."""
+    if not triggered_by:
+        return ""
+    label = t(f"jobs.by.{triggered_by}")
+    return triggered_by if label == f"jobs.by.{triggered_by}" else label
+
+
+def notes_text(run: RunOut, t: Translator) -> str:
+    """What to read about a run, in one column: why it was skipped or its error, the failed
+    tickers, and what it could not do (:func:`details_lines`)."""
+    parts = [error_text(run, t)]
+    if run.failed_tickers:
+        parts.append(t("jobs.failed_tickers", tickers=", ".join(run.failed_tickers)))
+    parts.extend(details_lines(run.details, t))
+    return " · ".join(part for part in parts if part)
+
+
 def runs_frame(runs: Sequence[RunOut], t: Translator, *, compact: bool = False) -> pd.DataFrame:
-    """The runs, newest first; ``compact`` keeps job, dates, status and finish time."""
+    """The runs, newest first; ``compact`` keeps job, dates, status and finish time.
+
+    Times are São Paulo timestamps and the counts numbers (:func:`runs_config` formats
+    them). To fit a 1,400 px screen the error, the failed tickers and the details share the
+    last column, "Observações"; the failed column is their count.
+    """
     records = []
     for run in runs:
         record = {
             t("jobs.col.job"): job_label(run.job_name, t),
             t("jobs.col.dates"): target_dates(run.target_from, run.target_to, t),
-            t("jobs.col.started"): format_timestamp(run.started_at, t.locale),
-            t("jobs.col.finished"): format_timestamp(run.finished_at, t.locale),
             t("jobs.col.status"): status_label(run.status, t),
+            t("jobs.col.started"): local_time(run.started_at),
+            t("jobs.col.finished"): local_time(run.finished_at),
             t("jobs.col.ok"): run.tickers_ok,
-            t("jobs.col.failed"): failed_text(run.tickers_failed, run.failed_tickers),
+            t("jobs.col.failed"): run.tickers_failed,
             t("jobs.col.rows"): run.rows_written,
-            t("jobs.col.error"): error_text(run, t),
-            t("jobs.col.details"): " · ".join(details_lines(run.details, t)),
-            t("jobs.col.by"): run.triggered_by or "",
+            t("jobs.col.by"): triggered_label(run.triggered_by, t),
+            t("jobs.col.notes"): notes_text(run, t),
         }
         if compact:
             keep = ("job", "dates", "status", "finished")
             record = {t(f"jobs.col.{k}"): record[t(f"jobs.col.{k}")] for k in keep}
         records.append(record)
     return pd.DataFrame(records)
+
+
+def runs_config(t: Translator) -> dict[str, Any]:
+    """Times in the locale's form; counts grouped; the notes take the room left."""
+    config: dict[str, Any] = {
+        t("jobs.col.job"): columns.text(width="medium"),
+        t("jobs.col.dates"): columns.text(width="medium"),
+        t("jobs.col.status"): columns.text(width="small"),
+        t("jobs.col.started"): columns.timestamp(t, width="medium"),
+        t("jobs.col.finished"): columns.timestamp(t, width="medium"),
+        t("jobs.col.notes"): columns.text(width="large"),
+    }
+    for key in ("ok", "failed", "rows"):
+        config[t(f"jobs.col.{key}")] = columns.quantity(width="small")
+    return config
 
 
 def report_messages(report: RunReport, t: Translator) -> list[Message]:
@@ -150,9 +190,9 @@ def report_messages(report: RunReport, t: Translator) -> list[Message]:
         job=job_label(report.job_name, t),
         dates=target_dates(report.target_from, report.target_to, t),
         status=status_label(report.status, t),
-        ok=report.tickers_ok,
-        failed=len(report.failed),
-        rows=report.rows_written,
+        ok=format_number(report.tickers_ok, t.locale, 0),
+        failed=format_number(len(report.failed), t.locale, 0),
+        rows=format_number(report.rows_written, t.locale, 0),  # 13.791 linha(s), not 13791
     )
     messages: list[Message] = [(LEVELS.get(JobStatus(report.status), "info"), summary)]
     if report.failed:

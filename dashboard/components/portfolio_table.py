@@ -1,24 +1,29 @@
-"""The allocations table and totals of a client, formatted for the user's locale."""
+"""The allocations table and totals of a client: the table as numbers with its column
+configuration, the totals formatted for the user's locale."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
-from core.formatting import DASH, format_brl, format_date, format_number, format_percent
+from core.formatting import DASH, format_brl, format_number, format_percent
 from core.i18n import Translator
 from core.services.figures import Mover
 from core.services.portfolio import AllocationRow, CurrencyTotals, PortfolioView
+from dashboard.components import columns
+from dashboard.components.columns import currency_symbol, number
 from dashboard.components.markdown import escape_markdown
 
 
 def money(value: Decimal | None, currency: str | None, t: Translator) -> str:
-    """An amount with its currency: ``R$ 1.234,56`` for BRL, ``US$ 10,00`` for USD."""
+    """An amount with its currency as text: ``R$ 1.234,56`` for BRL, ``US$ 10,00`` for USD
+    (for metrics and sentences; tables hold numbers, see :mod:`dashboard.components.columns`)."""
     if value is None:
         return DASH
-    symbol = {"BRL": "R$", "USD": "US$", "EUR": "€", "GBP": "£"}.get(currency or "", currency or "")
+    symbol = currency_symbol(currency)
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol} {format_number(abs(value), t.locale)}".strip()
 
@@ -29,7 +34,13 @@ def quantity_text(value: Decimal, t: Translator) -> str:
 
 
 def allocations_frame(rows: list[AllocationRow], t: Translator) -> pd.DataFrame:
-    """One line per lot; a lot without a quote shows "—" and the reason."""
+    """One line per lot, numbers as numbers (:mod:`dashboard.components.columns`); a lot
+    without a quote has empty price cells and the reason in the note.
+
+    The key figures come first, so they are in view on a 1,400 px screen: ticker, currency
+    (the lots mix currencies, so it is a column, not the header), quantity, what was paid,
+    the price and its change, the result and the weight; the name and the note close the row.
+    """
     records = []
     for row in rows:
         note = ""
@@ -40,21 +51,62 @@ def allocations_frame(rows: list[AllocationRow], t: Translator) -> pd.DataFrame:
         records.append(
             {
                 t("col.ticker"): row.symbol,
+                t("col.currency"): currency_symbol(row.currency),
+                t("col.quantity"): number(row.quantity),
+                t("col.buy_date"): row.buy_date,
+                t("col.buy_price"): number(row.buy_price),
+                t("col.invested"): number(row.invested),
+                t("col.price"): number(row.price),
+                t("col.daily_change"): number(row.daily_change),
+                t("col.return_pct"): number(row.accumulated_return),
+                t("col.gain"): number(row.gain),
+                t("col.market_value"): number(row.market_value),
+                t("col.weight"): number(row.weight),
                 t("col.name"): row.name,
-                t("col.quantity"): quantity_text(row.quantity, t),
-                t("col.buy_price"): money(row.buy_price, row.currency, t),
-                t("col.buy_date"): format_date(row.buy_date, t.locale),
-                t("col.invested"): money(row.invested, row.currency, t),
-                t("col.price"): money(row.price, row.currency, t),
-                t("col.daily_change"): format_percent(row.daily_change, t.locale),
-                t("col.return_pct"): format_percent(row.accumulated_return, t.locale),
-                t("col.gain"): money(row.gain, row.currency, t),
-                t("col.market_value"): money(row.market_value, row.currency, t),
-                t("col.weight"): format_percent(row.weight, t.locale, 1),
                 t("col.note"): note,
             }
         )
-    return pd.DataFrame(records)
+    return pd.DataFrame(records, columns=_allocation_columns(t))
+
+
+def _allocation_columns(t: Translator) -> list[str]:
+    keys = (
+        "ticker",
+        "currency",
+        "quantity",
+        "buy_date",
+        "buy_price",
+        "invested",
+        "price",
+        "daily_change",
+        "return_pct",
+        "gain",
+        "market_value",
+        "weight",
+        "name",
+        "note",
+    )
+    return [t(f"col.{key}") for key in keys]
+
+
+def allocations_config(rows: list[AllocationRow], t: Translator) -> dict[str, Any]:
+    """How :func:`allocations_frame`'s columns read: money with two decimals, the change and
+    the return as percentages, the weight with one decimal, the quantity with the decimals
+    its lots have."""
+    places = columns.quantity_places(row.quantity for row in rows)
+    config: dict[str, Any] = {
+        t("col.ticker"): columns.text(width="small"),
+        t("col.currency"): columns.text(width=60),
+        t("col.quantity"): columns.quantity(places, width="small"),
+        t("col.buy_date"): columns.day(t, width="small"),
+        t("col.weight"): columns.percent(places=1, width=70),
+        t("col.name"): columns.text(width="medium"),
+    }
+    for key in ("buy_price", "invested", "price", "gain", "market_value"):
+        config[t(f"col.{key}")] = columns.money(width="small")
+    for key in ("daily_change", "return_pct"):
+        config[t(f"col.{key}")] = columns.percent(width="small")
+    return config
 
 
 def totals_lines(totals: CurrencyTotals, t: Translator) -> dict[str, str]:
@@ -86,18 +138,36 @@ def reais_line(view: PortfolioView, t: Translator) -> str | None:
 
 
 def movers_frame(movers: Sequence[Mover], t: Translator) -> pd.DataFrame:
-    """Held tickers with today's change and price, in the order given (the change comes
-    right after the ticker, so it stays in view in a narrow column)."""
-    columns = [t("col.ticker"), t("col.daily_change"), t("col.price"), t("col.name")]
+    """Held tickers with today's change (a ratio) and price, in the order given (the change
+    comes right after the ticker, so it stays in view in a narrow column); the price's
+    currency is beside it, as the tickers may mix currencies."""
+    columns_ = [
+        t("col.ticker"),
+        t("col.daily_change"),
+        t("col.price"),
+        t("col.currency"),
+        t("col.name"),
+    ]
     return pd.DataFrame(
         [
             {
                 t("col.ticker"): m.symbol,
-                t("col.daily_change"): format_percent(m.change, t.locale),
-                t("col.price"): money(m.price, m.currency, t),
+                t("col.daily_change"): number(m.change),
+                t("col.price"): number(m.price),
+                t("col.currency"): currency_symbol(m.currency),
                 t("col.name"): m.name,
             }
             for m in movers
         ],
-        columns=columns,
+        columns=columns_,
     )
+
+
+def movers_config(t: Translator) -> dict[str, Any]:
+    """The change as a percentage, the price as money."""
+    return {
+        t("col.ticker"): columns.text(width="small"),
+        t("col.daily_change"): columns.percent(width="small"),
+        t("col.price"): columns.money(width="small"),
+        t("col.currency"): columns.text(width=60),
+    }

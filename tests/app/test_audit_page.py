@@ -44,8 +44,11 @@ def test_audit_lists_a_client_created_on_the_page_and_filters(app_env: Make) -> 
     assert newest[pt("field.email")] == ADMIN_EMAIL
     assert newest[pt("audit.action")] == pt("action.create")
     assert newest[pt("audit.entity_id")] == str(client.id)
-    assert "name: Ana Lima" in newest[pt("audit.changes")]
-    assert "email: ana@example.com" in newest[pt("audit.changes")]
+    # Field labels in Portuguese, not the snapshot's keys.
+    assert f"{pt('field.name')}: Ana Lima" in newest[pt("audit.changes")]
+    assert f"{pt('field.email')}: ana@example.com" in newest[pt("audit.changes")]
+    assert f"{pt('field.status')}: {pt('status.active')}" in newest[pt("audit.changes")]
+    assert "name:" not in newest[pt("audit.changes")]
 
     selectbox(at, "audit.entity").select("user").run()
     assert set(at.dataframe[0].value[pt("audit.entity")]) == {pt("entity.user")}
@@ -89,5 +92,5 @@ def test_audit_shows_edits_and_deletions(app_env: Make) -> None:
         pt("action.update"),
         pt("action.create"),
     ]
-    assert table.iloc[1][pt("audit.changes")] == "name: Ana Lima → Ana Lima Souza"
-    assert "name: Ana Lima Souza" in table.iloc[0][pt("audit.changes")]
+    assert table.iloc[1][pt("audit.changes")] == f"{pt('field.name')}: Ana Lima → Ana Lima Souza"
+    assert f"{pt('field.name')}: Ana Lima Souza" in table.iloc[0][pt("audit.changes")]

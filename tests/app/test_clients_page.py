@@ -406,3 +406,23 @@ def test_hostile_search_shows_the_empty_message(
     assert values(at.info) == [pt("clients.empty")]
     assert not at.dataframe
     assert [c.name for c in all_clients(app_env)] == ["Ana Lima"]
+
+
+def test_clicking_a_row_opens_that_clients_page(app_env: Make) -> None:
+    clients = seed(app_env)
+    at = sign_in_to_clients(ADMIN_EMAIL)
+    shown = names_shown(at)
+    row = shown.index("Ângela Ribeiro")
+    assert pt("clients.click_to_open") in values(at.caption)
+    # The table's timestamp column holds timestamps (it sorts), not text.
+    created = at.dataframe[0].value[pt("field.created_at")]
+    assert str(created.dtype).startswith("datetime64")
+
+    # What the browser sends when a row is clicked: the table's selection.
+    at.session_state["clients_table"] = {"selection": {"rows": [row], "columns": []}}
+    at.run()
+
+    assert_no_exception(at)
+    angela = next(c for c in clients if c.name == "Ângela Ribeiro")
+    assert at.query_params["client"] == str(angela.id)
+    assert values(at.title) == [pt("detail.title", name="Ângela Ribeiro")]

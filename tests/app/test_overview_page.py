@@ -99,6 +99,13 @@ def test_assets_under_management_movers_and_runs(closed_book: Make) -> None:
     shown = [list(table[pt("col.ticker")]) for table in tables if pt("col.ticker") in table]
     assert shown == [movers for movers in (best, worst) if movers]
     assert set(best) | set(worst) <= {"PETR4.SA", "VALE3.SA", "ITUB4.SA"}
+    # The change and the price are numbers (ratios, reais), formatted by the column config.
+    movers = [table for table in tables if pt("col.ticker") in table]
+    expected = [found for found in (office.best, office.worst) if found]
+    for table, found in zip(movers, expected, strict=True):
+        assert list(table[pt("col.daily_change")]) == [float(m.change) for m in found]
+        assert list(table[pt("col.price")]) == [float(m.price) for m in found]
+        assert list(table[pt("col.currency")]) == ["R$"] * len(found)
 
     runs = tables[-1]
     assert list(runs.columns) == [

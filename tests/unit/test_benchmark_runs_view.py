@@ -41,5 +41,6 @@ def test_its_runs_are_listed_like_the_close() -> None:
     assert first["Rotina"] == "Índices de referência (CDI, Selic, IPCA, Ibovespa, IFIX)"
     assert first["Datas"] == "30/10/2026 – 27/11/2026"
     assert first["Situação"] == "parcial"
-    assert first["Ativos com falha"] == "1: IFIX"
+    assert first["Ativos com falha"] == 1
+    assert first["Observações"] == "Ativos com falha: IFIX"
     assert first["Linhas gravadas"] == 80

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
+
 from core.i18n import Translator
 from core.imports.report import ImportReport, Reason, RowResult
 from dashboard.components.import_preview import (
+    preview_config,
     preview_frame,
     read_as,
     reason_text,
@@ -56,51 +59,57 @@ def lots_report() -> ImportReport:
     )
 
 
-def test_valid_rows_show_what_was_read_in_the_users_format() -> None:
+def test_valid_rows_show_what_was_read_as_numbers_and_dates() -> None:
     pt = preview_frame(lots_report(), PT)
     assert list(pt.columns) == [
         "Linha",
         "Válida",
         "Ao importar",
+        "Motivos",  # before the values: in view on a 1,400 px screen
         "Cliente (e-mail ou CPF/CNPJ)",
         "Ativo",
         "Quantidade",
         "Preço de compra",
         "Data de compra",
-        "Motivos",
     ]
     assert pt.iloc[0].tolist() == [
         2,
         "✓",
         "criar",
+        "",
         "52998224725",
         "PETR4.SA",
-        "1.000",
-        "1.234,50",
-        "10/03/2025",
-        "",
+        1000.0,
+        1234.5,
+        date(2025, 3, 10),
     ]
-    en = preview_frame(lots_report(), EN)
-    assert en.iloc[0].tolist()[5:8] == ["1,000", "1,234.50", "2025-03-10"]
+    # The column configuration shows the decimals the file has (two at least for money).
+    config = {k: v for k, v in preview_config(lots_report(), PT).items() if k in pt.columns}
+    quantity, price = config["Quantidade"]["type_config"], config["Preço de compra"]["type_config"]
+    assert (quantity["format"], quantity["step"]) == ("localized", 1)
+    assert (price["format"], price["step"]) == ("localized", 0.01)
+    assert config["Data de compra"]["type_config"]["format"] == "DD/MM/YYYY"
+    en = preview_config(lots_report(), EN)
+    assert en["Buy date"]["type_config"]["format"] == "YYYY-MM-DD"
 
 
-def test_refused_rows_show_the_cells_as_typed_and_the_reasons() -> None:
+def test_refused_rows_leave_unread_cells_empty_and_quote_them_in_the_reasons() -> None:
     pt = preview_frame(lots_report(), PT, only_invalid=True)
-    assert pt.iloc[0].tolist() == [
+    row = pt.iloc[0].tolist()
+    assert row[:6] == [
         4,
         "✗",
         "",
+        "Data de compra: Data inválida: use dd/mm/aaaa ou aaaa-mm-dd. (“31/02/2025”); "
+        "Repete a linha 2.",
         "ana@example.com",
         "PETR4.SA",
-        "-5",
-        "abc",
-        "31/02/2025",
-        "Data de compra: Data inválida: use dd/mm/aaaa ou aaaa-mm-dd.; Repete a linha 2.",
     ]
+    assert all(pd.isna(cell) for cell in row[6:])  # not read: no number, no date
     assert len(pt) == 1
 
 
-def test_clients_document_and_status_are_shown_formatted() -> None:
+def test_an_update_names_the_stored_client_and_the_old_and_new_values() -> None:
     row = RowResult(
         row=2,
         raw={},
@@ -111,6 +120,8 @@ def test_clients_document_and_status_are_shown_formatted() -> None:
             "status": "inactive",
         },
         action="update",
+        matched="Maria Souza · m@example.com",
+        previous={"name": "Maria Souza", "status": "active"},
     )
     report = ImportReport(kind="clients", file_name="c.xlsx", file_format="xlsx", rows=[row])
     frame = preview_frame(report, EN)
@@ -118,12 +129,14 @@ def test_clients_document_and_status_are_shown_formatted() -> None:
         2,
         "✓",
         "update",
+        "",
+        "Maria Souza · m@example.com",
+        "Name: Maria Souza → Maria, Status: Active → Inactive",
         "Maria",
         "m@example.com",
         "529.982.247-25",
         "",
         "Inactive",
-        "",
         "",
     ]
     assert read_as(report, EN) == "Read as an Excel sheet (first sheet)"
@@ -135,6 +148,9 @@ def test_summary_and_how_the_file_was_read() -> None:
         "2 linha(s): 1 válida(s), 1 com erro.",
         "Ao importar: 1 a criar, 0 a atualizar, 0 sem alteração.",
     )
+    report.rows = report.rows * 6000  # 12.000 rows: the counts group thousands
+    assert summary_lines(report, PT)[0] == "12.000 linha(s): 6.000 válida(s), 6.000 com erro."
+    assert summary_lines(report, EN)[0].startswith("12,000 row(s): 6,000 valid")
     assert read_as(report, PT) == "Lido como CSV · Windows-1252 · separador “;”"
     report.delimiter, report.encoding = "\t", "utf-8-sig"
     assert read_as(report, EN) == "Read as CSV · UTF-8 (BOM) · separator “tab”"

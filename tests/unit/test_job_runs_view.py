@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from core.i18n import Translator
@@ -16,6 +17,7 @@ from dashboard.components.job_runs import (
     report_messages,
     runs_frame,
     target_dates,
+    triggered_label,
 )
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import quotes_freshness
@@ -82,13 +84,24 @@ def test_runs_frame_in_sao_paulo_time_with_translated_status() -> None:
 
     first = frame.iloc[0]
     assert first["Rotina"] == "Fechamento diário"
-    assert first["Início"] == "31/03/2025 18:00:05"  # 21:00 UTC is 18:00 in São Paulo
+    # 21:00 UTC is 18:00 in São Paulo: a timestamp, formatted by the column configuration.
+    assert first["Início"] == datetime(2025, 3, 31, 18, 0, 5)
     assert first["Situação"] == "parcial"
-    assert first["Ativos com falha"] == "1: AAPL"
+    assert first["Ativos com falha"] == 1
+    assert first["Observações"] == "Ativos com falha: AAPL"
     assert first["Linhas gravadas"] == 12
+    assert first["Acionada por"] == "agendador"
     second = frame.iloc[1]
     assert second["Rotina"] == "mystery"  # an unknown job keeps its name
-    assert second["Fim"] == "—"
+    assert pd.isna(second["Fim"])
+
+
+def test_who_triggered_a_run_is_translated_an_email_kept() -> None:
+    assert triggered_label("scheduler", PT) == "agendador"
+    assert triggered_label("cli", PT) == "linha de comando"
+    assert triggered_label("scheduler", EN) == "scheduler"
+    assert triggered_label("admin@example.com", PT) == "admin@example.com"
+    assert triggered_label(None, PT) == ""
 
 
 def test_compact_runs_frame() -> None:
@@ -112,6 +125,15 @@ def test_success_message_has_the_counts() -> None:
             "9 linha(s) gravada(s).",
         )
     ]
+
+
+def test_counts_in_the_message_group_thousands() -> None:
+    done = report(JobStatus.SUCCESS, tickers_ok=1204, rows_written=13791)
+    ((_, pt_text),) = report_messages(done, PT)
+    assert "1.204 ativo(s) ok" in pt_text
+    assert "13.791 linha(s) gravada(s)" in pt_text
+    ((_, en_text),) = report_messages(done, EN)
+    assert "13,791 row(s)" in en_text
 
 
 def test_partial_run_lists_the_failed_tickers() -> None:
@@ -144,6 +166,7 @@ def test_skipped_run_says_why() -> None:
 
 
 def test_skipped_runs_show_the_reason_not_the_raw_error() -> None:
+    none_failed = {"tickers_failed": 0, "failed_tickers": None}
     frame = runs_frame(
         [
             run(
@@ -151,16 +174,17 @@ def test_skipped_runs_show_the_reason_not_the_raw_error() -> None:
                 target_from=date(2025, 3, 29),
                 target_to=date(2025, 3, 29),
                 error="2025-03-29 is not a B3 trading day",
+                **none_failed,
             ),
-            run(id=2, status="skipped", error="another run holds the lock"),
+            run(id=2, status="skipped", error="another run holds the lock", **none_failed),
             run(id=3, status="failed", error="RuntimeError: boom"),
         ],
         EN,
     )
-    assert list(frame["Error"]) == [
+    assert list(frame["Notes"]) == [
         EN("jobs.not_session", date="2025-03-29"),
         EN("jobs.locked"),
-        "RuntimeError: boom",
+        "RuntimeError: boom · Failed assets: AAPL",  # one column: the error, then tickers
     ]
 
 
@@ -219,7 +243,7 @@ def test_what_a_partial_run_could_not_do_is_spelled_out_and_names_are_text() -> 
     assert f"fechamento(s) revisto(s) na fonte e regravado(s): {itub4} (1)" in texts
     assert any(f"{escape_markdown('**Eve** <b>')} (net_flow)" in x for x in texts)
     frame = runs_frame([run_out(report)], EN)
-    assert "figures not stored" in frame["What is missing"][0]
+    assert "figures not stored" in frame["Notes"][0]
 
 
 def run_out(report: RunReport) -> RunOut:
