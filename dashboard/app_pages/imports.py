@@ -127,9 +127,9 @@ def _commit(kind: Kind, file_id: str, name: str, data: bytes, report: ImportRepo
     done = t(
         "import.done",
         file=escape_markdown(name),
-        created=outcome.created,
-        updated=outcome.updated,
-        unchanged=outcome.unchanged,
+        created=format_number(outcome.created, t.locale, 0),
+        updated=format_number(outcome.updated, t.locale, 0),
+        unchanged=format_number(outcome.unchanged, t.locale, 0),
     )
     note = _history_note() if kind != "clients" else ""
     runtime.flash(f"{done} {note}".strip())

@@ -82,12 +82,14 @@ def _cell(row: RowResult, field: str, t: Translator) -> Any:
 
 
 def _reasons(row: RowResult, t: Translator) -> str:
-    """The row's reasons; one about a cell quotes what was typed in it (“abc”)."""
+    """The row's reasons; one about a number or a date that could not be read (its cell is
+    empty) quotes what was typed (“abc”). Text cells show what was typed themselves."""
     texts = []
     for reason in row.reasons:
         text = reason_text(reason, t)
-        typed = row.raw.get(reason.field or "", "").strip()
-        if reason.field is not None and reason.field not in row.values and typed:
+        field = reason.field or ""
+        typed = row.raw.get(field, "").strip()
+        if field in NUMERIC | DATES and field not in row.values and typed:
             text = f"{text} (“{typed}”)"
         texts.append(text)
     return "; ".join(texts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -218,9 +218,10 @@ def test_allocations_from_excel_on_demo_data(demo_env: Make) -> None:
 
     at.checkbox(key="import_only_invalid").uncheck().run()
     frame = at.dataframe[0].value
-    assert list(frame[pt("field.quantity")]) == ["100", "10"]
-    assert list(frame[pt("field.buy_price")]) == ["30,50", "5,00"]
-    assert list(frame[pt("field.buy_date")]) == ["10/03/2025", "10/03/2025"]
+    # Read as numbers and dates ("5,00" typed in pt-BR is five), formatted by the columns.
+    assert list(frame[pt("field.quantity")]) == [100, 10]
+    assert list(frame[pt("field.buy_price")]) == [30.5, 5]
+    assert list(frame[pt("field.buy_date")]) == [date(2025, 3, 10)] * 2
 
     upload(
         at,
@@ -321,3 +322,25 @@ def test_movements_are_offered_previewed_and_an_oversold_row_blocks_the_import(
     )
     assert done in values(at.success)
     assert count(demo_env, Movement) == 4
+
+
+def test_the_preview_of_an_update_names_the_stored_client_and_the_old_and_new_values(
+    app_env: Make,
+) -> None:
+    create_client(app_env, name="Maria Souza", email="maria@example.com")
+    at = open_imports()
+    renamed = (
+        "Nome;E-mail;CPF/CNPJ;Telefone;Situação;Observações\r\n"
+        "Maria Souza Lima;maria@example.com;;;Inativo;\r\n"
+    ).encode("cp1252")
+
+    upload(at, "clientes.csv", renamed)
+
+    frame = at.dataframe[0].value
+    (row,) = frame.to_dict("records")
+    assert row[pt("import.col.action")] == pt("import.action.update")
+    assert row[pt("import.col.matched")] == "Maria Souza · maria@example.com"
+    assert row[pt("import.col.changes")] == (
+        f"{pt('field.name')}: Maria Souza → Maria Souza Lima, "
+        f"{pt('field.status')}: {pt('status.active')} → {pt('status.inactive')}"
+    )
