@@ -42,7 +42,12 @@ from dashboard.components.feedback import (
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
 from dashboard.components.history_charts import history_figures
 from dashboard.components.income_chart import income_chart, income_frame
-from dashboard.components.ledger_view import filtered, ledger_filters, ledger_frame
+from dashboard.components.ledger_view import (
+    filtered,
+    ledger_config,
+    ledger_filters,
+    ledger_frame,
+)
 from dashboard.components.lot_form import history_note, lot_inputs, read_lot
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import (
@@ -237,7 +242,12 @@ def _ledger(client_id: int, view: PositionsView) -> None:
     kind, symbol = ledger_filters(symbols, t, key="detail_ledger")
     shown = filtered(lines, kind, symbol)
     if shown:
-        st.dataframe(ledger_frame(shown, t), hide_index=True, width="stretch")
+        st.dataframe(
+            ledger_frame(shown, t),
+            hide_index=True,
+            width="stretch",
+            column_config=ledger_config(shown, t),
+        )
     else:
         st.info(t("ledger.empty"))
     if not actor.is_admin:

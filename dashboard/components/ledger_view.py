@@ -1,22 +1,26 @@
 """A client's ledger as a list: movements (compra, venda, provento) and the asset events that
 applied to the holding, newest first, filtered by kind and ticker.
 
-The frame goes to ``st.dataframe`` (text shown as it is: tickers are not escaped); the
-filters are select boxes, whose options are plain text too.
+The frame goes to ``st.dataframe`` with :func:`ledger_config` (numbers and dates as values;
+text shown as it is: tickers are not escaped); the filters are select boxes, whose options
+are plain text too.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.formatting import DASH, format_date, format_number, format_percent
+from core.formatting import DASH, format_number, format_percent
 from core.i18n import Translator
 from core.schemas import LedgerLineOut, MovementOut
 from core.services.movements import LEDGER_KINDS
-from dashboard.components.portfolio_table import money, quantity_text
+from dashboard.components import columns
+from dashboard.components.columns import currency_symbol, number
+from dashboard.components.portfolio_table import quantity_text
 
 
 def line_kind(line: LedgerLineOut) -> str:
@@ -60,50 +64,89 @@ def _event_detail(line: LedgerLineOut, t: Translator) -> str:
     return " · ".join(parts)
 
 
-def _movement_cells(movement: MovementOut, t: Translator) -> dict[str, str]:
-    """Quantity, price and fees of a trade, or the amounts of typed income."""
-    cur = movement.currency
+def _movement_cells(movement: MovementOut, t: Translator) -> dict[str, Any]:
+    """Quantity, price and fees of a trade, or the amounts of typed income (numbers)."""
     if movement.kind == "income":
         return {
-            t("col.quantity"): "",
-            t("col.unit_price"): "",
-            t("col.fees"): "",
-            t("col.amount"): money(movement.amount, cur, t),
-            t("col.tax"): money(movement.tax, cur, t),
+            t("col.quantity"): None,
+            t("col.unit_price"): None,
+            t("col.fees"): None,
+            t("col.amount"): number(movement.amount),
+            t("col.tax"): number(movement.tax),
             t("col.detail"): t(f"income_type.{movement.income_type}"),
         }
     return {
-        t("col.quantity"): quantity_text(movement.quantity, t),
-        t("col.unit_price"): money(movement.price, cur, t),
-        t("col.fees"): money(movement.fees, cur, t),
-        t("col.amount"): "",
-        t("col.tax"): "",
+        t("col.quantity"): number(movement.quantity),
+        t("col.unit_price"): number(movement.price),
+        t("col.fees"): number(movement.fees),
+        t("col.amount"): None,
+        t("col.tax"): None,
         t("col.detail"): "",
     }
 
 
+LEDGER_COLUMNS = (
+    "date",
+    "kind",
+    "ticker",
+    "currency",
+    "quantity",
+    "unit_price",
+    "fees",
+    "amount",
+    "tax",
+    "detail",
+)
+
+
 def ledger_frame(lines: list[LedgerLineOut], t: Translator) -> pd.DataFrame:
-    """One line per movement or event, in the order given (the service's newest first)."""
+    """One line per movement or event, in the order given (the service's newest first).
+
+    Dates, quantities and amounts are values (:func:`ledger_config` formats them), so the
+    columns sort; the amounts' currency is a column (a book can mix B3 and US listings).
+    An event's ratio and value stay in its detail, a sentence.
+    """
     records = []
     for line in lines:
-        record = {
-            t("col.date"): format_date(line.date, t.locale),
+        record: dict[str, Any] = {
+            t("col.date"): line.date,
             t("col.kind"): (
                 t(f"ledger.kind.{line.movement.kind}")
                 if line.movement is not None
                 else event_label(line.event_kind, line.ratio, t)
             ),
             t("col.ticker"): line.symbol,
+            t("col.currency"): (
+                currency_symbol(line.movement.currency) if line.movement is not None else ""
+            ),
         }
         if line.movement is not None:
             record |= _movement_cells(line.movement, t)
         else:
-            blank = (t("col.quantity"), t("col.unit_price"), t("col.fees"))
-            record |= {column: "" for column in blank}
-            record |= {t("col.amount"): "", t("col.tax"): ""}
+            blank = ("quantity", "unit_price", "fees", "amount", "tax")
+            record |= {t(f"col.{key}"): None for key in blank}
             record[t("col.detail")] = _event_detail(line, t) or DASH
         records.append(record)
-    return pd.DataFrame(records)
+    return pd.DataFrame(records, columns=[t(f"col.{key}") for key in LEDGER_COLUMNS])
+
+
+def ledger_config(lines: list[LedgerLineOut], t: Translator) -> dict[str, Any]:
+    """Dates in the locale's form, money with two decimals, quantities with the decimals
+    the trades have, the detail wide."""
+    places = columns.quantity_places(
+        line.movement.quantity
+        for line in lines
+        if line.movement is not None and line.movement.kind != "income"
+    )
+    config: dict[str, Any] = {
+        t("col.date"): columns.day(t, width="small"),
+        t("col.currency"): columns.text(width=60),
+        t("col.quantity"): columns.quantity(places, width="small"),
+        t("col.detail"): columns.text(width="large"),
+    }
+    for key in ("unit_price", "fees", "amount", "tax"):
+        config[t(f"col.{key}")] = columns.money(width="small")
+    return config
 
 
 def ledger_filters(symbols: list[str], t: Translator, *, key: str) -> tuple[str | None, str | None]:
