@@ -21,12 +21,15 @@ from core.i18n import translate
 from core.imports.columns import COLUMNS, template_headers
 from core.imports.report import Kind
 
-# Example values: a made-up client with a valid CPF, holding a B3 lot.
+# Example values: a made-up client holding a B3 lot. The CPF, 404.428.201-35, passes the
+# check digits and is the one SERPRO's Consulta CPF documentation uses for its demo
+# ("Nome do CPF 404.428.201-35"): a test number, not a person's (529.982.247-25, the
+# example before, circulates widely and may well belong to someone).
 EXAMPLES: dict[Kind, dict[str, Any]] = {
     "clients": {
         "name": "Maria Souza",
         "email": "maria.souza@example.com",
-        "document": "529.982.247-25",
+        "document": "404.428.201-35",
         "phone": "+55 11 98765-4321",
         "status": "status.active",
         "notes": "",

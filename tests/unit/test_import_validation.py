@@ -394,7 +394,7 @@ def test_csv_template_is_what_excel_expects_in_each_language() -> None:
     )
     assert template_csv("clients", "en").decode("utf-8") == (
         "\ufeffName,E-mail,CPF/CNPJ,Phone,Status,Notes\r\n"
-        "Maria Souza,maria.souza@example.com,529.982.247-25,+55 11 98765-4321,Active,\r\n"
+        "Maria Souza,maria.souza@example.com,404.428.201-35,+55 11 98765-4321,Active,\r\n"
     )
 
 
