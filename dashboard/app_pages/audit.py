@@ -62,11 +62,11 @@ with guarded(t):
         )
         # The changes take the room the short columns leave (in view at 1,400 px).
         config = {
-            t("audit.at"): columns.timestamp(t, width="medium"),
-            t("field.email"): columns.text(width="medium"),
-            t("audit.action"): columns.text(width="small"),
-            t("audit.entity"): columns.text(width="small"),
-            t("audit.entity_id"): columns.text(width="small"),
-            t("audit.changes"): columns.text(width="large"),
+            t("audit.at"): columns.timestamp(t),
+            t("field.email"): columns.text(width=170),
+            t("audit.action"): columns.text(width=80),
+            t("audit.entity"): columns.text(width=95),
+            t("audit.entity_id"): columns.text(width=90),
+            t("audit.changes"): columns.text(width=800),
         }
         st.dataframe(frame, hide_index=True, width="stretch", column_config=config)

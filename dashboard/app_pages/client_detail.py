@@ -19,7 +19,7 @@ import streamlit as st
 
 from core.documents import format_document
 from core.errors import ValidationFailed
-from core.formatting import format_date
+from core.formatting import DASH, format_date
 from core.market.port import QuoteBatch
 from core.schemas import ClientOut
 from core.services import allocations as allocation_service
@@ -187,6 +187,7 @@ def _live(client_id: int) -> None:
         hide_index=True,
         width="stretch",
         column_config=allocations_config(view.rows, t),
+        placeholder=DASH,  # no quote: no price, no value (the note says why)
     )
     if view.cache:  # no quote on screen (none could be had): no update time to show
         freshness_caption(
@@ -247,6 +248,7 @@ def _ledger(client_id: int, view: PositionsView) -> None:
             hide_index=True,
             width="stretch",
             column_config=ledger_config(shown, t),
+            placeholder="",  # an income has no quantity, a trade no tax
         )
     else:
         st.info(t("ledger.empty"))

@@ -35,11 +35,13 @@ from dashboard.components.import_preview import (
     summary_lines,
 )
 from dashboard.components.markdown import escape_markdown
+from dashboard.components.uploader_text import translate_uploader
 
 PREVIEW_KEY = "import_preview"  # (upload's file id, report)
 UPLOAD_ROUND_KEY = "import_upload_round"  # bumped after an import to clear the uploader
 REJECTED_KEY = "import_rejected"
 MAX_MB = MAX_BYTES // (1024 * 1024)
+UPLOAD_KEY_PREFIX = "import_file_"  # the uploader's key: the prefix, the kind, the round
 
 log = logging.getLogger(__name__)
 t = runtime.translator()
@@ -105,6 +107,7 @@ def _show(report: ImportReport) -> None:
         hide_index=True,
         width="stretch",
         column_config=preview_config(report, t),
+        placeholder="",  # a cell not read (its reason says why) or left blank
     )
 
 
@@ -164,11 +167,12 @@ with guarded(t):
     )
     st.caption(t(f"import.help.{kind}"))
     _templates(kind)
+    translate_uploader(UPLOAD_KEY_PREFIX, MAX_MB, t)
     upload = st.file_uploader(
         t("import.upload"),
         type=["csv", "xlsx"],
         max_upload_size=MAX_MB,
-        key=f"import_file_{kind}_{st.session_state.get(UPLOAD_ROUND_KEY, 0)}",
+        key=f"{UPLOAD_KEY_PREFIX}{kind}_{st.session_state.get(UPLOAD_ROUND_KEY, 0)}",
     )
     st.caption(t("import.limits", mb=MAX_MB, rows=format_number(MAX_ROWS, t.locale, 0)))
     if upload is not None:

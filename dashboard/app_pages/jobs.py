@@ -13,6 +13,7 @@ from datetime import date
 import streamlit as st
 
 from core.errors import PermissionDenied
+from core.formatting import DASH
 from core.schemas import EARLIEST_DATE, today_in_brazil
 from core.services import closing
 from core.services.job_runs import latest_runs
@@ -117,7 +118,11 @@ def _runs() -> None:
     runs = latest_runs(runtime.engine(), limit=RUNS)
     if runs:
         st.dataframe(
-            runs_frame(runs, t), hide_index=True, width="stretch", column_config=runs_config(t)
+            runs_frame(runs, t),
+            hide_index=True,
+            width="stretch",
+            column_config=runs_config(t),
+            placeholder=DASH,
         )
     else:
         st.info(t("jobs.empty"))

@@ -73,6 +73,7 @@ def _runs() -> None:
             hide_index=True,
             width="stretch",
             column_config=runs_config(t),
+            placeholder=DASH,  # a run still going has no finish time
         )
     else:
         st.caption(t("overview.no_runs"))

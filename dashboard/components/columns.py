@@ -37,6 +37,8 @@ Width = Literal["small", "medium", "large"] | int | None
 MONEY_STEP = 0.01
 PERCENT_STEP = 0.0001  # the "percent" preset shows two decimals fewer than the step has
 QUANTITY_PLACES_MAX = 8
+TIMESTAMP_PX = 150  # "02/12/2026 03:42:20" and a little room
+DATE_PX = 95
 SYMBOLS = {"BRL": "R$", "USD": "US$", "EUR": "€", "GBP": "£"}
 
 
@@ -93,12 +95,12 @@ def date_format(t: Translator) -> str:
     return "DD/MM/YYYY" if t.locale == "pt_BR" else "YYYY-MM-DD"
 
 
-def day(t: Translator, *, width: Width = None) -> Any:
+def day(t: Translator, *, width: Width = DATE_PX) -> Any:
     """A date in the locale's form."""
     return st.column_config.DateColumn(format=date_format(t), width=width)
 
 
-def timestamp(t: Translator, *, width: Width = None) -> Any:
+def timestamp(t: Translator, *, width: Width = TIMESTAMP_PX) -> Any:
     """A timestamp in São Paulo time, to the second (cells from :func:`local_time`)."""
     return st.column_config.DatetimeColumn(format=f"{date_format(t)} HH:mm:ss", width=width)
 

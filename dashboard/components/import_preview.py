@@ -150,12 +150,12 @@ def preview_config(report: ImportReport, t: Translator) -> dict[str, Any]:
     """Numbers with the decimals the file has (two at least for money), dates in the
     locale's form, the reasons and changes wide, the flags narrow."""
     config: dict[str, Any] = {
-        t("import.col.row"): columns.quantity(width=60),
-        t("import.col.valid"): columns.text(width=50),
-        t("import.col.action"): columns.text(width="small"),
-        t("import.col.reasons"): columns.text(width="large"),
-        t("import.col.matched"): columns.text(width="medium"),
-        t("import.col.changes"): columns.text(width="large"),
+        t("import.col.row"): columns.quantity(width=55),
+        t("import.col.valid"): columns.text(width=55),
+        t("import.col.action"): columns.text(width=90),
+        t("import.col.reasons"): columns.text(width=300),
+        t("import.col.matched"): columns.text(width=180),
+        t("import.col.changes"): columns.text(width=400),
     }
     for column in COLUMNS[report.kind]:
         field = column.field

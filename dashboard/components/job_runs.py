@@ -139,8 +139,9 @@ def runs_frame(runs: Sequence[RunOut], t: Translator, *, compact: bool = False) 
     """The runs, newest first; ``compact`` keeps job, dates, status and finish time.
 
     Times are São Paulo timestamps and the counts numbers (:func:`runs_config` formats
-    them). To fit a 1,400 px screen the error, the failed tickers and the details share the
-    last column, "Observações"; the failed column is their count.
+    them). What to read comes first, so it is in view on a 1,400 px screen: the job, its
+    dates, status and start, then "Observações", where the error, the failed tickers and
+    the details share one column; the counts, who started it and the end time follow.
     """
     records = []
     for run in runs:
@@ -149,12 +150,12 @@ def runs_frame(runs: Sequence[RunOut], t: Translator, *, compact: bool = False) 
             t("jobs.col.dates"): target_dates(run.target_from, run.target_to, t),
             t("jobs.col.status"): status_label(run.status, t),
             t("jobs.col.started"): local_time(run.started_at),
-            t("jobs.col.finished"): local_time(run.finished_at),
+            t("jobs.col.notes"): notes_text(run, t),
             t("jobs.col.ok"): run.tickers_ok,
             t("jobs.col.failed"): run.tickers_failed,
             t("jobs.col.rows"): run.rows_written,
             t("jobs.col.by"): triggered_label(run.triggered_by, t),
-            t("jobs.col.notes"): notes_text(run, t),
+            t("jobs.col.finished"): local_time(run.finished_at),
         }
         if compact:
             keep = ("job", "dates", "status", "finished")
@@ -166,15 +167,16 @@ def runs_frame(runs: Sequence[RunOut], t: Translator, *, compact: bool = False) 
 def runs_config(t: Translator) -> dict[str, Any]:
     """Times in the locale's form; counts grouped; the notes take the room left."""
     config: dict[str, Any] = {
-        t("jobs.col.job"): columns.text(width="medium"),
-        t("jobs.col.dates"): columns.text(width="medium"),
-        t("jobs.col.status"): columns.text(width="small"),
-        t("jobs.col.started"): columns.timestamp(t, width="medium"),
-        t("jobs.col.finished"): columns.timestamp(t, width="medium"),
+        t("jobs.col.job"): columns.text(width=150),
+        t("jobs.col.dates"): columns.text(width=160),
+        t("jobs.col.status"): columns.text(width=85),
+        t("jobs.col.started"): columns.timestamp(t),
+        t("jobs.col.finished"): columns.timestamp(t),
         t("jobs.col.notes"): columns.text(width="large"),
+        t("jobs.col.by"): columns.text(width=130),
     }
     for key in ("ok", "failed", "rows"):
-        config[t(f"jobs.col.{key}")] = columns.quantity(width="small")
+        config[t(f"jobs.col.{key}")] = columns.quantity(width=80)
     return config
 
 

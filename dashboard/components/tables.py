@@ -37,8 +37,16 @@ def clients_frame(clients: Sequence[ClientOut], t: Translator) -> pd.DataFrame:
 
 
 def clients_config(t: Translator) -> dict[str, Any]:
-    """The creation time in the locale's form, to the second."""
-    return {t("field.created_at"): columns.timestamp(t)}
+    """Widths that keep every column in view at 1,400 px (a CNPJ whole), the creation
+    time in the locale's form, to the second."""
+    return {
+        t("field.name"): columns.text(width=220),
+        t("field.email"): columns.text(width=250),
+        t("field.document"): columns.text(width=150),
+        t("field.phone"): columns.text(width=120),
+        t("field.status"): columns.text(width=75),
+        t("field.created_at"): columns.timestamp(t),
+    }
 
 
 def picked_client(rows: Sequence[int], clients: Sequence[ClientOut]) -> int | None:

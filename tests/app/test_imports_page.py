@@ -22,6 +22,7 @@ from core.models import AuditEntry, Client, Movement
 from core.services import clients as client_service
 from core.services.principal import SYSTEM
 from dashboard.components.markdown import escape_markdown, escape_params
+from dashboard.components.uploader_text import css_string
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -73,6 +74,10 @@ def test_admin_gets_templates_uploads_previews_and_imports_clients(app_env: Make
         pt("import.template_xlsx"),
     ]
     assert at.file_uploader[0].label == pt("import.upload")
+    # Streamlit's own "Upload" and "5MB per file" replaced by the catalogue's words.
+    (style,) = [m for m in values(at.markdown) if m.startswith("<style>")]
+    assert css_string(pt("import.upload_button")) in style
+    assert css_string(pt("import.upload_instructions", mb=5)) in style
     assert at.file_uploader[0].allowed_type == [".csv", ".xlsx"]
     assert pt("import.limits", mb=5, rows="5.000") in values(at.caption)
 
