@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     address: str = Field(default="127.0.0.1", min_length=1)
     log_json: bool = False
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    # The advisory firm's name, at the head of every client statement (ANKA_FIRM_NAME).
+    firm_name: str = Field(default="Anka", min_length=1, max_length=120)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

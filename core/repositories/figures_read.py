@@ -83,3 +83,11 @@ class FiguresReadRepository:
             {"end": end, "base": base},
         )
         return [(int(client_id), Decimal(twr), bool(partial)) for client_id, twr, partial in rows]
+
+    def series_bounds(self, client_id: int) -> tuple[date, date] | None:
+        """The client's first and last stored days (None before its first figures)."""
+        stmt = select(func.min(DailyReturn.date), func.max(DailyReturn.date)).where(
+            id_is(DailyReturn.client_id, client_id)
+        )
+        first, last = self.session.execute(stmt).one()
+        return None if first is None else (first, last)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, localcontext
 
 from core.analytics import fx
@@ -30,7 +31,7 @@ from core.analytics.ledger import Oversold, Position, walk
 from core.analytics.lots import EXACT_PRECISION, daily_change
 from core.db import UnitOfWork
 from core.errors import NotFound
-from core.market.port import CacheInfo, MarketData, QuoteBatch
+from core.market.port import CacheInfo, MarketData, Quote, QuoteBatch
 from core.models import Asset, AssetEvent, Movement
 from core.schemas import ClientOut
 from core.services.asset_classes import class_of
@@ -109,12 +110,19 @@ class PositionsView:
 
 
 def client_positions(
-    uow: UnitOfWork, market: MarketData, client_id: int, *, quotes: QuoteBatch | None = None
+    uow: UnitOfWork,
+    market: MarketData,
+    client_id: int,
+    *,
+    quotes: QuoteBatch | None = None,
+    as_of: date | None = None,
 ) -> PositionsView:
     """The client's positions from the ledger, priced with one batched quote call, with
     weights in reais, totals per currency and income per month. ``quotes``: an answer
     already fetched for the client's assets and rates (the client page's lots,
-    :attr:`core.services.portfolio.PortfolioView.quotes`), used instead of asking again."""
+    :attr:`core.services.portfolio.PortfolioView.quotes`), used instead of asking again.
+    ``as_of``: the positions at the end of that day (a statement's), from the movements
+    and events up to it, priced at the stored closes on or before it (and their rates)."""
     with uow:
         client = uow.clients.get(client_id)
         if client is None:
@@ -122,12 +130,18 @@ def client_positions(
         view = PositionsView(client=ClientOut.model_validate(client), source=market.name)
         rows = uow.movements.for_client(client_id)
         events = uow.movements.events_of({asset.id for _, asset in rows})
+        if as_of is not None:
+            rows = [(m, a) for m, a in rows if m.date <= as_of]
+            events = [e for e in events if e.ex_date <= as_of]
         walked = _walk_assets(rows, events)
         bases = [_base_row(asset, position) for asset, position in walked]
         view.income_by_month = _income_by_month(walked)
-    open_rows = [row for row in bases if row.quantity > 0]
-    pairs = fx.pairs_for(row.currency for row in open_rows)
-    symbols = sorted({row.symbol for row in open_rows} | {pair.symbol for pair in pairs})
+        open_rows = [row for row in bases if row.quantity > 0]
+        pairs = fx.pairs_for(row.currency for row in open_rows)
+        symbols = sorted({row.symbol for row in open_rows} | {pair.symbol for pair in pairs})
+        if as_of is not None:
+            quotes = stored_quotes(uow, symbols, as_of)
+            view.source = STORED_CLOSES
     if quotes is not None and set(symbols) <= set(quotes.quotes) | set(quotes.failed):
         batch: QuoteBatch | None = quotes
     else:
@@ -138,6 +152,36 @@ def client_positions(
     view.rows, view.market_value_brl = _weighed(priced, view.rates)
     view.totals = _totals(view.rows)
     return view
+
+
+STORED_CLOSES = "stored_closes"  # the source of positions priced at a day's stored closes
+LOOK_BACK = timedelta(days=14)  # a close older than this before the day is not its price
+
+
+def stored_quotes(uow: UnitOfWork, symbols: list[str], as_of: date) -> QuoteBatch:
+    """Quotes as of the end of ``as_of`` from the stored closes: each symbol's last close
+    on or before that day (within two weeks), and the close before it as the previous
+    close; a symbol without one fails with ``no_data``."""
+    assets = uow.assets.by_symbols(symbols)
+    stored = uow.prices.closes_since([a.id for a in assets.values()], as_of - LOOK_BACK)
+    by_asset: dict[int, list[tuple[date, Decimal]]] = {}
+    for (asset_id, day), close in stored.items():
+        if day <= as_of:
+            by_asset.setdefault(asset_id, []).append((day, close))
+    batch = QuoteBatch()
+    for symbol in symbols:
+        asset = assets.get(symbol)
+        closes = sorted(by_asset.get(asset.id, [])) if asset else []
+        if not closes:
+            batch.failed[symbol] = "no_data"
+            continue
+        day, price = closes[-1]
+        previous = closes[-2][1] if len(closes) > 1 else None
+        market_time = datetime.combine(day, time(0), tzinfo=UTC)
+        batch.quotes[symbol] = Quote(
+            symbol, price, previous, asset.currency if asset else None, market_time, STORED_CLOSES
+        )
+    return batch
 
 
 def _walk_assets(

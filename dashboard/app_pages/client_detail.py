@@ -73,6 +73,7 @@ from dashboard.components.positions_table import (
     weight_missing,
 )
 from dashboard.components.returns_view import show_returns
+from dashboard.components.statement_download import statement_download
 
 CONFIRM_KEY = "detail_confirm_delete"
 
@@ -401,6 +402,7 @@ with guarded(t):
             _income(positions)
             _ledger(client_id, positions)
         _exports(client_id)
+        statement_download(client_id, market, actor, t)
         if actor.is_admin:
             _add(client_id)
             _edit(rows)

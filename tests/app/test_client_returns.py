@@ -107,3 +107,15 @@ def test_a_client_without_figures_shows_no_returns(demo_env: Make) -> None:
     at = open_detail(client.id)
 
     assert pt("returns.title") not in [h.value for h in at.subheader]
+
+
+def test_the_statement_section_offers_the_months_with_figures(
+    demo_env: Make, maria: ClientOut
+) -> None:
+    at = open_detail(maria.id)
+
+    assert pt("statement.title") in [h.value for h in at.subheader]
+    [month] = [s for s in at.selectbox if s.label == pt("statement.month")]
+    assert month.options == [f"{pt('month.short.3')}/2025"]  # the figures are all in March
+    buttons = [b for b in at.get("download_button") if b.proto.label == pt("statement.download")]
+    assert len(buttons) == 1

@@ -1,0 +1,50 @@
+"""The client statement's download: pick a month the client has figures in, get its PDF.
+
+The PDF is drawn only when the button is clicked (Streamlit calls the data function then),
+never on a page run or a live refresh.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.i18n import Translator
+from core.market.port import MarketData
+from core.reports.statement_pdf import client_statement_pdf
+from core.services.principal import Principal
+from core.services.statements import month_period, statement_months
+from dashboard import runtime
+
+PDF = "application/pdf"
+
+
+def statement_download(client_id: int, market: MarketData, actor: Principal, t: Translator) -> None:
+    """A month select and the download button of that month's statement (nothing before
+    the client's first stored figures)."""
+    months = statement_months(runtime.uow(), client_id)
+    if not months:
+        return
+    st.subheader(t("statement.title"))
+    chosen = st.selectbox(
+        t("statement.month"),
+        months,
+        format_func=lambda ym: f"{t(f'month.short.{ym[1]}')}/{ym[0]}",
+        key=f"statement_month_{client_id}",
+    )
+    start, end = month_period(*chosen)
+    firm = runtime.settings().firm_name
+
+    def pdf() -> bytes:
+        return client_statement_pdf(
+            runtime.uow, market, actor, client_id, start, end, firm=firm, t=t
+        )
+
+    st.download_button(
+        t("statement.download"),
+        data=pdf,
+        file_name=f"extrato-{client_id}-{chosen[0]}-{chosen[1]:02d}.pdf",
+        mime=PDF,
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        key=f"statement_pdf_{client_id}",
+    )

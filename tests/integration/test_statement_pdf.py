@@ -1,0 +1,179 @@
+"""The client statement (core.services.statements + core.reports.statement_pdf): built from
+figures stored by the real jobs on demo data, rendered to PDF, read back with poppler
+(pdftotext for the text and numbers, pdftoppm for the pages as images) and checked against
+the stored figures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from core.db import UnitOfWork, uow_factory
+from core.formatting import format_brl, format_percent
+from core.i18n import Translator
+from core.market.benchmarks import DemoBenchmarks
+from core.market.demo import DemoMarketData
+from core.models import JobStatus
+from core.reports.statement_pdf import render_statement
+from core.services import closing
+from core.services.allocations import add_allocation
+from core.services.benchmarks import benchmark_returns, update_benchmarks
+from core.services.clients import create_client
+from core.services.principal import SYSTEM, Principal
+from core.services.statements import month_period, statement_data
+
+MakeUow = Callable[[], UnitOfWork]
+BUY = date(2025, 2, 10)
+AS_OF = date(2025, 3, 31)
+PT = Translator("pt_BR")
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
+    reason="poppler-utils (pdftotext, pdftoppm) is not installed",
+)
+
+
+@pytest.fixture
+def make_uow(committed_engine: Engine) -> MakeUow:
+    """Units of work that commit: the jobs read what they wrote on their own connections."""
+    factory = uow_factory(committed_engine)
+    return lambda: UnitOfWork(factory)
+
+
+@pytest.fixture
+def maria(make_uow: MakeUow, committed_engine: Engine, admin: Principal) -> int:
+    client = create_client(
+        make_uow(),
+        admin,
+        {"name": "Maria <b>Souza</b>", "email": "maria@example.com", "document": "529.982.247-25"},
+    )
+    market = DemoMarketData()
+    for symbol, quantity, price in (("PETR4.SA", "100", "30"), ("VALE3.SA", "50", "60")):
+        add_allocation(
+            make_uow(),
+            market,
+            admin,
+            client.id,
+            {"symbol": symbol},
+            {"quantity": quantity, "buy_price": price, "buy_date": BUY},
+        )
+    report = closing.backfill(committed_engine, market, BUY, AS_OF, actor=SYSTEM)
+    assert report.status == JobStatus.SUCCESS, report
+    ran = update_benchmarks(
+        committed_engine, DemoBenchmarks(today=lambda: AS_OF), AS_OF, actor=SYSTEM
+    )
+    assert ran.status == JobStatus.SUCCESS, ran
+    return client.id
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def test_the_march_statement_says_what_is_stored(
+    make_uow: MakeUow, committed_engine: Engine, maria: int, admin: Principal
+) -> None:
+    start, end = month_period(2025, 3)
+    data = statement_data(
+        make_uow, DemoMarketData(), admin, maria, start, end, firm="Lima & Reis Investimentos"
+    )
+
+    with committed_engine.connect() as conn:
+        before = conn.execute(
+            text(
+                "SELECT market_value FROM daily_returns WHERE client_id = :c AND date < :d "
+                "ORDER BY date DESC LIMIT 1"
+            ),
+            {"c": maria, "d": start},
+        ).scalar_one()
+        last = conn.execute(
+            text(
+                "SELECT market_value, cumulative_twr FROM daily_returns "
+                "WHERE client_id = :c AND date = :d"
+            ),
+            {"c": maria, "d": AS_OF},
+        ).one()
+        twr_before = conn.execute(
+            text(
+                "SELECT cumulative_twr FROM daily_returns WHERE client_id = :c AND date < :d "
+                "ORDER BY date DESC LIMIT 1"
+            ),
+            {"c": maria, "d": start},
+        ).scalar_one()
+    s = data.summary
+    assert s is not None
+    assert data.as_of == AS_OF
+    assert s.value_start == before
+    assert s.value_end == last.market_value
+    assert (s.money_in, s.money_out) == (Decimal(0), Decimal(0))  # bought in February
+    assert s.result == last.market_value - before
+    assert s.twr == (1 + last.cumulative_twr) / (1 + twr_before) - 1
+    with make_uow() as uow:
+        cdi = benchmark_returns(uow, "CDI", start, AS_OF)
+    assert cdi.complete
+    assert s.percent_of_cdi == s.twr / cdi.cumulative
+    assert [row.symbol for row in data.positions.rows] == ["PETR4.SA", "VALE3.SA"]
+    assert data.movements == []  # nothing moved in March
+
+
+@needs_poppler
+def test_the_pdf_shows_those_numbers_and_says_it_is_demo_data(
+    make_uow: MakeUow, maria: int, admin: Principal, tmp_path: Path
+) -> None:
+    start, end = month_period(2025, 3)
+    data = statement_data(
+        make_uow, DemoMarketData(), admin, maria, start, end, firm="Lima & Reis Investimentos"
+    )
+    pdf = render_statement(data, PT)
+    found = pdf_text(pdf, tmp_path)
+    s = data.summary
+    assert s is not None
+
+    assert pdf.startswith(b"%PDF")
+    assert "Lima & Reis Investimentos" in found
+    # The stored name is text, never markup: its tags are printed, not applied
+    assert "Maria <b>Souza</b>" in found
+    assert "529.982.247-25" in found
+    assert "Período: 01/03/2025 a 31/03/2025" in found
+    for amount in (s.value_start, s.value_end, s.result):
+        assert format_brl(amount, "pt_BR") in found
+    assert format_percent(s.twr, "pt_BR") in found
+    assert format_percent(s.percent_of_cdi, "pt_BR") in found
+    assert format_percent(s.benchmarks["CDI"].cumulative, "pt_BR") in found
+    assert "PETR4.SA" in found
+    assert "VALE3.SA" in found
+    assert PT("statement.demo") in found.replace("\n", " ")
+    pages = found.count("\f") + (0 if found.endswith("\f") else 1)
+    assert found.count(PT("statement.demo")) >= pages - 1  # on every page
+    # Rendered as images: every page draws
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", str(tmp_path / "s.pdf"), str(tmp_path / "page")],
+        check=True,
+    )
+    images = sorted(tmp_path.glob("page*.png"))
+    assert images
+    assert all(image.stat().st_size > 5_000 for image in images)
+
+
+def test_a_period_before_any_figures_says_so(
+    make_uow: MakeUow, maria: int, admin: Principal, tmp_path: Path
+) -> None:
+    start, end = month_period(2024, 12)
+    data = statement_data(make_uow, DemoMarketData(), admin, maria, start, end, firm="Anka")
+
+    assert data.summary is None
+    assert data.as_of is None
+    if shutil.which("pdftotext"):
+        assert PT("statement.no_figures") in pdf_text(render_statement(data, PT), tmp_path)
