@@ -84,6 +84,19 @@ class LedgerRepository:
             ).fetchall()
         return [HeldAsset(int(r[0]), str(r[1]), r[2], r[3]) for r in rows]
 
+    def unpriced_assets(self) -> list[HeldAsset]:
+        """The held assets without any stored close since the first day they were held
+        (a new ticker whose history is not fetched yet), by symbol."""
+        with driver(self.session).cursor(binary=True) as cursor:
+            rows = cursor.execute(
+                "SELECT a.id, a.symbol, h.first, a.currency FROM "
+                "(SELECT asset_id, min(date) AS first FROM movements GROUP BY asset_id) AS h "
+                "JOIN assets a ON a.id = h.asset_id WHERE NOT EXISTS "
+                "(SELECT 1 FROM prices p WHERE p.asset_id = h.asset_id AND p.date >= h.first) "
+                "ORDER BY a.symbol"
+            ).fetchall()
+        return [HeldAsset(int(r[0]), str(r[1]), r[2], r[3]) for r in rows]
+
     def book_snapshot(self, client_ids: Sequence[int] | None = None) -> BookSnapshot:
         """Every movement and event, their version, the held assets' currencies and each
         client's last stored day, in one round trip and one snapshot (a change in between

@@ -84,6 +84,11 @@ class MovementRepository:
         )
         return self.session.scalars(stmt).first() is not None
 
+    def holders(self, asset_ids: Iterable[int]) -> list[int]:
+        """The clients with a movement of these assets (their figures use its closes)."""
+        stmt = select(Movement.client_id).where(Movement.asset_id.in_(list(asset_ids))).distinct()
+        return list(self.session.scalars(stmt))
+
     def events_of(self, asset_ids: Iterable[int]) -> list[AssetEvent]:
         """The events of these assets that are not dismissed, by asset, ex-date and id."""
         wanted = sorted({aid for aid in asset_ids if holds(AssetEvent.asset_id, aid)})

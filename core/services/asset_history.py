@@ -28,13 +28,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
-from sqlalchemy import select, text
-
 from core.db import UnitOfWork
 from core.errors import NotFound
 from core.market import port
 from core.market.port import HistoryBatch, MarketData, QuoteBatch, SearchResult
-from core.models import Movement
 from core.repositories.ledger import HeldAsset
 from core.schemas import today_in_brazil
 from core.services import closes
@@ -112,15 +109,6 @@ class _Bounded:
         return batch
 
 
-def _holders(uow: UnitOfWork, asset_ids: list[int]) -> list[int]:
-    """The clients with a movement of these assets (their figures use the closes)."""
-    return list(
-        uow.session.scalars(
-            select(Movement.client_id).where(Movement.asset_id.in_(asset_ids)).distinct()
-        )
-    )
-
-
 def _unpriced_since(uow: UnitOfWork, held: list[HeldAsset], since: date) -> list[HeldAsset]:
     """The series in ``held`` without any stored close on or after ``since``."""
     stored = uow.prices.dates_since([h.asset_id for h in held], since)
@@ -128,15 +116,6 @@ def _unpriced_since(uow: UnitOfWork, held: list[HeldAsset], since: date) -> list
 
 
 # Held assets with no stored close since they were first held: one index probe per asset.
-_UNPRICED = text(
-    "SELECT a.id, a.symbol, h.first, a.currency FROM "
-    "(SELECT asset_id, min(date) AS first FROM movements GROUP BY asset_id) AS h "
-    "JOIN assets a ON a.id = h.asset_id WHERE NOT EXISTS "
-    "(SELECT 1 FROM prices p WHERE p.asset_id = h.asset_id AND p.date >= h.first) "
-    "ORDER BY a.symbol"
-)
-
-
 def fetch_new_asset_history(
     uow: UnitOfWork,
     market: MarketData,
@@ -181,8 +160,7 @@ def fetch_unpriced_history(
     require_admin(actor)
     end = today_in_brazil() - timedelta(days=1)
     with uow:
-        rows = uow.session.execute(_UNPRICED).all()
-        held = [HeldAsset(int(r[0]), str(r[1]), r[2], r[3]) for r in rows if r[2] <= end]
+        held = [h for h in uow.ledger.unpriced_assets() if h.first_buy <= end]
         if not held:
             return HistoryOutcome("not_needed", ())
         since = min(h.first_buy for h in held)
@@ -222,7 +200,7 @@ def _fetch_and_store(
         stored = uow.prices.upsert((a, d, p) for (a, d), p in fetched.items())
         changed = uow.ledger.store_events(events)
         first = min([since, *(day for _kind, day in changed)])
-        holders = _holders(uow, [h.asset_id for h in assets if h.asset_id in priced])
+        holders = uow.movements.holders([h.asset_id for h in assets if h.asset_id in priced])
         uow.figures.invalidate(dict.fromkeys(holders, first))
         uow.commit()  # recomputes the holders' figures (core.services.client_figures)
     status: HistoryStatus = "pending" if missing else "stored"
