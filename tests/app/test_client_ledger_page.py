@@ -223,9 +223,7 @@ def test_ledger_filters_by_kind_and_ticker(demo_env: Make, maria: ClientOut) -> 
 
     at.selectbox(key="detail_ledger_kind").select("buy").run()
     at.selectbox(key="detail_ledger_symbol").select("VALE3.SA").run()
-    assert [(r[pt("col.ticker")], r[pt("col.quantity")]) for r in ledger(at)] == [
-        ("VALE3.SA", 10)
-    ]
+    assert [(r[pt("col.ticker")], r[pt("col.quantity")]) for r in ledger(at)] == [("VALE3.SA", 10)]
 
     at.selectbox(key="detail_ledger_kind").select("event").run()
     assert pt("ledger.empty") in values(at.info)

@@ -77,10 +77,13 @@ def test_the_allocations_table_holds_numbers_and_its_currency() -> None:
     ]
     frame = allocations_frame(rows, PT)
     aapl, petr = frame.to_dict("records")
-    assert aapl["Moeda"] == "US$" and petr["Moeda"] == "R$"
-    assert aapl["Quantidade"] == 2.5 and aapl["Investido"] == 375
+    assert aapl["Moeda"] == "US$"
+    assert petr["Moeda"] == "R$"
+    assert aapl["Quantidade"] == 2.5
+    assert aapl["Investido"] == 375
     assert aapl["Variação do dia"] == 0.0123  # a ratio: the "percent" preset shows 1,23%
-    assert pd.isna(petr["Preço atual"]) and petr["Observação"]  # no quote: empty, and why
+    assert pd.isna(petr["Preço atual"])
+    assert petr["Observação"]
     config = allocations_config(rows, PT)
     assert config["Quantidade"]["type_config"]["step"] == 0.1  # 2,5 and 100,0
     assert config["Peso"]["type_config"]["format"] == "percent"

@@ -11,7 +11,9 @@ from dashboard.components.uploader_text import css_string, uploader_style
 def test_css_strings_keep_words_and_escape_everything_else() -> None:
     assert css_string("Até 5 MB por arquivo · CSV") == '"Até 5 MB por arquivo · CSV"'
     hostile = css_string('a"; } body {display:none} </style><script>')
-    assert '"' not in hostile[1:-1] and "<" not in hostile and "}" not in hostile
+    assert '"' not in hostile[1:-1]
+    assert "<" not in hostile
+    assert "}" not in hostile
     assert hostile.startswith('"a\\000022')
 
 
@@ -29,7 +31,8 @@ def test_the_style_sheet_replaces_the_button_and_the_limits(
     style = uploader_style(
         "import_file_", t("import.upload_button"), t("import.upload_instructions", mb=5)
     )
-    assert style.startswith("<style>") and style.endswith("</style>")
+    assert style.startswith("<style>")
+    assert style.endswith("</style>")
     assert style.count("</style>") == 1
     assert f"content: {css_string(button)}" in style
     assert f"content: {css_string(limits)}" in style
