@@ -1,0 +1,66 @@
+"""A reader opens a demo client's page in a real browser, reads its returns beside the
+benchmarks, and downloads the month's statement as a PDF (read back with pdftotext)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from core.i18n import Translator
+from tests.e2e.conftest import CHROMIUM, Anka
+from tests.e2e.test_journey import DOWNLOAD_TIMEOUT_MS, sign_in
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's `chromium` package)",
+    ),
+]
+
+t = Translator("pt_BR")
+FIGURES_TIMEOUT_MS = 120_000  # the scheduler's first backfill of the demo book
+
+
+def test_reader_reads_the_returns_and_downloads_the_statement(
+    page: Page, anka: Anka, tmp_path: Path
+) -> None:
+    sign_in(page, anka.url, anka.reader_email, anka.reader_password)
+    page.goto(f"{anka.url}/client?client=1")
+    returns = page.get_by_role("heading", name=t("returns.title"), exact=True)
+    # The demo's scheduler backfills on start: reload until the figures are stored.
+    for _ in range(8):
+        try:
+            expect(returns).to_be_visible(timeout=15_000)
+            break
+        except AssertionError:
+            page.reload()
+    expect(returns).to_be_visible(timeout=FIGURES_TIMEOUT_MS)
+    # the periods grid (glide-data-grid keeps an accessible, hidden copy of its cells)
+    expect(page.locator("th", has_text=t("returns.col.percent_cdi")).first).to_be_attached()
+    title = page.get_by_role("heading", level=1).first.text_content() or ""
+
+    button = page.get_by_role("button", name=t("statement.download"))
+    expect(button).to_be_visible(timeout=60_000)  # the last section of a long page
+    with page.expect_download(timeout=DOWNLOAD_TIMEOUT_MS) as started:
+        button.click()
+    download = started.value
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    data = path.read_bytes()
+
+    assert path.suffix == ".pdf"
+    assert data.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        assert t("statement.title") in text
+        assert t("statement.demo") in " ".join(text.split())
+        name = title.strip().removeprefix(t("detail.title", name="")).strip()
+        assert name
+        assert name in text  # the client the page was about
