@@ -93,3 +93,11 @@ class BenchmarkRepository:
         """The date of the oldest movement of any client (where benchmarks start when none
         is stored yet), None without movements."""
         return self.session.scalar(select(func.min(Movement.date)))
+
+    def version(self) -> tuple[int, str]:
+        """How many values are stored and when the latest was written: it changes with
+        every value added or revised (what a cached chart of the benchmarks is keyed by)."""
+        count, latest = self.session.execute(
+            text("SELECT count(*), max(fetched_at) FROM benchmark_values")
+        ).one()
+        return int(count), str(latest)

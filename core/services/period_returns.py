@@ -117,6 +117,18 @@ def benchmark_curves(uow: UnitOfWork, days: list[date]) -> dict[str, list[float 
     }
 
 
+def client_benchmark_curves(uow: UnitOfWork, days: list[date]) -> dict[str, list[float | None]]:
+    """:func:`benchmark_curves` in a unit of work of its own (for a page)."""
+    with uow:
+        return benchmark_curves(uow, days)
+
+
+def benchmarks_version(uow: UnitOfWork) -> tuple[int, str]:
+    """The stored benchmarks' version: it changes with every value added or revised."""
+    with uow:
+        return uow.benchmarks.version()
+
+
 def _daily_curve(rates: Mapping[date, Decimal], days: list[date]) -> list[float | None]:
     curve: list[float | None] = []
     growth: float | None = 1.0

@@ -9,8 +9,9 @@ hands back the very objects it stored: ``st.cache_data`` would unpickle a copy o
 hit, and unpickling a plotly figure costs about as much as building it. The key is the
 client, the series' :class:`~core.services.figures.HistoryVersion` (one small aggregate
 query a run: the number of days, the latest, a checksum of the rows) and the locale, so a
-new close or a recompute is drawn at once and nothing stale is ever shown (anything else
-drawn into these figures, benchmark lines say, must join the key); a few dozen sets at
+new close or a recompute is drawn at once and nothing stale is ever shown; the benchmark
+lines on the TWR chart join the key with the benchmarks' own version (a new or revised
+value redraws them); anything else drawn into these figures must join it too; a few dozen sets at
 most are kept, for an hour. Whoever gets the figures must not change them
 (``st.plotly_chart`` only reads them). The live part of the page (current prices) is a
 fragment that reruns on its own and never reaches these charts.
@@ -25,6 +26,7 @@ import streamlit as st
 
 from core.i18n import Translator
 from core.services.figures import HistoryVersion, client_history, history_version
+from core.services.period_returns import benchmarks_version, client_benchmark_curves
 from dashboard import runtime
 from dashboard.components import charts
 
@@ -33,22 +35,30 @@ TTL = timedelta(hours=1)
 
 
 @st.cache_resource(max_entries=MAX_ENTRIES, ttl=TTL, show_spinner=False)
-def _built(client_id: int, version: HistoryVersion, locale: str) -> tuple[go.Figure, ...]:
+def _built(
+    client_id: int, version: HistoryVersion, benchmarks: tuple[int, str], locale: str
+) -> tuple[go.Figure, ...]:
     """The three figures of the client's stored series as of ``version`` (none without
-    stored days); ``version`` is only the cache key."""
+    stored days), the TWR with the benchmarks beside it as of ``benchmarks``; both
+    versions are only the cache key."""
     if not version.days:
         return ()
     history = client_history(runtime.uow(), client_id)
+    curves = client_benchmark_curves(runtime.uow(), [point.date for point in history])
     t = Translator(locale)
     # Looked up on the module at call time, so a test can count the builds.
-    builders = (charts.value_chart, charts.twr_chart, charts.daily_returns_chart)
-    return tuple(build(history, t) for build in builders)
+    return (
+        charts.value_chart(history, t),
+        charts.twr_chart(history, t, curves),
+        charts.daily_returns_chart(history, t),
+    )
 
 
 def history_figures(client_id: int, t: Translator) -> tuple[go.Figure, ...]:
     """The value, TWR and daily-return figures of the client's stored days, in ``t``'s
     language; empty before the client's first close."""
-    return _built(client_id, history_version(runtime.uow(), client_id), t.locale)
+    version = history_version(runtime.uow(), client_id)
+    return _built(client_id, version, benchmarks_version(runtime.uow()), t.locale)
 
 
 def forget() -> None:

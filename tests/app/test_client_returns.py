@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -119,3 +120,19 @@ def test_the_statement_section_offers_the_months_with_figures(
     assert month.options == [f"{pt('month.short.3')}/2025"]  # the figures are all in March
     buttons = [b for b in at.get("download_button") if b.proto.label == pt("statement.download")]
     assert len(buttons) == 1
+
+
+def test_the_twr_chart_draws_the_benchmarks_from_the_same_first_day(
+    demo_env: Make, maria: ClientOut
+) -> None:
+    at = open_detail(maria.id)
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    [twr] = [f for f in figures if f["data"] and f["data"][0].get("name") == pt("chart.twr")]
+    names = [trace["name"] for trace in twr["data"]]
+
+    assert names[:3] == [pt("chart.twr"), pt("returns.col.cdi"), pt("returns.col.ibov")]
+    portfolio, cdi = twr["data"][0], twr["data"][1]
+    assert cdi["x"] == portfolio["x"]  # the same days, from the same first day
+    with demo_env() as uow:
+        first_day = benchmark_returns(uow, "CDI", BUY, BUY)
+    assert cdi["y"][0] == pytest.approx(float(first_day.cumulative or 0), abs=1e-12)
