@@ -60,17 +60,20 @@ def in_currency(label: str, currency: str) -> str:
     return f"{label} ({currency_symbol(currency)})"
 
 
-def money(*, width: Width = None, help: str | None = None) -> Any:
-    """An amount with two decimals, grouped in the reader's locale."""
+def money(*, width: Width = None, help: str | None = None, label: str | None = None) -> Any:
+    """An amount with two decimals, grouped in the reader's locale (``label``: a shorter
+    header, the full one in ``help``)."""
     return st.column_config.NumberColumn(
-        format="localized", step=MONEY_STEP, width=width, help=help
+        label, format="localized", step=MONEY_STEP, width=width, help=help
     )
 
 
-def percent(*, places: int = 2, width: Width = None, help: str | None = None) -> Any:
+def percent(
+    *, places: int = 2, width: Width = None, help: str | None = None, label: str | None = None
+) -> Any:
     """A ratio as a percentage with ``places`` decimals."""
     step = float(Decimal(1).scaleb(-(places + 2)))
-    return st.column_config.NumberColumn(format="percent", step=step, width=width, help=help)
+    return st.column_config.NumberColumn(label, format="percent", step=step, width=width, help=help)
 
 
 def quantity_places(values: Iterable[Decimal | float | int | None]) -> int:
@@ -84,10 +87,14 @@ def quantity_places(values: Iterable[Decimal | float | int | None]) -> int:
     return min(places, QUANTITY_PLACES_MAX)
 
 
-def quantity(places: int = 0, *, width: Width = None, help: str | None = None) -> Any:
+def quantity(
+    places: int = 0, *, width: Width = None, help: str | None = None, label: str | None = None
+) -> Any:
     """A quantity or a count, grouped, with ``places`` decimals."""
     step = float(Decimal(1).scaleb(-places)) if places else 1
-    return st.column_config.NumberColumn(format="localized", step=step, width=width, help=help)
+    return st.column_config.NumberColumn(
+        label, format="localized", step=step, width=width, help=help
+    )
 
 
 def date_format(t: Translator) -> str:
@@ -95,9 +102,11 @@ def date_format(t: Translator) -> str:
     return "DD/MM/YYYY" if t.locale == "pt_BR" else "YYYY-MM-DD"
 
 
-def day(t: Translator, *, width: Width = DATE_PX) -> Any:
+def day(
+    t: Translator, *, width: Width = DATE_PX, help: str | None = None, label: str | None = None
+) -> Any:
     """A date in the locale's form."""
-    return st.column_config.DateColumn(format=date_format(t), width=width)
+    return st.column_config.DateColumn(label, format=date_format(t), width=width, help=help)
 
 
 def timestamp(t: Translator, *, width: Width = TIMESTAMP_PX) -> Any:

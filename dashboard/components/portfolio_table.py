@@ -94,20 +94,26 @@ def allocations_config(rows: list[AllocationRow], t: Translator) -> dict[str, An
     the return as percentages, the weight with one decimal, the quantity with the decimals
     its lots have."""
     places = columns.quantity_places(row.quantity for row in rows)
-    # Pixel widths that keep every figure through the weight in view at 1,400 px.
+
+    # Pixel widths that keep every figure through the weight in view at 1,400 px; the
+    # longer headers shortened (the full one is the header's tooltip).
+    def short(key: str) -> dict[str, str]:
+        return {"label": t(f"col.short.{key}"), "help": t(f"col.{key}")}
+
     config: dict[str, Any] = {
         t("col.ticker"): columns.text(width=85),
         t("col.currency"): columns.text(width=55),
-        t("col.quantity"): columns.quantity(places, width=75),
-        t("col.buy_date"): columns.day(t, width=90),
+        t("col.quantity"): columns.quantity(places, width=75, **short("quantity")),
+        t("col.buy_date"): columns.day(t, width=90, **short("buy_date")),
         t("col.weight"): columns.percent(places=1, width=60),
         t("col.name"): columns.text(width=180),
         t("col.note"): columns.text(width=250),
     }
     for key in ("buy_price", "invested", "price", "gain", "market_value"):
-        config[t(f"col.{key}")] = columns.money(width=85)
+        extra = short(key) if key in ("buy_price", "market_value") else {}
+        config[t(f"col.{key}")] = columns.money(width=85, **extra)
     for key in ("daily_change", "return_pct"):
-        config[t(f"col.{key}")] = columns.percent(width=80)
+        config[t(f"col.{key}")] = columns.percent(width=80, **short(key))
     return config
 
 
