@@ -40,8 +40,8 @@ def clients_config(t: Translator) -> dict[str, Any]:
     """Widths that keep every column in view at 1,400 px (a CNPJ whole), the creation
     time in the locale's form, to the second."""
     return {
-        t("field.name"): columns.text(width=220),
-        t("field.email"): columns.text(width=250),
+        t("field.name"): columns.text(width=200),
+        t("field.email"): columns.text(width=240),
         t("field.document"): columns.text(width=150),
         t("field.phone"): columns.text(width=120),
         t("field.status"): columns.text(width=75),
