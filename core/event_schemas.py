@@ -1,7 +1,7 @@
 """Pydantic schemas of an asset's events as an admin types or corrects them.
 
 Kept apart from :mod:`core.schemas` (which this module only imports from): the amounts
-parse like every other amount there (:data:`core.schemas.ZeroOrAmount`, pt-BR decimal comma
+parse like every other amount there (:data:`core.trade_schemas.ZeroOrAmount`, pt-BR decimal comma
 accepted), the ex-date like a buy date (:data:`core.schemas.BuyDate`: not in the future, not
 before 1900), and the ratio and value rules per kind are the ``asset_events`` CHECK
 constraints (:class:`core.models.AssetEvent`), so a refused event says which field is wrong
@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from core.schemas import BuyDate, Symbol, ZeroOrAmount
+from core.trade_schemas import BuyDate, Symbol, ZeroOrAmount
 
 EventKind = Literal["split", "bonus", "dividend", "jcp", "rendimento", "amortizacao"]
 EVENT_KINDS: tuple[str, ...] = ("split", "bonus", "dividend", "jcp", "rendimento", "amortizacao")

@@ -4,15 +4,15 @@ A row is a buy, a sell or income, named by its kind column in either language (f
 accents or case): ``compra``/``c``/``buy``, ``venda``/``v``/``sell``,
 ``provento``/``rendimento``/``income`` — the export's own words (``Compra``, ``Venda``,
 ``Provento``; ``Buy``, ``Sell``, ``Income``) among them. Buys and sells take quantity,
-price and fees (blank fees are zero) through :class:`core.schemas.TradeIn` /
-:class:`core.schemas.SellIn`; income takes its type, the gross amount and the tax withheld
-(blank is zero) through :class:`core.schemas.IncomeIn`. A cell a kind does not use must be
+price and fees (blank fees are zero) through :class:`core.trade_schemas.TradeIn` /
+:class:`core.trade_schemas.SellIn`; income takes its type, the gross amount and the tax withheld
+(blank is zero) through :class:`core.trade_schemas.IncomeIn`. A cell a kind does not use must be
 blank (``import.row.not_for_kind``). Income types: ``dividendo``/``dividend``, ``jcp``
 (also "juros sobre capital próprio"), ``rendimento``/``distribution``,
 ``amortização``/``amortizacao``/``amortisation``/``amortization``, and the catalogue's
 names in both languages.
 
-The ticker is read as the allocations import reads it (:class:`core.schemas.AssetIn`, then
+The ticker is read as the allocations import reads it (:class:`core.trade_schemas.AssetIn`, then
 :func:`core.market.symbols.resolve_symbol`: ``petr4`` is ``PETR4.SA``). Whether the client
 exists, holds enough to sell or holds the asset at all is judged by
 :mod:`core.services.movement_imports`.
@@ -29,7 +29,8 @@ from core.imports import cells
 from core.imports.reading import Cell
 from core.imports.report import RowResult
 from core.market.symbols import resolve_symbol
-from core.schemas import AssetIn, IncomeIn, SellIn, TradeIn, parse
+from core.schemas import parse
+from core.trade_schemas import AssetIn, IncomeIn, SellIn, TradeIn
 
 TRADE_FIELDS = ("quantity", "price", "fees")
 INCOME_FIELDS = ("income_type", "amount", "tax")

@@ -1,7 +1,8 @@
 """Per-row validation of an import, without the database: the schemas decide, as in forms.
 
 Clients go through :class:`core.schemas.ClientCreate`; allocations through
-:class:`core.schemas.AssetIn` (the ticker) and :class:`core.schemas.AllocationIn` (quantity,
+:class:`core.trade_schemas.AssetIn` (the ticker) and
+:class:`core.trade_schemas.AllocationIn` (quantity,
 buy price, buy date: positive amounts in either locale's format, a date neither in the
 future nor absurdly old); movements (buys, sells, income) through
 :mod:`core.imports.movement_rows`. What needs stored data — does the client exist, does market data
@@ -21,7 +22,8 @@ from core.imports.columns import IGNORED, Mapping, map_header
 from core.imports.movement_rows import movement_row
 from core.imports.reading import Cell, ImportFileError, Table, read_table
 from core.imports.report import ImportReport, Kind, Reason, RowResult
-from core.schemas import AllocationIn, AssetIn, ClientCreate, parse
+from core.schemas import ClientCreate, parse
+from core.trade_schemas import AllocationIn, AssetIn
 
 CLIENT_FIELDS = ("name", "email", "document", "phone", "status", "notes")
 

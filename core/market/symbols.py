@@ -2,7 +2,7 @@
 
 Brazilians type B3 tickers without an exchange suffix (``PETR4``, ``petr4``); market data
 (Yahoo and the demo catalogue alike) knows them as ``PETR4.SA``. :func:`resolve_symbol` is
-the one rule, applied where a typed ticker enters (:class:`core.schemas.AssetIn`, so the lot
+the one rule, applied where a typed ticker enters (:class:`core.trade_schemas.AssetIn`, so the lot
 forms, the allocations import and every service caller get it) and where the assets page's
 search box queries.
 

@@ -32,11 +32,12 @@ from core.errors import NotFound, ValidationFailed
 from core.market.cache import one_off_quotes
 from core.market.port import MarketData, Quote
 from core.models import Asset, Movement
-from core.schemas import AllocationIn, AllocationOut, AssetIn, parse
+from core.schemas import parse
 from core.services.audit import audit_change
 from core.services.integrity import translate_integrity_error
 from core.services.ledger_rules import check_holdings
 from core.services.principal import Principal, require_admin
+from core.trade_schemas import AllocationIn, AllocationOut, AssetIn
 
 ENTITY = "allocation"
 # Column sizes of the descriptive asset labels. They come from a search result or a quote

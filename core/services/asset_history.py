@@ -33,10 +33,10 @@ from core.errors import NotFound
 from core.market import port
 from core.market.port import HistoryBatch, MarketData, QuoteBatch, SearchResult
 from core.repositories.ledger import HeldAsset
-from core.schemas import today_in_brazil
 from core.services import closes
 from core.services.job_runs import RunReport
 from core.services.principal import Principal, require_admin
+from core.trade_schemas import today_in_brazil
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from core.imports.report import ImportReport, RowResult
 from core.imports.validation import mark_duplicates
 from core.market.port import MarketData, Quote
 from core.models import Asset, Client
-from core.schemas import AllocationIn
 from core.services.allocations import check_first_trade, verify_new_symbols
 from core.services.movement_imports import MovementPlan, check_movements
+from core.trade_schemas import AllocationIn
 
 LOT_FIELDS = ("quantity", "buy_price", "buy_date")
 

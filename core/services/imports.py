@@ -39,13 +39,13 @@ from core.db import UnitOfWork
 from core.imports.report import ImportOutcome, ImportRejected, ImportReport, Kind
 from core.imports.validation import check_file
 from core.market.port import MarketData
-from core.schemas import AssetIn
 from core.services.allocations import new_asset_values
 from core.services.audit import audit_change
 from core.services.import_checks import ImportPlan, MarketAnswers, ask_market, check_stored
 from core.services.import_writes import as_json, naming_refused_row
 from core.services.movement_imports import movement_rows
 from core.services.principal import Principal, require_admin
+from core.trade_schemas import AssetIn
 
 ENTITY = "import"
 IMPORT_LOCK = "anka:import"

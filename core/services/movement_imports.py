@@ -41,9 +41,9 @@ from core.imports.report import ImportReport, RowResult
 from core.imports.validation import mark_duplicates
 from core.market.port import Quote
 from core.models import Asset, AssetEvent, Movement
-from core.schemas import AllocationIn
 from core.services.allocations import check_first_trade
 from core.services.ledger_rules import ledger_lines, oversold_error
+from core.trade_schemas import AllocationIn
 
 FIGURES = ("quantity", "price", "fees", "income_type", "amount", "tax")
 DEFAULTS: dict[str, Any] = {

@@ -2,7 +2,7 @@
 movement, and the client's ledger as a filterable list.
 
 Buys are still added through :mod:`core.services.allocations` (the lot API); here a buy can
-be edited with its fees (:class:`core.schemas.TradeIn`) or deleted like any movement. A sell
+be edited with its fees (:class:`core.trade_schemas.TradeIn`) or deleted like any movement. A sell
 or income is for an asset the client's ledger already has (``validation.asset_not_held``).
 
 Every write locks the client's book first, writes and flushes, then walks the client's
@@ -27,20 +27,13 @@ from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
 from core.market.symbols import resolve_symbol
 from core.models import Asset, AssetEvent, Movement
-from core.schemas import (
-    AllocationIn,
-    IncomeIn,
-    LedgerLineOut,
-    MovementOut,
-    SellIn,
-    TradeIn,
-    parse,
-)
+from core.schemas import parse
 from core.services.allocations import check_client_invested, check_first_trade
 from core.services.audit import audit_change
 from core.services.integrity import MOVEMENT_FIELDS, translate_integrity_error
 from core.services.ledger_rules import check_holdings, event_line, ledger_lines
 from core.services.principal import Principal, require_admin
+from core.trade_schemas import AllocationIn, IncomeIn, LedgerLineOut, MovementOut, SellIn, TradeIn
 
 ENTITY = "movement"
 LEDGER_KINDS = ("buy", "sell", "income", "event")  # what client_ledger filters by

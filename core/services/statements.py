@@ -28,12 +28,13 @@ from core.db import UnitOfWork
 from core.errors import NotFound
 from core.market.port import MarketData
 from core.models import DailyReturn
-from core.schemas import ClientOut, LedgerLineOut
+from core.schemas import ClientOut
 from core.services.benchmarks import benchmark_returns
 from core.services.movements import client_ledger
 from core.services.period_returns import SHOWN, ClientReturns, benchmark_curves, compare_growth
 from core.services.positions import PositionsView, client_positions
 from core.services.principal import Principal
+from core.trade_schemas import LedgerLineOut
 
 ZERO = Decimal(0)
 

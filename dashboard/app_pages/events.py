@@ -19,8 +19,8 @@ import streamlit as st
 from core.errors import PermissionDenied, ValidationFailed
 from core.event_schemas import EVENT_KINDS, EventOut
 from core.formatting import format_date, format_number, format_percent, ungroup_number
-from core.schemas import EARLIEST_DATE, SYMBOL_MAX, today_in_brazil
 from core.services import events as event_service
+from core.trade_schemas import EARLIEST_DATE, SYMBOL_MAX, today_in_brazil
 from dashboard import runtime
 from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import field_hint, guarded, show_field_errors

@@ -14,9 +14,9 @@ import streamlit as st
 
 from core.errors import PermissionDenied
 from core.formatting import DASH
-from core.schemas import EARLIEST_DATE, today_in_brazil
 from core.services import closing
 from core.services.job_runs import latest_runs
+from core.trade_schemas import EARLIEST_DATE, today_in_brazil
 from dashboard import runtime
 from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import guarded

@@ -16,8 +16,8 @@ import streamlit as st
 
 from core.formatting import DASH, format_number, format_percent
 from core.i18n import Translator
-from core.schemas import LedgerLineOut, MovementOut
 from core.services.movements import LEDGER_KINDS
+from core.trade_schemas import LedgerLineOut, MovementOut
 from dashboard.components import columns
 from dashboard.components.columns import currency_symbol, number
 from dashboard.components.portfolio_table import quantity_text

@@ -14,9 +14,10 @@ from core.errors import ValidationFailed
 from core.formatting import ungroup_number
 from core.i18n import Translator
 from core.market.port import MarketData
-from core.schemas import AllocationIn, AllocationOut, parse, today_in_brazil
+from core.schemas import parse
 from core.services.asset_history import fetch_new_asset_history
 from core.services.principal import Principal
+from core.trade_schemas import AllocationIn, AllocationOut, today_in_brazil
 from dashboard import runtime
 from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import FieldErrors, field_hint

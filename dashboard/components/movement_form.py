@@ -21,9 +21,10 @@ from pydantic import BaseModel
 from core.errors import ValidationFailed
 from core.formatting import format_date, ungroup_number
 from core.i18n import Translator
-from core.schemas import IncomeIn, IncomeType, MovementOut, SellIn, parse, today_in_brazil
+from core.schemas import parse
 from core.services import movements as movement_service
 from core.services.principal import Principal
+from core.trade_schemas import IncomeIn, IncomeType, MovementOut, SellIn, today_in_brazil
 from dashboard import runtime
 from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import FieldErrors, field_hint, show_field_errors

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.db import UnitOfWork
-from core.schemas import today_in_brazil
+from core.trade_schemas import today_in_brazil
 from dashboard.components.markdown import escape_markdown
 from tests.app.conftest import (
     ADMIN_EMAIL,

@@ -14,10 +14,11 @@ from streamlit.testing.v1.element_tree import Block
 from core.book_limits import MIN_BUY_PRICE
 from core.db import UnitOfWork
 from core.market.demo import DemoMarketData
-from core.schemas import AllocationIn, ClientOut, parse
+from core.schemas import ClientOut, parse
 from core.services import allocations as allocation_service
 from core.services import portfolio as portfolio_service
 from core.services.principal import SYSTEM
+from core.trade_schemas import AllocationIn
 from dashboard.components.lot_form import editable_number
 from dashboard.components.markdown import escape_markdown
 from tests.app.conftest import (

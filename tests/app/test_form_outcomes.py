@@ -29,7 +29,8 @@ from core.config import get_settings
 from core.db import UnitOfWork
 from core.i18n import translate
 from core.models import JobRun
-from core.schemas import ClientOut, today_in_brazil
+from core.schemas import ClientOut
+from core.trade_schemas import today_in_brazil
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,

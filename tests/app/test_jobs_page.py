@@ -16,9 +16,9 @@ from core.db import UnitOfWork
 from core.formatting import format_date
 from core.i18n import translate
 from core.models import DailyReturn, JobRun, PortfolioMetric
-from core.schemas import today_in_brazil
 from core.services import closing
 from core.services.job_runs import RunOut
+from core.trade_schemas import today_in_brazil
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,

@@ -19,11 +19,12 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.market.demo import DemoMarketData
 from core.market.port import HistoryBatch, Quote, QuoteBatch, SearchResult
 from core.models import Asset, AuditEntry, Movement
-from core.schemas import AllocationOut, ClientOut
+from core.schemas import ClientOut
 from core.services.allocations import add_allocation, delete_allocation, update_allocation
 from core.services.clients import create_client
 from core.services.portfolio import AllocationRow, client_portfolio
 from core.services.principal import Principal
+from core.trade_schemas import AllocationOut
 
 MakeUow = Callable[[], UnitOfWork]
 D = Decimal

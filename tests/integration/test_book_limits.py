@@ -24,11 +24,12 @@ from core.i18n import translate
 from core.imports.report import ImportRejected, ImportReport
 from core.market.demo import DemoMarketData
 from core.models import Asset, AuditEntry, Movement
-from core.schemas import AllocationOut, ClientOut
+from core.schemas import ClientOut
 from core.services.allocations import add_allocation, update_allocation
 from core.services.clients import create_client
 from core.services.imports import commit_import, preview_import
 from core.services.principal import Principal
+from core.trade_schemas import AllocationOut
 from tests.integration.test_allocations_service import FakeMarket, fixed_clock
 
 MakeUow = Callable[[], UnitOfWork]

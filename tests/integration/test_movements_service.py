@@ -18,7 +18,7 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import translate
 from core.market.demo import DemoMarketData
 from core.models import AssetEvent, AuditEntry, DailyReturn, Movement
-from core.schemas import ClientOut, MovementOut
+from core.schemas import ClientOut
 from core.services.allocations import add_allocation, delete_allocation, update_allocation
 from core.services.clients import create_client
 from core.services.movements import (
@@ -29,6 +29,7 @@ from core.services.movements import (
     update_movement,
 )
 from core.services.principal import Principal
+from core.trade_schemas import MovementOut
 
 MakeUow = Callable[[], UnitOfWork]
 D = Decimal

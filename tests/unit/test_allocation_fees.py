@@ -10,7 +10,8 @@ import pytest
 
 from core.errors import ValidationFailed
 from core.i18n import Translator
-from core.schemas import AllocationIn, parse
+from core.schemas import parse
+from core.trade_schemas import AllocationIn
 
 GOOD_LOT: dict[str, Any] = {"quantity": "100", "buy_price": "30,00", "buy_date": "2024-01-02"}
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from core.errors import ValidationFailed
 from core.formatting import ungroup_number
-from core.schemas import AllocationIn, AssetIn, parse, today_in_brazil
+from core.schemas import parse
+from core.trade_schemas import AllocationIn, AssetIn, today_in_brazil
 
 GOOD_LOT: dict[str, Any] = {"quantity": "100", "buy_price": "30,00", "buy_date": "2024-01-02"}
 

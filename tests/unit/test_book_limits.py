@@ -21,7 +21,8 @@ from core.i18n import translate
 from core.imports.report import ImportReport
 from core.imports.validation import check_file
 from core.limits import MONEY_LIMIT, RATIO_LIMIT
-from core.schemas import AllocationIn, parse
+from core.schemas import parse
+from core.trade_schemas import AllocationIn
 
 D = Decimal
 LOT_HEADER = "Cliente;Ativo;Quantidade;Preço de compra;Data de compra"

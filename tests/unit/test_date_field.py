@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.errors import ValidationFailed
 from core.formatting import format_date
-from core.schemas import AllocationIn
+from core.trade_schemas import AllocationIn
 from dashboard.components.date_field import DateEntry, DateRefused, parse_date, read_date
 from dashboard.components.lot_form import read_lot
 from dashboard.components.pick import distinct_labels

@@ -19,7 +19,7 @@ from core.imports.columns import IGNORED, fold_header, map_header, template_head
 from core.imports.report import ImportReport, Reason
 from core.imports.templates import template_csv, template_xlsx
 from core.imports.validation import check_file
-from core.schemas import today_in_brazil
+from core.trade_schemas import today_in_brazil
 
 D = Decimal
 CLIENT_HEADER = "Nome;E-mail;CPF/CNPJ;Telefone;Situação;Observações"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from core.market.symbols import bare_b3_listing, resolve_symbol, search_query
-from core.schemas import AssetIn, parse
+from core.schemas import parse
+from core.trade_schemas import AssetIn
 
 
 @pytest.mark.parametrize(
