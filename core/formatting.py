@@ -33,6 +33,13 @@ def format_number(value: Decimal | float | int | None, locale: str, places: int 
     return text
 
 
+def format_quantity(value: Decimal | float | int | None, locale: str) -> str:
+    """A quantity for display: grouped, without trailing zeros (``1.000``, ``2,5``)."""
+    if value is None:
+        return DASH
+    return format_number(value, locale, 8).rstrip("0").rstrip(",.")
+
+
 def format_brl(value: Decimal | float | int | None, locale: str) -> str:
     """Brazilian reais: ``R$ 1.234,56`` in pt-BR, ``R$ 1,234.56`` in English (the symbol is
     always followed by a space, as the amounts in other currencies are: ``US$ 10.00``)."""

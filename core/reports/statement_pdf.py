@@ -32,13 +32,22 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from core.analytics.benchmarks import BenchmarkReturn
 from core.db import UnitOfWork
 from core.documents import format_document
-from core.formatting import DASH, format_brl, format_date, format_number, format_percent
+from core.formatting import (
+    DASH,
+    format_brl,
+    format_date,
+    format_number,
+    format_percent,
+    format_quantity,
+)
 from core.i18n import Translator
 from core.market.port import MarketData
 from core.services.principal import Principal
-from core.services.statements import StatementData, statement_data
+from core.services.statements import INCOME_EVENTS, StatementData, statement_data
+from core.trade_schemas import LedgerLineOut
 
 GREEN = colors.HexColor("#0b6e4f")
 GREY = colors.HexColor("#6c757d")
@@ -118,11 +127,11 @@ def _summary(data: StatementData, t: Translator) -> list[object]:
     return [Paragraph(escape(t("statement.summary")), H2), table]
 
 
-def _benchmark(found: object, t: Translator) -> str:
+def _benchmark(found: BenchmarkReturn | None, t: Translator) -> str:
     """A benchmark's return, or a dash when it is incomplete (never a partial figure)."""
-    if found is None or not getattr(found, "complete", False):
+    if found is None or not found.complete:
         return DASH
-    return _percent(found.cumulative, t)  # type: ignore[attr-defined]
+    return _percent(found.cumulative, t)
 
 
 def _periods(data: StatementData, t: Translator) -> list[object]:
@@ -205,9 +214,7 @@ def _positions(data: StatementData, t: Translator) -> list[object]:
             [
                 text(row.symbol),
                 text(t(f"asset_class.{row.asset_class or 'none'}")),
-                format_number(
-                    row.quantity, t.locale, 0 if row.quantity == int(row.quantity) else 4
-                ),
+                format_quantity(row.quantity, t.locale),
                 format_number(row.average_cost, t.locale),
                 format_number(row.price, t.locale),
                 (
@@ -253,7 +260,9 @@ def _allocation(data: StatementData, t: Translator) -> list[object]:
     return [KeepTogether([Paragraph(escape(t("statement.allocation")), H2), layout])]
 
 
-def _lines(data: StatementData, t: Translator, lines: list, title_key: str) -> list[object]:
+def _lines(
+    data: StatementData, t: Translator, lines: list[LedgerLineOut], title_key: str
+) -> list[object]:
     if not lines:
         return []
     head = [t("col.date"), t("col.ticker"), t("statement.what"), t("statement.amount")]
@@ -270,26 +279,26 @@ def _lines(data: StatementData, t: Translator, lines: list, title_key: str) -> l
     return [Paragraph(escape(t(title_key)), H2), _table(rows, [24 * mm, 28 * mm, 80 * mm, 36 * mm])]
 
 
-def _what(line: object, t: Translator) -> str:
-    if getattr(line, "is_event", False):
-        return t(f"event_kind.{line.event_kind}")  # type: ignore[attr-defined]
-    movement = line.movement  # type: ignore[attr-defined]
+def _what(line: LedgerLineOut, t: Translator) -> str:
+    if line.is_event or line.movement is None:
+        return t(f"event_kind.{line.event_kind}")
+    movement = line.movement
     if movement.kind == "income":
         return t(f"income_type.{movement.income_type}")
-    quantity = format_number(
-        movement.quantity, t.locale, 0 if movement.quantity == int(movement.quantity) else 4
-    )
+    quantity = format_quantity(movement.quantity, t.locale)
     price = format_number(movement.price, t.locale)
     return f"{t(f'ledger.kind.{movement.kind}')} · {quantity} × {price}"
 
 
-def _amount(line: object, t: Translator) -> str:
-    movement = getattr(line, "movement", None)
+def _amount(line: LedgerLineOut, t: Translator) -> str:
+    """Money the line moved: a trade's total with its fees, income net of tax (per-share
+    income: the quantity held x the amount per share x (1 - the rate withheld)); nothing
+    for a split or bonus shares, which move no money."""
+    movement = line.movement
     if movement is None:
-        held = getattr(line, "held", None)
-        value = getattr(line, "value", None)
-        if held is not None and value:
-            return format_number(held * value, t.locale)
+        if line.event_kind in INCOME_EVENTS and line.held is not None and line.value:
+            net = line.held * line.value * (1 - (line.ratio or 0))
+            return format_number(net, t.locale)
         return ""
     if movement.kind == "income":
         return format_number(movement.amount - movement.tax, t.locale)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.formatting import DASH, format_brl, format_number, format_percent
+from core.formatting import DASH, format_brl, format_number, format_percent, format_quantity
 from core.i18n import Translator
 from core.services.figures import Mover
 from core.services.portfolio import AllocationRow, CurrencyTotals, PortfolioView
@@ -30,7 +30,7 @@ def money(value: Decimal | None, currency: str | None, t: Translator) -> str:
 
 def quantity_text(value: Decimal, t: Translator) -> str:
     """A quantity for display: grouped, without trailing zeros (``1.000``, ``2,5``)."""
-    return format_number(value, t.locale, 8).rstrip("0").rstrip(",.")
+    return format_quantity(value, t.locale)
 
 
 def allocations_frame(rows: list[AllocationRow], t: Translator) -> pd.DataFrame:

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Row, text
 
 from core.db import UnitOfWork, uow_factory
 from core.formatting import format_brl, format_percent
@@ -81,6 +82,18 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     return done.stdout
 
 
+def stored_day(engine: Engine, client_id: int, where: str, day: date) -> Row[Any]:
+    """The client's stored market value and cumulative TWR on the day ``where`` picks."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT market_value, cumulative_twr FROM daily_returns "
+                f"WHERE client_id = :c AND {where}"
+            ),
+            {"c": client_id, "d": day},
+        ).one()
+
+
 def test_the_march_statement_says_what_is_stored(
     make_uow: MakeUow, committed_engine: Engine, maria: int, admin: Principal
 ) -> None:
@@ -89,36 +102,16 @@ def test_the_march_statement_says_what_is_stored(
         make_uow, DemoMarketData(), admin, maria, start, end, firm="Lima & Reis Investimentos"
     )
 
-    with committed_engine.connect() as conn:
-        before = conn.execute(
-            text(
-                "SELECT market_value FROM daily_returns WHERE client_id = :c AND date < :d "
-                "ORDER BY date DESC LIMIT 1"
-            ),
-            {"c": maria, "d": start},
-        ).scalar_one()
-        last = conn.execute(
-            text(
-                "SELECT market_value, cumulative_twr FROM daily_returns "
-                "WHERE client_id = :c AND date = :d"
-            ),
-            {"c": maria, "d": AS_OF},
-        ).one()
-        twr_before = conn.execute(
-            text(
-                "SELECT cumulative_twr FROM daily_returns WHERE client_id = :c AND date < :d "
-                "ORDER BY date DESC LIMIT 1"
-            ),
-            {"c": maria, "d": start},
-        ).scalar_one()
+    before = stored_day(committed_engine, maria, "date < :d ORDER BY date DESC LIMIT 1", start)
+    last = stored_day(committed_engine, maria, "date = :d", AS_OF)
     s = data.summary
     assert s is not None
     assert data.as_of == AS_OF
-    assert s.value_start == before
+    assert s.value_start == before.market_value
     assert s.value_end == last.market_value
     assert (s.money_in, s.money_out) == (Decimal(0), Decimal(0))  # bought in February
-    assert s.result == last.market_value - before
-    assert s.twr == (1 + last.cumulative_twr) / (1 + twr_before) - 1
+    assert s.result == last.market_value - before.market_value
+    assert s.twr == (1 + last.cumulative_twr) / (1 + before.cumulative_twr) - 1
     with make_uow() as uow:
         cdi = benchmark_returns(uow, "CDI", start, AS_OF)
     assert cdi.complete

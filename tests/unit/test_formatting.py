@@ -13,6 +13,7 @@ from core.formatting import (
     format_date,
     format_number,
     format_percent,
+    format_quantity,
     format_timestamp,
     ungroup_number,
 )
@@ -91,3 +92,10 @@ def test_percentages_of_any_magnitude_read_without_raising(
 
 def test_numbers_past_28_digits_are_formatted_whole() -> None:
     assert format_number(Decimal("1E+30"), "en", 0) == "1" + ",000" * 10
+
+
+def test_quantities_show_without_trailing_zeros() -> None:
+    assert format_quantity(Decimal("1000"), "pt_BR") == "1.000"
+    assert format_quantity(Decimal("2.50000000"), "pt_BR") == "2,5"
+    assert format_quantity(Decimal("0.12345678"), "en") == "0.12345678"
+    assert format_quantity(None, "pt_BR") == "—"
