@@ -34,6 +34,7 @@ from core.repositories.movements import MovementRepository
 from core.repositories.pg import driver
 from core.repositories.prices import PriceRepository
 from core.repositories.sessions import SessionRepository
+from core.repositories.statements import StatementRepository
 from core.repositories.users import UserRepository
 
 
@@ -90,6 +91,7 @@ class UnitOfWork:
     figures: FigureRepository
     prices: PriceRepository
     ledger: LedgerRepository
+    statements: StatementRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -122,6 +124,7 @@ class UnitOfWork:
         self.figures = FigureRepository(self._session)
         self.prices = PriceRepository(self._session)
         self.ledger = LedgerRepository(self._session)
+        self.statements = StatementRepository(self._session)
         return self
 
     def __exit__(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -452,3 +453,30 @@ class BenchmarkValue(Base):
     value: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     fetched_at: Mapped[datetime] = _now()
+
+
+class Statement(Base):
+    """A client's statement for a period as stored by the statements job (migration 0011,
+    docs/statements.md): the PDF, and the fingerprint of the data it was drawn from."""
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        CheckConstraint("period_start <= period_end", name="period"),
+        CheckConstraint("size = octet_length(pdf)", name="size"),
+        CheckConstraint("char_length(fingerprint) = 64", name="fingerprint"),
+        UniqueConstraint("client_id", "period_start", "period_end"),
+        Index("ix_statements_period", "period_start", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False
+    )
+    period_start: Mapped[date] = mapped_column(Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(Date, nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    generated_at: Mapped[datetime] = _now()
+    generated_by: Mapped[str] = mapped_column(String(254), nullable=False)
+    job_run_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -33,7 +33,8 @@ DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 TABLES = (
     "audit_log, job_runs, portfolio_metrics, daily_returns, prices, movements, asset_events, "
-    "assets, clients, user_sessions, sign_in_failures, users, latest_quotes, benchmark_values"
+    "assets, clients, user_sessions, sign_in_failures, users, latest_quotes, benchmark_values, "
+    "statements"
 )
 
 os.environ.setdefault("ANKA_BCRYPT_ROUNDS", "4")

@@ -44,7 +44,6 @@ from core.formatting import (
     format_quantity,
 )
 from core.i18n import Translator
-from core.market.port import MarketData
 from core.services.principal import Principal
 from core.services.statements import INCOME_EVENTS, StatementData, statement_data
 from core.trade_schemas import LedgerLineOut
@@ -425,7 +424,7 @@ def render_statement(data: StatementData, t: Translator) -> bytes:
 
 def client_statement_pdf(
     make_uow: Callable[[], UnitOfWork],
-    market: MarketData,
+    market_name: str,
     actor: Principal,
     client_id: int,
     start: date,
@@ -435,5 +434,5 @@ def client_statement_pdf(
     t: Translator,
 ) -> bytes:
     """A client's statement for [start, end] as PDF bytes (gathered, then drawn)."""
-    data = statement_data(make_uow, market, actor, client_id, start, end, firm=firm)
+    data = statement_data(make_uow, market_name, actor, client_id, start, end, firm=firm)
     return render_statement(data, t)

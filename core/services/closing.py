@@ -41,6 +41,7 @@ from core.services.job_runs import (
     LOCK_TAKEN,
     RunReport,
     fail_abandoned_runs,
+    lock_of,
     locked,
     record_outcome,
     start_run,
@@ -74,7 +75,8 @@ def run_job(
     target_to: date | None,
     triggered_by: str,
 ) -> RunReport:
-    """Run ``body`` under the figures lock, recorded in job_runs; never raises.
+    """Run ``body`` under its job's lock (the figures lock unless the job has its own,
+    :func:`~core.services.job_runs.lock_of`), recorded in job_runs; never raises.
 
     ``body`` gets the report to fill in and a unit of work on the lock's own connection,
     in autocommit: each read sees the latest committed data, as in a READ COMMITTED
@@ -82,7 +84,7 @@ def run_job(
     transaction blocks on it (:meth:`core.db.UnitOfWork.transaction`).
     """
     report = RunReport(job_name=job_name, target_from=target_from, target_to=target_to)
-    with locked(engine) as (got, conn):
+    with locked(engine, lock_of(job_name)) as (got, conn):
         start_run(conn, report, triggered_by)
         if not got:
             report.status = JobStatus.SKIPPED

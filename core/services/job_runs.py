@@ -28,6 +28,18 @@ FIGURES_LOCK = "anka:figures"
 LOCK_TAKEN = "another run holds the lock"
 # Held for as long as a scheduler is the one that polls live quotes.
 LIVE_QUOTES_LOCK = "anka:live-quotes"
+# The statements job only reads figures: it has its own lock, so a close or a backfill
+# and the month's statements never wait for each other.
+STATEMENTS = "statements"
+STATEMENTS_LOCK = "anka:statements"
+# The jobs that run under a lock of their own; every other job takes the figures lock.
+OWN_LOCKS = {STATEMENTS: STATEMENTS_LOCK}
+
+
+def lock_of(job_name: str) -> str:
+    """The advisory lock a run of ``job_name`` holds (:data:`FIGURES_LOCK` unless the job
+    has its own, :data:`OWN_LOCKS`)."""
+    return OWN_LOCKS.get(job_name, FIGURES_LOCK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,12 +252,16 @@ INTERRUPTED = "interrupted: its process or the database stopped before it finish
 
 
 def fail_abandoned_runs(conn: Connection, report: RunReport) -> int:
-    """Mark failed every other ``running`` run of the figures jobs; call holding the figures
-    lock, which proves none of them is still going (a run holds it until it records its
-    outcome). How many were marked."""
+    """Mark failed every other ``running`` run of the jobs that share this run's lock
+    (:func:`lock_of`); call holding that lock, which proves none of them is still going (a
+    run holds it until it records its outcome). A running job under another lock is left
+    alone. How many were marked."""
+    lock = lock_of(report.job_name)
+    own = [name for name, held in OWN_LOCKS.items() if held == lock]
+    same_lock = JobRun.job_name.in_(own) if own else JobRun.job_name.not_in(list(OWN_LOCKS))
     result = conn.execute(
         update(JobRun)
-        .where(JobRun.status == JobStatus.RUNNING, JobRun.id != report.run_id)
+        .where(JobRun.status == JobStatus.RUNNING, JobRun.id != report.run_id, same_lock)
         .values(status=JobStatus.FAILED, finished_at=func.now(), error=INTERRUPTED)
     )
     conn.commit()

@@ -115,37 +115,56 @@ def client_positions(
     client_id: int,
     *,
     quotes: QuoteBatch | None = None,
-    as_of: date | None = None,
 ) -> PositionsView:
     """The client's positions from the ledger, priced with one batched quote call, with
     weights in reais, totals per currency and income per month. ``quotes``: an answer
     already fetched for the client's assets and rates (the client page's lots,
-    :attr:`core.services.portfolio.PortfolioView.quotes`), used instead of asking again.
-    ``as_of``: the positions at the end of that day (a statement's), from the movements
-    and events up to it, priced at the stored closes on or before it (and their rates)."""
+    :attr:`core.services.portfolio.PortfolioView.quotes`), used instead of asking again."""
     with uow:
-        client = uow.clients.get(client_id)
-        if client is None:
-            raise NotFound()
-        view = PositionsView(client=ClientOut.model_validate(client), source=market.name)
-        rows = uow.movements.for_client(client_id)
-        events = uow.movements.events_of({asset.id for _, asset in rows})
-        if as_of is not None:
-            rows = [(m, a) for m, a in rows if m.date <= as_of]
-            events = [e for e in events if e.ex_date <= as_of]
-        walked = _walk_assets(rows, events)
-        bases = [_base_row(asset, position) for asset, position in walked]
-        view.income_by_month = _income_by_month(walked)
-        open_rows = [row for row in bases if row.quantity > 0]
-        pairs = fx.pairs_for(row.currency for row in open_rows)
-        symbols = sorted({row.symbol for row in open_rows} | {pair.symbol for pair in pairs})
-        if as_of is not None:
-            quotes = stored_quotes(uow, symbols, as_of)
-            view.source = STORED_CLOSES
+        view, bases, pairs, symbols = _walked(uow, client_id, market.name, None)
     if quotes is not None and set(symbols) <= set(quotes.quotes) | set(quotes.failed):
         batch: QuoteBatch | None = quotes
     else:
         batch = market.quotes(symbols) if symbols else None
+    return _priced_view(view, bases, pairs, batch)
+
+
+def positions_at(uow: UnitOfWork, client_id: int, as_of: date) -> PositionsView:
+    """The client's positions at the end of ``as_of`` (a statement's): from the movements
+    and events up to it, priced at the stored closes on or before it (and their rates),
+    so no market data is asked (a statement drawn in a worker process needs none)."""
+    with uow:
+        view, bases, pairs, symbols = _walked(uow, client_id, STORED_CLOSES, as_of)
+        batch = stored_quotes(uow, symbols, as_of) if symbols else None
+    return _priced_view(view, bases, pairs, batch)
+
+
+def _walked(
+    uow: UnitOfWork, client_id: int, source: str, as_of: date | None
+) -> tuple[PositionsView, list[PositionRow], list[fx.Pair], list[str]]:
+    """The client's ledger walked (through ``as_of`` when given): the view to fill, its
+    rows before pricing, the exchange rates they need and the symbols to price."""
+    client = uow.clients.get(client_id)
+    if client is None:
+        raise NotFound()
+    view = PositionsView(client=ClientOut.model_validate(client), source=source)
+    rows = uow.movements.for_client(client_id)
+    events = uow.movements.events_of({asset.id for _, asset in rows})
+    if as_of is not None:
+        rows = [(m, a) for m, a in rows if m.date <= as_of]
+        events = [e for e in events if e.ex_date <= as_of]
+    walked = _walk_assets(rows, events)
+    bases = [_base_row(asset, position) for asset, position in walked]
+    view.income_by_month = _income_by_month(walked)
+    open_rows = [row for row in bases if row.quantity > 0]
+    pairs = fx.pairs_for(row.currency for row in open_rows)
+    symbols = sorted({row.symbol for row in open_rows} | {pair.symbol for pair in pairs})
+    return view, bases, pairs, symbols
+
+
+def _priced_view(
+    view: PositionsView, bases: list[PositionRow], pairs: list[fx.Pair], batch: QuoteBatch | None
+) -> PositionsView:
     view.cache = dict(batch.cache) if batch else {}
     view.rates = live_rates(pairs, batch.quotes) if batch else {}
     priced = [_priced(row, batch) for row in bases]

@@ -26,13 +26,12 @@ from core.analytics.metrics import irr
 from core.analytics.periods import Growth
 from core.db import UnitOfWork
 from core.errors import NotFound
-from core.market.port import MarketData
 from core.models import DailyReturn
 from core.schemas import ClientOut
 from core.services.benchmarks import benchmark_returns
 from core.services.movements import client_ledger
 from core.services.period_returns import SHOWN, ClientReturns, benchmark_curves, compare_growth
-from core.services.positions import PositionsView, client_positions
+from core.services.positions import PositionsView, positions_at
 from core.services.principal import Principal
 from core.trade_schemas import LedgerLineOut
 
@@ -141,7 +140,7 @@ def summarise(rows: list[DailyReturn], start: date, end: date) -> Summary | None
 
 def statement_data(
     make_uow: Callable[[], UnitOfWork],
-    market: MarketData,
+    market_name: str,
     actor: Principal,
     client_id: int,
     start: date,
@@ -150,7 +149,9 @@ def statement_data(
     firm: str,
 ) -> StatementData:
     """Gather a client's statement for [start, end] (see the module docstring).
-    ``make_uow`` makes a fresh unit of work per read (each service opens its own)."""
+    ``make_uow`` makes a fresh unit of work per read (each service opens its own);
+    ``market_name`` is the market data's (``demo`` labels every page as demo data). Only
+    stored data is read: nothing is asked of the market."""
     with make_uow() as uow:
         client = uow.clients.get(client_id)
         if client is None:
@@ -164,7 +165,7 @@ def statement_data(
             end=end,
             as_of=rows[-1].date if rows and rows[-1].date >= start else None,
             generated_at=datetime.now(UTC),
-            demo=market.name == "demo",
+            demo=market_name == "demo",
         )
         summary = summarise(rows, start, end)
         if summary is None or data.as_of is None:
@@ -182,11 +183,15 @@ def statement_data(
         data.curves = benchmark_curves(uow, data.days)
         sources = uow.benchmarks.sources(SHOWN)
         bounds = uow.benchmarks.bounds()
-        data.sources = [Source("closes", market.name, data.as_of)] + [
-            Source(name, ", ".join(sorted(sources.get(name, ()))) or "—", _through(bounds, name))
+        data.sources = [Source("closes", market_name, data.as_of)] + [
+            Source(
+                name,
+                ", ".join(sorted(sources.get(name, ()))) or "—",
+                _through(bounds, name, data.as_of),
+            )
             for name in SHOWN
         ]
-    data.positions = client_positions(make_uow(), market, client_id, as_of=data.as_of)
+    data.positions = positions_at(make_uow(), client_id, data.as_of)
     data.allocation = allocation(data.positions.rows, data.positions.market_value_brl)
     ledger = client_ledger(make_uow(), actor, client_id)
     inside = [line for line in ledger if start <= line.date <= end]
@@ -195,9 +200,11 @@ def statement_data(
     return data
 
 
-def _through(bounds: dict[str, tuple[date, date]], name: str) -> date | None:
+def _through(bounds: dict[str, tuple[date, date]], name: str, as_of: date) -> date | None:
+    """The series' last stored day the statement used (none after its as-of day: a
+    statement drawn again later says the same)."""
     found = bounds.get(name)
-    return found[1] if found else None
+    return min(found[1], as_of) if found else None
 
 
 def month_period(year: int, month: int) -> tuple[date, date]:

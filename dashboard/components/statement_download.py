@@ -36,7 +36,7 @@ def statement_download(client_id: int, market: MarketData, actor: Principal, t: 
 
     def pdf() -> bytes:
         return client_statement_pdf(
-            runtime.uow, market, actor, client_id, start, end, firm=firm, t=t
+            runtime.uow, market.name, actor, client_id, start, end, firm=firm, t=t
         )
 
     st.download_button(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -19,25 +18,21 @@ from sqlalchemy import Engine, Row, text
 from core.db import UnitOfWork, uow_factory
 from core.formatting import format_brl, format_percent
 from core.i18n import Translator
-from core.market.benchmarks import DemoBenchmarks
 from core.market.demo import DemoMarketData
-from core.models import JobStatus
 from core.reports.statement_pdf import render_statement
-from core.services import closing
-from core.services.allocations import add_allocation
-from core.services.benchmarks import benchmark_returns, update_benchmarks
-from core.services.clients import create_client
-from core.services.principal import SYSTEM, Principal
+from core.services.benchmarks import benchmark_returns
+from core.services.principal import Principal
 from core.services.statements import month_period, statement_data
-
-MakeUow = Callable[[], UnitOfWork]
-BUY = date(2025, 2, 10)
-AS_OF = date(2025, 3, 31)
-PT = Translator("pt_BR")
-needs_poppler = pytest.mark.skipif(
-    shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
-    reason="poppler-utils (pdftotext, pdftoppm) is not installed",
+from tests.integration.statement_book import (
+    AS_OF,
+    MakeUow,
+    book_client,
+    close_book,
+    needs_poppler,
+    pdf_text,
 )
+
+PT = Translator("pt_BR")
 
 
 @pytest.fixture
@@ -49,37 +44,13 @@ def make_uow(committed_engine: Engine) -> MakeUow:
 
 @pytest.fixture
 def maria(make_uow: MakeUow, committed_engine: Engine, admin: Principal) -> int:
-    client = create_client(
-        make_uow(),
+    client = book_client(
+        make_uow,
         admin,
         {"name": "Maria <b>Souza</b>", "email": "maria@example.com", "document": "529.982.247-25"},
     )
-    market = DemoMarketData()
-    for symbol, quantity, price in (("PETR4.SA", "100", "30"), ("VALE3.SA", "50", "60")):
-        add_allocation(
-            make_uow(),
-            market,
-            admin,
-            client.id,
-            {"symbol": symbol},
-            {"quantity": quantity, "buy_price": price, "buy_date": BUY},
-        )
-    report = closing.backfill(committed_engine, market, BUY, AS_OF, actor=SYSTEM)
-    assert report.status == JobStatus.SUCCESS, report
-    ran = update_benchmarks(
-        committed_engine, DemoBenchmarks(today=lambda: AS_OF), AS_OF, actor=SYSTEM
-    )
-    assert ran.status == JobStatus.SUCCESS, ran
-    return client.id
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "statement.pdf"
-    path.write_bytes(pdf)
-    done = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    )
-    return done.stdout
+    close_book(committed_engine)
+    return client
 
 
 def stored_day(engine: Engine, client_id: int, where: str, day: date) -> Row[Any]:
@@ -99,7 +70,7 @@ def test_the_march_statement_says_what_is_stored(
 ) -> None:
     start, end = month_period(2025, 3)
     data = statement_data(
-        make_uow, DemoMarketData(), admin, maria, start, end, firm="Lima & Reis Investimentos"
+        make_uow, DemoMarketData().name, admin, maria, start, end, firm="Lima & Reis Investimentos"
     )
 
     before = stored_day(committed_engine, maria, "date < :d ORDER BY date DESC LIMIT 1", start)
@@ -126,7 +97,7 @@ def test_the_pdf_shows_those_numbers_and_says_it_is_demo_data(
 ) -> None:
     start, end = month_period(2025, 3)
     data = statement_data(
-        make_uow, DemoMarketData(), admin, maria, start, end, firm="Lima & Reis Investimentos"
+        make_uow, DemoMarketData().name, admin, maria, start, end, firm="Lima & Reis Investimentos"
     )
     pdf = render_statement(data, PT)
     found = pdf_text(pdf, tmp_path)
@@ -164,7 +135,7 @@ def test_a_period_before_any_figures_says_so(
     make_uow: MakeUow, maria: int, admin: Principal, tmp_path: Path
 ) -> None:
     start, end = month_period(2024, 12)
-    data = statement_data(make_uow, DemoMarketData(), admin, maria, start, end, firm="Anka")
+    data = statement_data(make_uow, DemoMarketData().name, admin, maria, start, end, firm="Anka")
 
     assert data.summary is None
     assert data.as_of is None
