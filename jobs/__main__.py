@@ -4,6 +4,8 @@
     python -m jobs run daily-close [--date D]        the daily close for D (default today)
     python -m jobs run gap-repair [--date D]         repair gaps through D
     python -m jobs run benchmarks [--date D]         CDI, Selic, IPCA, Ibovespa, IFIX through D
+    python -m jobs run statements [--month YYYY-MM]  the month's statements (default: the one
+                                                     due on --date, or today)
     python -m jobs backfill --from D [--to D]        closes and figures for a range
     python -m jobs status [--limit N]                latest runs; is the daily close healthy?
 
@@ -26,8 +28,9 @@ from core.logging_setup import configure, redact, secrets_from
 from core.models import JobStatus
 from core.services import closing
 from core.services.benchmarks import BENCHMARKS, update_benchmarks
-from core.services.job_runs import RunReport
+from core.services.job_runs import STATEMENTS, RunReport
 from core.services.principal import SYSTEM
+from core.services.statement_batch import generate_statements
 from jobs import status
 from jobs.runtime import context, today
 
@@ -71,6 +74,14 @@ def parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
+def parse_month(text: str) -> date:
+    """A month (YYYY-MM) for argparse, as its first day."""
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from exc
+
+
 def non_negative(text: str) -> int:
     """A whole number >= 0 for argparse."""
     try:
@@ -101,8 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command")
     once = sub.add_parser("run", help="run one job once")
-    once.add_argument("job", choices=(closing.DAILY_CLOSE, closing.GAP_REPAIR, BENCHMARKS))
+    once.add_argument(
+        "job", choices=(closing.DAILY_CLOSE, closing.GAP_REPAIR, BENCHMARKS, STATEMENTS)
+    )
     once.add_argument("--date", type=parse_date, default=None)
+    once.add_argument(
+        "--month", type=parse_month, default=None, help="statements of this month (YYYY-MM)"
+    )
     fill = sub.add_parser("backfill", help="closes and figures for a date range")
     fill.add_argument("--from", dest="start", type=parse_date, required=True)
     fill.add_argument("--to", dest="end", type=parse_date, default=None)
@@ -149,6 +165,18 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     day = args.date or today()
+    if args.job == STATEMENTS:
+        return _print(
+            generate_statements(
+                ctx.engine,
+                settings.market_data,
+                day,
+                actor=SYSTEM,
+                firm=settings.firm_name,
+                triggered_by="cli",
+                month=args.month,
+            )
+        )
     if args.job == BENCHMARKS:
         from core.market.benchmarks import build_benchmark_source
 

@@ -9,7 +9,12 @@
 * gap repair at start and daily at 07:00;
 * benchmarks (CDI, Selic, IPCA, Ibovespa, IFIX; :mod:`core.services.benchmarks`) on weekdays
   at 09:00 and 19:00 and two minutes after start, under the figures lock like the close
-  (a run that meets the lock taken tries again in ``RETRY_AFTER_S``).
+  (a run that meets the lock taken tries again in ``RETRY_AFTER_S``);
+* statements (every active client's PDF of the previous month, stored;
+  :mod:`core.services.statement_batch`) on weekdays at 10:00 and 19:30 — after the
+  morning's benchmarks (the month's last CDI is published the next business day) and the
+  evening's close — and five minutes after start. From the month's first B3 session on, the
+  previous month is due; each run draws only what is missing or whose data changed.
 
 Jobs never overlap themselves (``max_instances=1``, coalesced), and the figure-writing ones
 also hold a PostgreSQL advisory lock, so a second scheduler cannot double-run them.
@@ -25,13 +30,14 @@ from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from core import calendars
 from core.db import UnitOfWork, uow_factory
 from core.market.benchmarks import build_benchmark_source
 from core.market.shared_quotes import SharedQuotes
-from core.services import benchmarks, closing
+from core.services import benchmarks, closing, statement_batch
 from core.services.job_runs import LIVE_QUOTES_LOCK, LOCK_TAKEN, Leadership
 from core.services.principal import SYSTEM
 from jobs.runtime import MARKET_TZ, JobContext, today
@@ -47,6 +53,8 @@ MISFIRE_GRACE_S = 3600
 # A daily close that finds the figures lock taken (a backfill, a manual run) tries again
 # this often, up to this many times (six hours), so the day still gets closed.
 RETRY_AFTER_S = 600
+# The statements job's times (São Paulo): after the 09:00 benchmarks and the 18:30 close.
+STATEMENT_TIMES = ((10, 0), (19, 30))
 RETRY_LIMIT = 36
 Retry = Callable[[date, int], None]
 
@@ -123,6 +131,19 @@ def _retry_benchmarks(scheduler: BlockingScheduler, ctx: JobContext) -> Callable
     return retry
 
 
+def statements_job(ctx: JobContext) -> None:
+    """The statements due today (the previous month's, and any stored month whose data
+    changed), drawn on the machine's cores and stored."""
+    report = statement_batch.generate_statements(
+        ctx.engine,
+        ctx.settings.market_data,
+        today(),
+        actor=SYSTEM,
+        firm=ctx.settings.firm_name,
+    )
+    log.info("statements: %s (%s stored)", report.status, report.rows_written)
+
+
 def live_quotes_job(ctx: JobContext, poller: Leadership) -> None:
     """One batched quote call for every held ticker, while the market is open, from the one
     scheduler that holds the live-quotes lock (``poller``): one poller whatever runs. The
@@ -173,6 +194,19 @@ def build(
         args=[ctx, _retry_benchmarks(scheduler, ctx)],
         id="benchmarks",
         next_run_time=datetime.now(MARKET_TZ) + timedelta(minutes=2),  # also soon after start
+        **defaults,
+    )
+    scheduler.add_job(
+        statements_job,
+        OrTrigger(
+            [
+                CronTrigger(day_of_week="mon-fri", hour=h, minute=m, timezone=MARKET_TZ)
+                for h, m in STATEMENT_TIMES
+            ]
+        ),
+        args=[ctx],
+        id="statements",
+        next_run_time=datetime.now(MARKET_TZ) + timedelta(minutes=5),  # also soon after start
         **defaults,
     )
     scheduler.add_job(

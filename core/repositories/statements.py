@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -110,6 +111,28 @@ class StoredStatement:
     generated_by: str
 
 
+def _listed(start: date, client_id: int | None, limit: int) -> Select[Any]:
+    stmt = (
+        select(
+            Statement.id,
+            Statement.client_id,
+            Client.name,
+            Statement.period_start,
+            Statement.period_end,
+            Statement.size,
+            Statement.generated_at,
+            Statement.generated_by,
+        )
+        .join(Client, Client.id == Statement.client_id)
+        .where(Statement.period_start == start)
+        .order_by(Client.sort_name, Client.id)
+        .limit(limit)
+    )
+    if client_id is not None:
+        stmt = stmt.where(Statement.client_id == client_id)
+    return stmt
+
+
 class StatementRepository:
     """Reads and writes ``statements`` in the caller's transaction."""
 
@@ -182,25 +205,15 @@ class StatementRepository:
     ) -> list[StoredStatement]:
         """The stored statements of the period starting on ``start`` (a month), by client
         name (only ``client_id``'s when given), at most ``limit``."""
-        stmt = (
-            select(
-                Statement.id,
-                Statement.client_id,
-                Client.name,
-                Statement.period_start,
-                Statement.period_end,
-                Statement.size,
-                Statement.generated_at,
-                Statement.generated_by,
-            )
-            .join(Client, Client.id == Statement.client_id)
-            .where(Statement.period_start == start)
-            .order_by(Client.sort_name, Client.id)
-            .limit(limit)
-        )
-        if client_id is not None:
-            stmt = stmt.where(Statement.client_id == client_id)
+        stmt = _listed(start, client_id, limit)
         return [StoredStatement(*row) for row in self.session.execute(stmt)]
+
+    def with_pdfs(
+        self, start: date, *, client_id: int | None = None, limit: int = 500
+    ) -> list[tuple[StoredStatement, bytes]]:
+        """As :meth:`listed`, each with its PDF (one query)."""
+        stmt = _listed(start, client_id, limit).add_columns(Statement.pdf)
+        return [(StoredStatement(*row[:-1]), row[-1]) for row in self.session.execute(stmt)]
 
     def pdf(self, statement_id: int) -> bytes | None:
         """A stored statement's PDF, or None when there is no such statement."""

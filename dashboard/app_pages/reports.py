@@ -1,6 +1,8 @@
 """Reports (every role): export clients, allocations with live figures, daily returns, the
 portfolio summary, the ledger (every movement) or positions (from the ledger, with live
-figures), as CSV or as an Excel workbook with a summary sheet.
+figures), as CSV or as an Excel workbook with a summary sheet; the monthly statements the
+scheduler stored, and a client's statement for any period on demand
+(:mod:`dashboard.components.stored_statements`).
 
 The choices are validated while the page is drawn (a bad date range shows its message and
 no buttons); the files are generated only when a download button is clicked (see
@@ -20,11 +22,13 @@ from core.formatting import format_number
 from core.schemas import SEARCH_MAX
 from core.services import clients as client_service
 from core.services import exports as export_service
+from core.trade_schemas import today_in_brazil
 from dashboard import runtime
 from dashboard.components.date_field import date_field
 from dashboard.components.exports import download_button
 from dashboard.components.feedback import guarded
 from dashboard.components.market import source_banner
+from dashboard.components.stored_statements import on_demand, stored_list
 
 STATUS_FILTERS = ("all", "active", "inactive")
 PICK_LIMIT = 50
@@ -46,11 +50,12 @@ def _client_filters() -> dict[str, Any]:
     return {"search": search, "status": None if status == "all" else status}
 
 
-def _client_pick() -> int | None:
-    """One client (found by a contains-search) or every client."""
+def _client_pick(prefix: str = "reports") -> int | None:
+    """One client (found by a contains-search) or every client; ``prefix`` names the
+    widgets' keys and labels (the exports' and the statements' are told apart)."""
     search_col, pick_col = st.columns([2, 3])
     search = search_col.text_input(
-        t("reports.client_search"), max_chars=SEARCH_MAX, key="reports_client_q"
+        t(f"{prefix}.client_search"), max_chars=SEARCH_MAX, key=f"{prefix}_client_q"
     )
     found = client_service.list_clients(
         runtime.uow(), {"search": search, "page_size": PICK_LIMIT}
@@ -58,12 +63,12 @@ def _client_pick() -> int | None:
     by_id = {c.id: c for c in found}
     options: list[int | None] = [None, *by_id]
     return pick_col.selectbox(
-        t("reports.client"),
+        t(f"{prefix}.client"),
         options,
         format_func=lambda cid: (
-            t("reports.all_clients") if cid is None else f"{by_id[cid].name} · {by_id[cid].email}"
+            t(f"{prefix}.all_clients") if cid is None else f"{by_id[cid].name} · {by_id[cid].email}"
         ),
-        key="reports_client",
+        key=f"{prefix}_client",
     )
 
 
@@ -122,3 +127,9 @@ with guarded(t):
                 help_key=f"export.help.{fmt}",
                 container=column,
             )
+
+st.divider()
+with guarded(t):
+    statement_client = _client_pick("statements")
+    stored_list(actor, statement_client, t)
+    on_demand(market, actor, statement_client, today_in_brazil(), t)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest, app_test
 from streamlit.testing.v1.element_tree import DownloadButton
@@ -21,9 +22,13 @@ from streamlit.util import calc_hash
 from core.config import get_settings
 from core.db import UnitOfWork
 from core.i18n import translate
+from core.market.demo import DemoMarketData
 from core.models import AuditEntry, DailyReturn
 from core.schemas import ClientOut
+from core.services import closing
 from core.services import exports as export_service
+from core.services.principal import SYSTEM
+from core.services.statement_batch import generate_statements
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -374,3 +379,79 @@ def test_the_ledger_and_positions_of_one_client(
     assert petr[5].value == 100
     assert petr[6].value == 30  # preço médio
     assert isinstance(petr[7].value, int | float), "priced from the live (demo) quotes"
+
+
+# -- the statements on the reports page ------------------------------------------------------
+MARCH = date(2025, 3, 1)
+
+
+@pytest.fixture
+def stored_march(people: dict[str, ClientOut], committed_engine: Engine) -> None:
+    """The statements job's March run: Ana's (active) statement is stored, Beatriz's not."""
+    market = DemoMarketData()
+    closed = closing.backfill(
+        committed_engine, market, date(2025, 3, 10), date(2025, 3, 31), actor=SYSTEM
+    )
+    assert closed.status == "success", closed
+    report = generate_statements(
+        committed_engine, "demo", date(2025, 4, 1), actor=SYSTEM, firm="Anka", workers=1
+    )
+    assert (report.status, report.rows_written) == ("success", 1), report
+
+
+def test_without_stored_statements_the_page_says_when_they_come(demo_env: Make) -> None:
+    at = open_reports(READER_EMAIL)
+
+    assert pt("statements.none") in values(at.info)
+    assert pt("statements.pick_client") in values(at.caption)
+    assert [b.label for b in at.download_button] == [pt("export.csv"), pt("export.xlsx")]
+
+
+def test_a_stored_statement_is_listed_and_downloaded_by_its_row_and_in_the_months_zip(
+    demo_env: Make,
+    people: dict[str, ClientOut],
+    stored_march: None,
+    fetch: Fetch,
+    committed_engine: Engine,
+) -> None:
+    at = open_reports(READER_EMAIL)
+
+    assert at.selectbox(key="stored_month").value == MARCH
+    table = at.dataframe[0].value
+    assert list(table[pt("statements.col.client")]) == ["Ana Lima"]
+    zip_label = pt("statements.download_zip", count=1)
+    [zip_button] = [b for b in at.download_button if b.label == zip_label]
+    archive = fetch(zip_button)
+    assert archive.name == "extratos-2025-03.zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+        name = f"extrato-{people['ana'].id}-2025-03.pdf"
+        assert opened.namelist() == [name]
+        stored = opened.read(name)
+    assert stored.startswith(b"%PDF")
+    # What the browser sends when a row is clicked: the table's selection
+    at.session_state["stored_statements_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    label = pt("statements.download_one", name="Ana Lima")
+    [one] = [b for b in at.download_button if b.label == label]
+    pdf = fetch(one)
+    assert (pdf.name, pdf.mime, pdf.content) == (name, "application/pdf", stored)
+
+
+def test_a_statement_for_any_period_on_demand(
+    demo_env: Make, people: dict[str, ClientOut], fetch: Fetch
+) -> None:
+    at = open_reports(READER_EMAIL)
+    text_input(at, "statements.client_search").input("ana").run()
+    selectbox(at, "statements.client").select(people["ana"].id).run()
+    at.text_input(key="statement_start").input("10/03/2025").run()
+    at.text_input(key="statement_end").input("20/03/2025").run()
+
+    pdf = fetch(download(at, "statement.download"))
+
+    assert pdf.name == f"extrato-{people['ana'].id}-20250310-20250320.pdf"
+    assert pdf.content.startswith(b"%PDF")
+    # A reversed period: its message, no button
+    at.text_input(key="statement_start").input("21/03/2025").run()
+    assert_no_exception(at)
+    assert pt("validation.date_range") in " ".join(values(at.error) + values(at.caption))
+    assert not [b for b in at.download_button if b.label == pt("statement.download")]

@@ -172,6 +172,26 @@ def test_run_benchmarks_exits_0_and_stores_demo_values(
     assert count(committed_engine, cdi) == len(calendars.sessions(date(2024, 11, 1), FRIDAY))
 
 
+def test_run_statements_for_a_month_stores_each_holders_pdf(
+    env: None, committed_engine: Engine, holdings: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["backfill", "--from", "2026-11-02", "--to", "2026-11-27"]) == 0
+    capsys.readouterr()
+
+    assert cli.main(["run", "statements", "--month", "2026-11", "--date", "2026-12-01"]) == 0
+
+    clients = count(committed_engine, "SELECT count(DISTINCT client_id) FROM daily_returns")
+    assert capsys.readouterr().out.startswith(
+        f"statements: success · tickers ok {clients} · failed none · rows written {clients}"
+    )
+    stored = "SELECT count(*) FROM statements WHERE period_start = '2026-11-01'"
+    assert count(committed_engine, stored) == clients
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", "statements", "--month", "2026-13"])
+    assert exit_info.value.code == 2
+    assert "not a month (YYYY-MM): '2026-13'" in capsys.readouterr().err
+
+
 def test_backfill_exits_0_with_a_progress_bar_on_stderr(
     env: None, committed_engine: Engine, holdings: list[int], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -246,13 +266,13 @@ def ctx(env: None) -> JobContext:
     return runtime.context()
 
 
-def test_build_registers_the_four_jobs_without_starting(ctx: JobContext) -> None:
+def test_build_registers_the_five_jobs_without_starting(ctx: JobContext) -> None:
     built = scheduler.build(ctx)
 
     assert not built.running
     assert str(built.timezone) == "America/Sao_Paulo"
     jobs = {job.id: job for job in built.get_jobs()}
-    assert set(jobs) == {"daily-close", "gap-repair", "live-quotes", "benchmarks"}
+    assert set(jobs) == {"daily-close", "gap-repair", "live-quotes", "benchmarks", "statements"}
     for job in jobs.values():
         assert job.args[0] is ctx
         assert (job.max_instances, job.coalesce) == (1, True)
@@ -285,6 +305,19 @@ def test_build_registers_the_four_jobs_without_starting(ctx: JobContext) -> None
     assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("mon-fri", "9,19", "0")
     # Also soon after start, once the start's gap repair has had its turn at the lock.
     assert kept.next_run_time - datetime.now(MARKET_TZ) < timedelta(minutes=3)
+
+    drawn = jobs["statements"]
+    assert drawn.func is scheduler.statements_job
+    # Weekdays at 10:00 (after the benchmarks) and 19:30 (after the close), in São Paulo
+    monday_early = datetime(2026, 11, 30, 6, 0, tzinfo=MARKET_TZ)
+    ten = drawn.trigger.get_next_fire_time(None, monday_early)
+    assert ten == datetime(2026, 11, 30, 10, 0, tzinfo=MARKET_TZ)
+    assert drawn.trigger.get_next_fire_time(ten, ten + timedelta(seconds=1)) == datetime(
+        2026, 11, 30, 19, 30, tzinfo=MARKET_TZ
+    )
+    assert drawn.trigger.get_next_fire_time(None, saturday).date() == date(2026, 11, 30)
+    assert timedelta(minutes=4) < drawn.next_run_time - datetime.now(MARKET_TZ)
+    assert drawn.next_run_time - datetime.now(MARKET_TZ) < timedelta(minutes=6)
 
     live = jobs["live-quotes"]
     assert live.func is scheduler.live_quotes_job
