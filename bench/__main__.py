@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import clients_search, closing, exports, imports, pages, portfolio
+from bench import clients_search, closing, exports, imports, pages, portfolio, statements
 
 BENCHES: dict[str, Callable[[], bool]] = {
     "clients_search": clients_search.run,
@@ -15,6 +15,7 @@ BENCHES: dict[str, Callable[[], bool]] = {
     "imports": imports.run,
     "exports": exports.run,
     "pages": pages.run,
+    "statements": statements.run,
 }
 
 
