@@ -28,7 +28,7 @@ from core.logging_setup import configure, redact, secrets_from
 from core.models import JobStatus
 from core.services import closing
 from core.services.benchmarks import BENCHMARKS, update_benchmarks
-from core.services.job_runs import STATEMENTS, RunReport
+from core.services.job_runs import STATEMENTS, RunReport, unit_of
 from core.services.principal import SYSTEM
 from core.services.statement_batch import generate_statements
 from jobs import status
@@ -48,8 +48,9 @@ def progress(done: int, total: int) -> None:
 
 def _print(report: RunReport) -> int:
     failed = ", ".join(f"{s} ({r})" for s, r in sorted(report.failed.items())) or "none"
+    counted = {"assets": "tickers"}.get(unit_of(report.job_name), unit_of(report.job_name))
     print(
-        f"{report.job_name}: {report.status} · tickers ok {report.tickers_ok} · failed {failed}"
+        f"{report.job_name}: {report.status} · {counted} ok {report.tickers_ok} · failed {failed}"
         f" · rows written {report.rows_written}" + (f" · {report.error}" if report.error else "")
     )
     for symbol, detail in sorted(report.failed_details.items()):

@@ -36,6 +36,17 @@ STATEMENTS_LOCK = "anka:statements"
 OWN_LOCKS = {STATEMENTS: STATEMENTS_LOCK}
 
 
+# What a job's ok and failed counts count: the closes' assets (the default), benchmark
+# series, statements.
+UNITS = {"benchmarks": "series", STATEMENTS: "statements"}
+
+
+def unit_of(job_name: str) -> str:
+    """What ``job_name``'s ok and failed counts count (``assets``, ``series``,
+    ``statements``): its messages name them so."""
+    return UNITS.get(job_name, "assets")
+
+
 def lock_of(job_name: str) -> str:
     """The advisory lock a run of ``job_name`` holds (:data:`FIGURES_LOCK` unless the job
     has its own, :data:`OWN_LOCKS`)."""

@@ -20,6 +20,7 @@ from dashboard.components.lot_form import history_note, lot_inputs, read_lot
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import cache_caption, source_banner
 from dashboard.components.pick import select_by_id
+from dashboard.components.tables import asset_type_label
 
 MIN_CHARS = 2
 MAX_CHARS = 60
@@ -44,7 +45,7 @@ def _results(query: str) -> list[SymbolMatch]:
                 t("col.ticker"): m.symbol,
                 t("assets.name"): m.name,
                 t("assets.exchange"): m.exchange or "—",
-                t("assets.type"): m.asset_type or "—",
+                t("assets.type"): asset_type_label(m.asset_type, t),
                 t("assets.currency"): m.currency or "—",
             }
             for m in result.matches

@@ -17,17 +17,11 @@ import streamlit as st
 from core.analytics.allocation import Allocation, allocation
 from core.i18n import Translator
 from core.services.positions import PositionsView
-
-PERCENT = "percent"  # Streamlit's preset: 0.1234 shows as 12.34 % in the reader's locale
-MONEY = "localized"  # the reader's locale: 1.234,56 in a pt-BR browser
+from dashboard.components import columns
 
 
 def _money(value: Decimal) -> float:
     return float(round(value, 2))
-
-
-def _ratio(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
 
 
 def class_label(code: str | None, t: Translator) -> str:
@@ -37,35 +31,37 @@ def class_label(code: str | None, t: Translator) -> str:
 
 def classes_frame(found: Allocation, t: Translator) -> pd.DataFrame:
     """One row per class: label, value in reais, weight in the portfolio, assets."""
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
             {
                 t("allocation.col.class"): class_label(share.asset_class, t),
                 t("allocation.col.value_brl"): _money(share.value_brl),
-                t("allocation.col.weight"): _ratio(share.weight),
+                t("allocation.col.weight"): columns.number(share.weight),
                 t("allocation.col.assets"): share.assets,
             }
             for share in found.classes
         ]
     )
+    return columns.numbers_from(frame, 1)
 
 
 def assets_frame(found: Allocation, t: Translator) -> pd.DataFrame:
     """One row per asset: ticker, name, class, value in reais, weight in the portfolio and
     in its class."""
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
             {
                 t("col.ticker"): share.symbol,
                 t("col.name"): share.name,
                 t("allocation.col.class"): class_label(share.asset_class, t),
                 t("allocation.col.value_brl"): _money(share.value_brl),
-                t("allocation.col.weight"): _ratio(share.weight),
-                t("allocation.col.weight_in_class"): _ratio(share.weight_in_class),
+                t("allocation.col.weight"): columns.number(share.weight),
+                t("allocation.col.weight_in_class"): columns.number(share.weight_in_class),
             }
             for share in found.assets
         ]
     )
+    return columns.numbers_from(frame, 3)
 
 
 def _config(frame: pd.DataFrame, t: Translator) -> dict[str, object]:
@@ -73,9 +69,11 @@ def _config(frame: pd.DataFrame, t: Translator) -> dict[str, object]:
     config: dict[str, object] = {}
     for column in frame.columns:
         if column == t("allocation.col.value_brl"):
-            config[column] = st.column_config.NumberColumn(format=MONEY)
+            config[column] = columns.money()
         elif column in (t("allocation.col.weight"), t("allocation.col.weight_in_class")):
-            config[column] = st.column_config.NumberColumn(format=PERCENT)
+            config[column] = columns.percent()
+        elif column == t("allocation.col.assets"):
+            config[column] = columns.quantity()
     return config
 
 

@@ -22,6 +22,7 @@ from dashboard import runtime
 from dashboard.components.allocation_view import class_label
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.pick import select_by_id
+from dashboard.components.tables import asset_type_label
 
 ASSET_KEY = "assets_class_asset"
 DERIVED = ""  # the select box's option for "no correction"
@@ -34,7 +35,7 @@ def classes_frame(found: list[AssetClassOut], t: Translator) -> pd.DataFrame:
             {
                 t("col.ticker"): row.symbol,
                 t("assets.name"): row.name,
-                t("assets.type"): row.asset_type or DASH,
+                t("assets.type"): asset_type_label(row.asset_type, t),
                 t("assets.col.derived"): class_label(row.derived, t),
                 t("assets.col.correction"): (
                     class_label(row.correction, t) if row.correction else DASH

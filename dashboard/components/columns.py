@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+import pandas as pd
 import streamlit as st
 
 from core.formatting import DISPLAY_TZ
@@ -48,6 +49,12 @@ def number(value: Decimal | float | int | None) -> float | None:
         return None
     result = float(value)
     return result if result == result and abs(result) != float("inf") else None
+
+
+def numbers_from(frame: pd.DataFrame, first: int) -> pd.DataFrame:
+    """The frame with its columns from ``first`` on as floats: an empty cell is NaN, drawn
+    blank (a column holding only ``None`` would be text, and show "None")."""
+    return frame.astype({column: "float64" for column in frame.columns[first:]})
 
 
 def currency_symbol(currency: str | None) -> str:

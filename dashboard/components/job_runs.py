@@ -12,7 +12,7 @@ from core import calendars
 from core.formatting import DASH, format_date, format_number
 from core.i18n import Translator
 from core.models import JobStatus
-from core.services.job_runs import RunOut, RunReport
+from core.services.job_runs import RunOut, RunReport, unit_of
 from dashboard.components import columns
 from dashboard.components.columns import local_time
 from dashboard.components.markdown import escape_markdown
@@ -26,6 +26,13 @@ LEVELS = {
     JobStatus.RUNNING: "info",
 }
 Message = tuple[str, str]  # (level, text)
+
+
+def _worded(t: Translator, base: str, unit: str, **params: Any) -> str:
+    """``base.unit``'s text, or ``base.assets``' where the unit has no words of its own."""
+    key = f"{base}.{unit}"
+    text = t(key, **params)
+    return t(f"{base}.assets", **params) if text == key else text
 
 
 def job_label(job_name: str, t: Translator) -> str:
@@ -91,22 +98,29 @@ def _counted(counts: dict[str, int], escape: Callable[[str], str]) -> tuple[int,
 
 
 def details_lines(
-    details: dict[str, Any] | None, t: Translator, escape: Callable[[str], str] = _plain
+    details: dict[str, Any] | None,
+    t: Translator,
+    escape: Callable[[str], str] = _plain,
+    *,
+    job_name: str = "",
 ) -> list[str]:
-    """What a run could not do, as sentences (``job_runs.details``): closes missing or
-    sent empty per ticker, closes revised upstream, and the clients whose figures could not
-    be stored. Tickers and names go through ``escape`` (Markdown callers pass
+    """What a run could not do, as sentences (``job_runs.details``): closes (or a
+    benchmark's values) missing or sent empty per ticker, revised upstream, and the clients
+    whose figures could not be stored, in the words of ``job_name``'s unit
+    (:func:`unit_of`). Tickers and names go through ``escape`` (Markdown callers pass
     :func:`~dashboard.components.markdown.escape_markdown`: a name is stored text)."""
     if not details:
         return []
+    unit = unit_of(job_name)
     lines = []
     for key, label in (("missing_closes", "missing"), ("dropped_closes", "dropped")):
         if details.get(key):
             count, tickers = _counted(details[key], escape)
-            lines.append(t(f"jobs.detail.{label}", count=count, tickers=tickers))
+            lines.append(_worded(t, f"jobs.detail.{label}", unit, count=count, tickers=tickers))
     if details.get("revised_closes"):
         revised = {s: len(days) for s, days in details["revised_closes"].items()}
-        lines.append(t("jobs.detail.revised", tickers=_counted(revised, escape)[1]))
+        tickers = _counted(revised, escape)[1]
+        lines.append(_worded(t, "jobs.detail.revised", unit, tickers=tickers))
     if details.get("unstored_clients"):
         clients = ", ".join(
             f"{escape(str(c.get('name') or '#' + str(c.get('id'))))} ({c.get('column')})"
@@ -129,9 +143,11 @@ def notes_text(run: RunOut, t: Translator) -> str:
     """What to read about a run, in one column: why it was skipped or its error, the failed
     tickers, and what it could not do (:func:`details_lines`)."""
     parts = [error_text(run, t)]
+    unit = unit_of(run.job_name)
     if run.failed_tickers:
-        parts.append(t("jobs.failed_tickers", tickers=", ".join(run.failed_tickers)))
-    parts.extend(details_lines(run.details, t))
+        tickers = ", ".join(run.failed_tickers)
+        parts.append(_worded(t, "jobs.failed", unit, tickers=tickers))
+    parts.extend(details_lines(run.details, t, job_name=run.job_name))
     return " · ".join(part for part in parts if part)
 
 
@@ -187,8 +203,11 @@ def report_messages(report: RunReport, t: Translator) -> list[Message]:
     if report.status == JobStatus.SKIPPED:
         level = "info" if _day_without_session(report) else "warning"
         return [(level, skip_reason(report, t))]
-    summary = t(
+    unit = unit_of(report.job_name)
+    summary = _worded(
+        t,
         "jobs.result",
+        unit,
         job=job_label(report.job_name, t),
         dates=target_dates(report.target_from, report.target_to, t),
         status=status_label(report.status, t),
@@ -202,8 +221,8 @@ def report_messages(report: RunReport, t: Translator) -> list[Message]:
             f"{escape_markdown(s)} ({t('market.failed.' + r)})"
             for s, r in sorted(report.failed.items())
         )
-        messages.append(("warning", t("jobs.failed_tickers", tickers=tickers)))
-    lines = details_lines(report.details(), t, escape_markdown)
+        messages.append(("warning", _worded(t, "jobs.failed", unit, tickers=tickers)))
+    lines = details_lines(report.details(), t, escape_markdown, job_name=report.job_name)
     messages.extend(("warning", line) for line in lines)
     if report.status == JobStatus.FAILED:
         messages.append(("error", t("jobs.run_failed")))

@@ -9,7 +9,6 @@ never a figure computed over invented days, and a note says which days are missi
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -19,17 +18,13 @@ from core.formatting import format_date
 from core.i18n import Translator
 from core.services.office_returns import OfficeReturns
 from core.services.period_returns import ClientReturns, Compared
+from dashboard.components import columns
 
-PERCENT = "percent"  # Streamlit's preset: 0.1234 shows as 12.34 % in the reader's locale
 BENCHMARK_ORDER = ("CDI", "IBOV", "IPCA")
 
 
-def _ratio(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def _complete(found: BenchmarkReturn) -> float | None:
-    return _ratio(found.cumulative) if found.complete else None
+    return columns.number(found.cumulative) if found.complete else None
 
 
 def _period_label(row: Compared, t: Translator) -> str:
@@ -45,15 +40,15 @@ def periods_frame(found: ClientReturns, t: Translator) -> pd.DataFrame:
     rows = [
         {
             t("returns.col.period"): _period_label(row, t),
-            t("returns.col.portfolio"): _ratio(row.twr),
+            t("returns.col.portfolio"): columns.number(row.twr),
             t("returns.col.cdi"): _complete(row.benchmarks["CDI"]),
-            t("returns.col.percent_cdi"): _ratio(row.percent_of_cdi),
+            t("returns.col.percent_cdi"): columns.number(row.percent_of_cdi),
             t("returns.col.ibov"): _complete(row.benchmarks["IBOV"]),
             t("returns.col.ipca"): _complete(row.benchmarks["IPCA"]),
         }
         for row in found.periods
     ]
-    return pd.DataFrame(rows)
+    return columns.numbers_from(pd.DataFrame(rows), 1)
 
 
 def grid_frame(found: ClientReturns, t: Translator) -> pd.DataFrame:
@@ -74,11 +69,11 @@ def grid_frame(found: ClientReturns, t: Translator) -> pd.DataFrame:
                     if cell is None
                     else (cell.twr if kind == "portfolio" else cell.percent_of_cdi)
                 )
-                row[name] = _ratio(value)
+                row[name] = columns.number(value)
             total = year.total.twr if kind == "portfolio" else year.total.percent_of_cdi
-            row[t("returns.col.total")] = _ratio(total)
+            row[t("returns.col.total")] = columns.number(total)
             rows.append(row)
-    return pd.DataFrame(rows)
+    return columns.numbers_from(pd.DataFrame(rows), 2)
 
 
 def _day_or_month(series: str, day: date, t: Translator) -> str:
@@ -112,16 +107,12 @@ def show_returns(found: ClientReturns, t: Translator) -> None:
     st.subheader(t("returns.title"))
     st.caption(t("returns.as_of", date=format_date(found.as_of, t.locale)))
     periods = periods_frame(found, t)
-    config = {
-        column: st.column_config.NumberColumn(format=PERCENT) for column in periods.columns[1:]
-    }
+    config = {column: columns.percent() for column in periods.columns[1:]}
     st.dataframe(periods, hide_index=True, column_config=config, width="stretch")
     grid = grid_frame(found, t)
     if not grid.empty:
         st.markdown(f"**{t('returns.grid')}**")
-        grid_config = {
-            column: st.column_config.NumberColumn(format=PERCENT) for column in grid.columns[2:]
-        }
+        grid_config = {column: columns.percent() for column in grid.columns[2:]}
         st.dataframe(grid, hide_index=True, column_config=grid_config, width="stretch")
     for note in _gaps(found, t):
         st.caption(note)
@@ -135,13 +126,13 @@ def office_frame(found: OfficeReturns, t: Translator) -> pd.DataFrame:
             t("returns.col.cdi"): _complete(row.benchmarks["CDI"]),
             t("returns.col.ibov"): _complete(row.benchmarks["IBOV"]),
             t("returns.col.ipca"): _complete(row.benchmarks["IPCA"]),
-            t("returns.col.median"): _ratio(row.median_twr),
+            t("returns.col.median"): columns.number(row.median_twr),
             t("returns.col.beat_cdi"): row.beat_cdi,
             t("returns.col.clients"): row.clients,
         }
         for row in found.periods
     ]
-    return pd.DataFrame(rows)
+    return columns.numbers_from(pd.DataFrame(rows), 1)
 
 
 def show_office_returns(found: OfficeReturns, t: Translator) -> None:
@@ -150,11 +141,9 @@ def show_office_returns(found: OfficeReturns, t: Translator) -> None:
         return
     st.subheader(t("returns.office_title"))
     frame = office_frame(found, t)
-    config: dict[str, object] = {
-        column: st.column_config.NumberColumn(format=PERCENT) for column in frame.columns[1:5]
-    }
+    config: dict[str, object] = {column: columns.percent() for column in frame.columns[1:5]}
     for column in frame.columns[5:]:
-        config[column] = st.column_config.NumberColumn(format="localized")
+        config[column] = columns.quantity()
     st.dataframe(frame, hide_index=True, column_config=config, width="stretch")
     notes = [t("returns.office_as_of", date=format_date(found.as_of, t.locale))]
     if any(row.younger for row in found.periods):

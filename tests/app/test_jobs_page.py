@@ -108,7 +108,7 @@ def test_daily_close_button_records_a_run(book: Make) -> None:
     assert run.finished_at is not None
     assert count(book, PortfolioMetric) == 1
     summary = pt(
-        "jobs.result",
+        "jobs.result.assets",
         job=pt("job.name.daily-close"),
         dates="31/03/2025",
         status=pt("job.status.success"),

@@ -167,7 +167,7 @@ def test_run_benchmarks_exits_0_and_stores_demo_values(
     assert cli.main(["run", "benchmarks", "--date", "2026-11-27"]) == 0
 
     # Every series is due: two years back from the run's day, for the overview's 24 months
-    assert capsys.readouterr().out.startswith("benchmarks: success · tickers ok 5 · ")
+    assert capsys.readouterr().out.startswith("benchmarks: success · series ok 5 · ")
     cdi = "SELECT count(*) FROM benchmark_values WHERE series = 'CDI' AND source = 'demo'"
     assert count(committed_engine, cdi) == len(calendars.sessions(date(2024, 11, 1), FRIDAY))
 
@@ -182,7 +182,7 @@ def test_run_statements_for_a_month_stores_each_holders_pdf(
 
     clients = count(committed_engine, "SELECT count(DISTINCT client_id) FROM daily_returns")
     assert capsys.readouterr().out.startswith(
-        f"statements: success · tickers ok {clients} · failed none · rows written {clients}"
+        f"statements: success · statements ok {clients} · failed none · rows written {clients}"
     )
     stored = "SELECT count(*) FROM statements WHERE period_start = '2026-11-01'"
     assert count(committed_engine, stored) == clients

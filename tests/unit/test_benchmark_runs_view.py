@@ -41,6 +41,16 @@ def test_its_runs_are_listed_like_the_close() -> None:
     assert first["Rotina"] == "Índices de referência (CDI, Selic, IPCA, Ibovespa, IFIX)"
     assert first["Datas"] == "30/10/2026 – 27/11/2026"
     assert first["Situação"] == "parcial"
-    assert first["Ativos com falha"] == 1
-    assert first["Observações"] == "Ativos com falha: IFIX"
+    assert first["Com falha"] == 1
+    assert first["Observações"] == "Séries com falha: IFIX"
     assert first["Linhas gravadas"] == 80
+
+
+def test_what_its_run_missed_is_said_in_days_of_a_series_not_closes() -> None:
+    run = benchmark_run().model_copy(
+        update={"details": {"missing_closes": {"CDI": 2}, "dropped_closes": {"IPCA": 1}}}
+    )
+    notes = runs_frame([run], Translator("pt_BR")).iloc[0]["Observações"]
+    assert "2 dia(s) ou mês(es) ainda sem valor publicado: CDI (2)" in notes
+    assert "1 valor(es) recusado(s) da fonte: IPCA (1)" in notes
+    assert "fechamento" not in notes

@@ -87,7 +87,7 @@ def test_runs_frame_in_sao_paulo_time_with_translated_status() -> None:
     # 21:00 UTC is 18:00 in São Paulo: a timestamp, formatted by the column configuration.
     assert first["Início"] == datetime(2025, 3, 31, 18, 0, 5)
     assert first["Situação"] == "parcial"
-    assert first["Ativos com falha"] == 1
+    assert first["Com falha"] == 1
     assert first["Observações"] == "Ativos com falha: AAPL"
     assert first["Linhas gravadas"] == 12
     assert first["Acionada por"] == "agendador"
