@@ -1,4 +1,5 @@
-"""Jobs (admins only): the scheduler's runs, and the daily close or a backfill run by hand.
+"""Jobs (admins only): the scheduler's runs, and the daily close, a backfill or a month's
+statements run by hand.
 
 A manual run is synchronous (the page waits under a spinner) and goes through the same
 service as the scheduler, so it takes the same advisory lock and is recorded in job_runs
@@ -8,7 +9,7 @@ forms, so a run just made is already in it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -16,6 +17,7 @@ from core.errors import PermissionDenied
 from core.formatting import DASH
 from core.services import closing
 from core.services.job_runs import latest_runs
+from core.services.statement_batch import due_month, generate_statements
 from core.trade_schemas import EARLIEST_DATE, today_in_brazil
 from dashboard import runtime
 from dashboard.components.date_field import DateEntry, date_field
@@ -27,6 +29,7 @@ from dashboard.components.job_runs import (
     runs_config,
     runs_frame,
 )
+from dashboard.components.stored_statements import month_name
 
 RUNS = 50
 
@@ -113,6 +116,39 @@ def _backfill(today: date) -> None:
     _show(report_messages(report, t))
 
 
+STATEMENT_MONTHS = 24  # how far back the statements form offers months
+
+
+def _statements(today: date) -> None:
+    """Draw a month's statements now (what is missing or changed, as the scheduler does)."""
+    due = due_month(today)
+    months = [due]
+    while len(months) < STATEMENT_MONTHS:
+        previous = months[-1] - timedelta(days=1)
+        months.append(previous.replace(day=1))
+    with st.form("jobs_statements"):
+        st.markdown(f"**{t('jobs.statements')}**")
+        month = st.selectbox(
+            t("statement.month"), months, format_func=lambda m: month_name(m, t), key="jobs_month"
+        )
+        submitted = st.form_submit_button(t("jobs.statements_submit"), type="primary")
+        st.caption(t("jobs.statements_help"))
+    if not submitted:
+        return
+    settings = runtime.settings()
+    with st.spinner(t("jobs.running")):
+        report = generate_statements(
+            runtime.engine(),
+            settings.market_data,
+            today,
+            actor=actor,
+            firm=settings.firm_name,
+            triggered_by=actor.email,
+            month=month,
+        )
+    _show(report_messages(report, t))
+
+
 def _runs() -> None:
     st.subheader(t("jobs.runs"))
     runs = latest_runs(runtime.engine(), limit=RUNS)
@@ -133,9 +169,11 @@ with guarded(t):
     if not actor.is_admin:  # not registered for readers; refuse anyway if reached
         raise PermissionDenied()
     today = today_in_brazil()
-    close_col, backfill_col = st.columns(2)
+    close_col, backfill_col, statements_col = st.columns(3)
     with close_col:
         _daily_close(today)
     with backfill_col:
         _backfill(today)
+    with statements_col:
+        _statements(today)
     _runs()

@@ -130,6 +130,8 @@ with guarded(t):
 
 st.divider()
 with guarded(t):
+    st.header(t("statements.title"))
+    st.caption(t("statements.intro"))
     statement_client = _client_pick("statements")
     stored_list(actor, statement_client, t)
     on_demand(market, actor, statement_client, today_in_brazil(), t)

@@ -63,9 +63,8 @@ def _config(t: Translator) -> dict[str, object]:
 
 def stored_list(actor: Principal, client_id: int | None, t: Translator) -> None:
     """A month's stored statements (``client_id``'s only when given): click a row to
-    download its PDF, or download them all as one ZIP file."""
-    st.subheader(t("statements.title"))
-    st.caption(t("statements.intro"))
+    download its PDF, or download them all as one ZIP file (under the page's heading
+    and client pick)."""
     months = statement_store.stored_months(runtime.uow(), actor)
     if not months:
         st.info(t("statements.none"))

@@ -211,3 +211,31 @@ def test_reader_cannot_reach_the_jobs_page(book: Make) -> None:
     assert values(at.title) == [landing_title()]
     assert pt("jobs.close_submit") not in [b.label for b in at.button]
     assert runs(book) == []
+
+
+def test_a_months_statements_drawn_by_hand(book: Make) -> None:
+    at = open_jobs()
+    run_backfill(at, BUY, CLOSE)
+
+    at.selectbox(key="jobs_month").select(date(2025, 3, 1))
+    button(at, "jobs.statements_submit").click().run()
+
+    assert_no_exception(at)
+    statements = [run for run in runs(book) if run.job_name == "statements"]
+    assert statements[0].target_from == date(2025, 3, 1)
+    assert [(r.status, r.rows_written, r.triggered_by) for r in statements] == [
+        ("success", 1, ADMIN_EMAIL)
+    ]
+    summary = pt(
+        "jobs.result.statements",
+        job=pt("job.name.statements"),
+        dates="01/03/2025 – 31/03/2025",
+        status=pt("job.status.success"),
+        ok=1,
+        failed=0,
+        rows=1,
+    )
+    assert summary in values(at.success)
+    # Again: nothing changed, nothing drawn
+    button(at, "jobs.statements_submit").click().run()
+    assert [r.rows_written for r in runs(book) if r.job_name == "statements"] == [1, 0]

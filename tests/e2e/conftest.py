@@ -69,6 +69,7 @@ class Anka:
     reader_email: str
     reader_password: str
     log: Path
+    database_url: str
 
 
 def _free_port() -> int:
@@ -183,6 +184,7 @@ def anka(
             reader_email=DEMO_READER_EMAIL,
             reader_password=_reader_password(home),
             log=log,
+            database_url=database_url.render_as_string(hide_password=False),
         )
     finally:
         _stop(process)

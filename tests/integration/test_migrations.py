@@ -33,12 +33,14 @@ EXPECTED_TABLES = {
     "portfolio_metrics",
     "prices",
     "sign_in_failures",
+    "statements",
     "user_sessions",
     "users",
 }
-HEAD = "0010"
-# Below 0009 there are no benchmark values.
-BEFORE_BENCHMARKS = EXPECTED_TABLES - {"benchmark_values"}
+HEAD = "0011"
+# Below 0011 there are no stored statements, below 0009 no benchmark values.
+BEFORE_STATEMENTS = EXPECTED_TABLES - {"statements"}
+BEFORE_BENCHMARKS = BEFORE_STATEMENTS - {"benchmark_values"}
 # Below 0008 the ledger (movements, asset_events) is the table of allocations.
 BEFORE_LEDGER = (BEFORE_BENCHMARKS - {"movements", "asset_events"}) | {"allocations"}
 ANKA_FUNCTIONS = {
@@ -434,3 +436,41 @@ def test_asset_class_corrections_from_0010_refuse_unknown_codes_and_go_back_to_0
     migrate(empty_database_url, "head")
     with fresh_engine.connect() as conn:
         assert conn.execute(text("SELECT count(asset_class) FROM assets")).scalar_one() == 0
+
+
+def test_stored_statements_from_0011_go_with_their_client_and_go_back_to_0010(
+    empty_database_url: str, fresh_engine: Engine
+) -> None:
+    store = text(
+        "INSERT INTO statements (client_id, period_start, period_end, fingerprint, pdf, size,"
+        " generated_by) VALUES (:c, :s, :e, :f, :pdf, :size, 'scheduler')"
+    )
+    good = {"s": "2026-11-01", "e": "2026-11-30", "f": "a" * 64, "pdf": b"%PDF-1.4", "size": 8}
+    migrate(empty_database_url, "0010")
+    with fresh_engine.begin() as conn:
+        client = conn.execute(
+            text("INSERT INTO clients (name, email) VALUES ('Ana', 'ana@example.com') RETURNING id")
+        ).scalar_one()
+
+    migrate(empty_database_url, "head")
+    assert version(fresh_engine) == HEAD
+    with fresh_engine.begin() as conn:
+        conn.execute(store, good | {"c": client})
+    for bad in ({"size": 9}, {"e": "2026-10-31"}, {"f": "short"}, {"s": "2026-11-01"}):
+        # a size that is not the PDF's, a period that ends before it starts, a fingerprint
+        # that is no sha256, the same client and period twice
+        with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
+            conn.execute(store, good | {"c": client} | bad)
+    add_client = text("INSERT INTO clients (name, email) VALUES (:n, :e) RETURNING id")
+    with fresh_engine.begin() as conn:
+        conn.execute(text("DELETE FROM clients WHERE id = :c"), {"c": client})
+        assert conn.execute(text("SELECT count(*) FROM statements")).scalar_one() == 0
+        bia = conn.execute(add_client, {"n": "Bia", "e": "bia@example.com"}).scalar_one()
+        conn.execute(store, good | {"c": bia})
+
+    migrate_down(empty_database_url, "0010")
+    assert version(fresh_engine) == "0010"
+    assert tables(fresh_engine) == BEFORE_STATEMENTS
+    migrate(empty_database_url, "head")
+    with fresh_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM statements")).scalar_one() == 0
