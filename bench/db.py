@@ -31,6 +31,13 @@ def _admin_url() -> str:
         return make_url(embedded).set(database="postgres").render_as_string(hide_password=False)
 
 
+def migrate(url: str) -> None:
+    """Bring the database at ``url`` to the latest schema (nothing to do when it is)."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
 @contextmanager
 def throwaway_database() -> Iterator[str]:
     """Create and migrate ``anka_bench_<random>``; drop it afterwards."""
@@ -40,9 +47,7 @@ def throwaway_database() -> Iterator[str]:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
-        config = Config(str(ROOT / "alembic.ini"))
-        config.attributes["database_url"] = url
-        command.upgrade(config, "head")
+        migrate(url)
         yield url
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:

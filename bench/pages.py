@@ -56,7 +56,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, sync_p
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.closing_book import BACKFILL_END, libpq, listings, seed
-from bench.db import ROOT, throwaway_database
+from bench.db import ROOT, migrate, throwaway_database
 from core.config import get_settings
 from core.db import UnitOfWork, engine_for, uow_factory
 from core.i18n import Translator
@@ -475,8 +475,9 @@ def report(figures: Figures) -> bool:
 
 @contextmanager
 def _database(url: str | None) -> Iterator[str]:
-    """The given database (kept), or a throwaway one."""
+    """The given database (kept, migrated to the latest schema), or a throwaway one."""
     if url is not None:
+        migrate(url)
         yield url
         return
     with throwaway_database() as throwaway:

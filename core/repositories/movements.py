@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core.models import Asset, AssetEvent, Movement
 from core.repositories import batches
 from core.repositories.ids import holds, id_is
+from core.repositories.marks import LEDGER_MARK
 
 
 class MovementRepository:
@@ -88,6 +89,12 @@ class MovementRepository:
         """The clients with a movement of these assets (their figures use its closes)."""
         stmt = select(Movement.client_id).where(Movement.asset_id.in_(list(asset_ids))).distinct()
         return list(self.session.scalars(stmt))
+
+    def ledger_mark(self, client_id: int) -> str | None:
+        """The mark of everything the client's positions and lots are derived from (its
+        row, movements, their assets and the assets' events: one small query,
+        :data:`core.repositories.marks.LEDGER_MARK`); None when there is no such client."""
+        return self.session.scalar(LEDGER_MARK, {"client": client_id})
 
     def events_of(self, asset_ids: Iterable[int]) -> list[AssetEvent]:
         """The events of these assets that are not dismissed, by asset, ex-date and id."""

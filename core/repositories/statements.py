@@ -21,12 +21,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.models import Client, Statement
+from core.repositories.marks import ASSET_ROW, EVENT_ROW, MOVEMENT_ROW
 
 # Per client and month from its first stored day through :through's month: the cumulative
 # count and hash of its daily figures, its movements and its assets' events up to the
 # month's end. Hashes sum ``hashtextextended`` of each row's chosen columns (an order-free
 # sum, exact in numeric).
-CLIENT_MARKS = text("""
+CLIENT_MARKS = text(f"""
     WITH firsts AS (
         SELECT client_id, min(date) AS first FROM daily_returns
         WHERE client_id = ANY(:ids) AND date <= :through GROUP BY client_id
@@ -45,21 +46,18 @@ CLIENT_MARKS = text("""
     ),
     moves AS (
         SELECT client_id, CAST(date_trunc('month', date) AS date) AS month, count(*) AS n,
-            sum(hashtextextended(concat_ws('|', id, asset_id, kind, quantity, price, fees,
-                date, income_type, amount, tax), 0)) AS h
+            sum({MOVEMENT_ROW.format(p="")}) AS h
         FROM movements WHERE client_id = ANY(:ids) AND date <= :through GROUP BY 1, 2
     ),
     held AS (SELECT DISTINCT client_id, asset_id FROM movements WHERE client_id = ANY(:ids)),
     events AS (
         SELECT h.client_id, CAST(date_trunc('month', e.ex_date) AS date) AS month,
-            count(*) AS n, sum(hashtextextended(concat_ws('|', e.id, e.asset_id, e.kind,
-                e.ex_date, e.ratio, e.value, e.source, e.dismissed, e.corrected), 0)) AS h
+            count(*) AS n, sum({EVENT_ROW.format(p="e.")}) AS h
         FROM held h JOIN asset_events e ON e.asset_id = h.asset_id
         WHERE e.ex_date <= :through GROUP BY 1, 2
     ),
     named AS (
-        SELECT h.client_id, sum(hashtextextended(concat_ws('|', a.id, a.symbol, a.name,
-            a.currency, a.asset_type, a.asset_class), 0)) AS h
+        SELECT h.client_id, sum({ASSET_ROW.format(p="a.")}) AS h
         FROM held h JOIN assets a ON a.id = h.asset_id GROUP BY 1
     )
     SELECT mo.client_id, mo.month,
@@ -75,7 +73,7 @@ CLIENT_MARKS = text("""
     LEFT JOIN moves mv ON mv.client_id = mo.client_id AND mv.month = mo.month
     LEFT JOIN events ev ON ev.client_id = mo.client_id AND ev.month = mo.month
     WINDOW w AS (PARTITION BY mo.client_id ORDER BY mo.month)
-    """)
+    """)  # noqa: S608 - formatted with the marks module's constants only
 
 # Per month, the cumulative count and hash of every benchmark value up to its end.
 BENCHMARK_MARKS = text("""

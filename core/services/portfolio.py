@@ -79,14 +79,30 @@ class PortfolioView:
     quotes: QuoteBatch | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LotBases:
+    """A client's lots before any price: what :func:`price_lots` prices. It depends only
+    on the ledger (:func:`core.services.ledger_marks.ledger_mark`), so a page may keep it
+    while the quotes change; nobody changes it."""
+
+    client: ClientOut
+    rows: tuple[AllocationRow, ...]
+    pairs: tuple[fx.Pair, ...]
+    symbols: tuple[str, ...]
+
+
 def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> PortfolioView:
     """The client, their lots priced with one batched quote call, and totals per currency."""
+    return price_lots(lot_bases(uow, client_id), market)
+
+
+def lot_bases(uow: UnitOfWork, client_id: int) -> LotBases:
+    """The client and their lots now (:class:`LotBases`); any role may read."""
     with uow:
         client = uow.clients.get(client_id)
         if client is None:
             raise NotFound()
-        view = PortfolioView(client=ClientOut.model_validate(client), source=market.name)
-        bases = [
+        rows = tuple(
             AllocationRow(
                 allocation_id=allocation.id,
                 symbol=asset.symbol,
@@ -99,15 +115,25 @@ def client_portfolio(uow: UnitOfWork, market: MarketData, client_id: int) -> Por
                 fees=allocation.fees,
             )
             for allocation, asset in uow.allocations.for_client(client_id)
-        ]
-    pairs = fx.pairs_for(base.currency for base in bases)
-    symbols = sorted({base.symbol for base in bases} | {pair.symbol for pair in pairs})
-    batch = market.quotes(symbols) if symbols else None
+        )
+        out = ClientOut.model_validate(client)
+    pairs = fx.pairs_for(row.currency for row in rows)
+    symbols = sorted({row.symbol for row in rows} | {pair.symbol for pair in pairs})
+    return LotBases(out, rows, tuple(pairs), tuple(symbols))
+
+
+def price_lots(bases: LotBases, market: MarketData) -> PortfolioView:
+    """``bases`` priced with one batched quote call, with totals per currency and the
+    total in reais."""
+    view = PortfolioView(client=bases.client, source=market.name)
+    batch = market.quotes(list(bases.symbols)) if bases.symbols else None
     view.quotes = batch
-    view.rows, view.totals = price_rows(bases, batch)
+    view.rows, view.totals = price_rows(list(bases.rows), batch)
     view.cache = dict(batch.cache) if batch else {}
-    if pairs and batch:
-        view.rates, view.market_value_brl = _value_in_reais(view.totals, pairs, batch.quotes)
+    if bases.pairs and batch:
+        view.rates, view.market_value_brl = _value_in_reais(
+            view.totals, list(bases.pairs), batch.quotes
+        )
     return view
 
 

@@ -109,6 +109,20 @@ class PositionsView:
     source: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class PositionBases:
+    """A client's ledger walked, before any price: what :func:`price_positions` prices.
+    It depends only on the ledger (:func:`core.services.ledger_marks.ledger_mark`), so a
+    page may keep it while the quotes change; nobody changes it."""
+
+    client: ClientOut
+    source: str
+    rows: tuple[PositionRow, ...]
+    income_by_month: tuple[tuple[str, tuple[tuple[str, Decimal], ...]], ...]
+    pairs: tuple[fx.Pair, ...]
+    symbols: tuple[str, ...]
+
+
 def client_positions(
     uow: UnitOfWork,
     market: MarketData,
@@ -120,13 +134,37 @@ def client_positions(
     weights in reais, totals per currency and income per month. ``quotes``: an answer
     already fetched for the client's assets and rates (the client page's lots,
     :attr:`core.services.portfolio.PortfolioView.quotes`), used instead of asking again."""
+    return price_positions(position_bases(uow, client_id), market, quotes=quotes)
+
+
+def ledger_mark(uow: UnitOfWork, client_id: int) -> str:
+    """The mark of everything the client's positions and lots are derived from: it
+    changes with any movement, event, asset or client edit that could change them (what a
+    page keeps :class:`PositionBases` and lots against); any role may read."""
     with uow:
-        view, bases, pairs, symbols = _walked(uow, client_id, market.name, None)
-    if quotes is not None and set(symbols) <= set(quotes.quotes) | set(quotes.failed):
+        mark = uow.movements.ledger_mark(client_id)
+    if mark is None:
+        raise NotFound()
+    return mark
+
+
+def position_bases(uow: UnitOfWork, client_id: int) -> PositionBases:
+    """The client's ledger walked now (:class:`PositionBases`); any role may read."""
+    with uow:
+        return _walked(uow, client_id, "", None)
+
+
+def price_positions(
+    bases: PositionBases, market: MarketData, *, quotes: QuoteBatch | None = None
+) -> PositionsView:
+    """``bases`` priced with one batched quote call (or ``quotes``, when it has every
+    symbol they need)."""
+    symbols = set(bases.symbols)
+    if quotes is not None and symbols <= set(quotes.quotes) | set(quotes.failed):
         batch: QuoteBatch | None = quotes
     else:
-        batch = market.quotes(symbols) if symbols else None
-    return _priced_view(view, bases, pairs, batch)
+        batch = market.quotes(list(bases.symbols)) if bases.symbols else None
+    return _priced_view(replace(bases, source=market.name), batch)
 
 
 def positions_at(uow: UnitOfWork, client_id: int, as_of: date) -> PositionsView:
@@ -134,20 +172,17 @@ def positions_at(uow: UnitOfWork, client_id: int, as_of: date) -> PositionsView:
     and events up to it, priced at the stored closes on or before it (and their rates),
     so no market data is asked (a statement drawn in a worker process needs none)."""
     with uow:
-        view, bases, pairs, symbols = _walked(uow, client_id, STORED_CLOSES, as_of)
-        batch = stored_quotes(uow, symbols, as_of) if symbols else None
-    return _priced_view(view, bases, pairs, batch)
+        bases = _walked(uow, client_id, STORED_CLOSES, as_of)
+        batch = stored_quotes(uow, list(bases.symbols), as_of) if bases.symbols else None
+    return _priced_view(bases, batch)
 
 
-def _walked(
-    uow: UnitOfWork, client_id: int, source: str, as_of: date | None
-) -> tuple[PositionsView, list[PositionRow], list[fx.Pair], list[str]]:
-    """The client's ledger walked (through ``as_of`` when given): the view to fill, its
-    rows before pricing, the exchange rates they need and the symbols to price."""
+def _walked(uow: UnitOfWork, client_id: int, source: str, as_of: date | None) -> PositionBases:
+    """The client's ledger walked (through ``as_of`` when given): its rows before pricing,
+    the exchange rates they need and the symbols to price."""
     client = uow.clients.get(client_id)
     if client is None:
         raise NotFound()
-    view = PositionsView(client=ClientOut.model_validate(client), source=source)
     rows = uow.movements.for_client(client_id)
     events = uow.movements.events_of({asset.id for _, asset in rows})
     if as_of is not None:
@@ -155,19 +190,32 @@ def _walked(
         events = [e for e in events if e.ex_date <= as_of]
     walked = _walk_assets(rows, events)
     bases = [_base_row(asset, position) for asset, position in walked]
-    view.income_by_month = _income_by_month(walked)
+    income = _income_by_month(walked)
     open_rows = [row for row in bases if row.quantity > 0]
     pairs = fx.pairs_for(row.currency for row in open_rows)
     symbols = sorted({row.symbol for row in open_rows} | {pair.symbol for pair in pairs})
-    return view, bases, pairs, symbols
+    return PositionBases(
+        client=ClientOut.model_validate(client),
+        source=source,
+        rows=tuple(bases),
+        income_by_month=tuple(
+            (currency, tuple(months.items())) for currency, months in income.items()
+        ),
+        pairs=tuple(pairs),
+        symbols=tuple(symbols),
+    )
 
 
-def _priced_view(
-    view: PositionsView, bases: list[PositionRow], pairs: list[fx.Pair], batch: QuoteBatch | None
-) -> PositionsView:
+def _priced_view(bases: PositionBases, batch: QuoteBatch | None) -> PositionsView:
+    view = PositionsView(
+        client=bases.client,
+        source=bases.source,
+        income_by_month={currency: dict(months) for currency, months in bases.income_by_month},
+    )
+    pairs = list(bases.pairs)
     view.cache = dict(batch.cache) if batch else {}
     view.rates = live_rates(pairs, batch.quotes) if batch else {}
-    priced = [_priced(row, batch) for row in bases]
+    priced = [_priced(row, batch) for row in bases.rows]
     view.rows, view.market_value_brl = _weighed(priced, view.rates)
     view.totals = _totals(view.rows)
     return view

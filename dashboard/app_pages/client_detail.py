@@ -26,9 +26,8 @@ from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from core.services.figures import client_metrics
 from core.services.movements import client_ledger
-from core.services.period_returns import client_returns
-from core.services.portfolio import AllocationRow, client_portfolio
-from core.services.positions import PositionsView, client_positions
+from core.services.portfolio import AllocationRow
+from core.services.positions import PositionsView, ledger_mark
 from dashboard import runtime
 from dashboard.components.allocation_view import show_allocation
 from dashboard.components.charts import allocation_charts
@@ -40,8 +39,9 @@ from dashboard.components.feedback import (
     show_field_errors,
 )
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
-from dashboard.components.history_charts import history_figures
+from dashboard.components.history_charts import history_figures, kept_returns
 from dashboard.components.income_chart import income_chart, income_frame
+from dashboard.components.kept_ledger import live_lots, live_positions
 from dashboard.components.ledger_view import (
     filtered,
     ledger_config,
@@ -168,7 +168,8 @@ def _charts(client_id: int, rows: list[AllocationRow]) -> None:
 @guarded_fragment(t, run_every=interval_s)  # reruns alone: outside the page's guard
 def _live(client_id: int) -> None:
     st.session_state.pop(_positions_key(client_id), None)  # set again once read
-    view = client_portfolio(runtime.uow(), market, client_id)
+    mark = ledger_mark(runtime.uow(), client_id)
+    view = live_lots(client_id, mark, market)
     st.session_state[_rows_key(client_id)] = view.rows
     if not view.rows:
         st.info(t("detail.no_allocations"))
@@ -195,13 +196,13 @@ def _live(client_id: int) -> None:
             quotes_freshness(view.cache.values(), datetime.now(UTC), interval_s), interval_s, t
         )
     cache_caption(view.cache.values(), t)
-    _positions(client_id, view.quotes)
+    _positions(client_id, mark, view.quotes)
 
 
-def _positions(client_id: int, quotes: QuoteBatch | None) -> None:
+def _positions(client_id: int, mark: str, quotes: QuoteBatch | None) -> None:
     """One row per asset from the ledger, priced with the lots' quotes, with totals per
     currency."""
-    view = client_positions(runtime.uow(), market, client_id, quotes=quotes)
+    view = live_positions(client_id, mark, market, quotes)
     st.session_state[_positions_key(client_id)] = view
     if not view.rows:
         return
@@ -395,7 +396,7 @@ with guarded(t):
         rows = st.session_state.get(_rows_key(client_id), [])
         with figures_slot:
             _figures(client_id, rows)
-            show_returns(client_returns(runtime.uow(), client_id), t)
+            show_returns(kept_returns(client_id), t)
         _charts(client_id, rows)
         positions = st.session_state.get(_positions_key(client_id))
         if positions is not None and positions.rows:

@@ -1,5 +1,6 @@
-"""The client page's history charts (value, cumulative TWR, daily returns), built once per
-version of the stored series and kept in the server process.
+"""The client page's history charts (value, cumulative TWR, daily returns) and its returns
+beside the benchmarks, built once per version of the stored series and kept in the server
+process.
 
 The charts come from the days the scheduler stored, which change once per close (or when
 a ledger edit has a client's figures recomputed); without a cache every full run of the
@@ -26,7 +27,12 @@ import streamlit as st
 
 from core.i18n import Translator
 from core.services.figures import HistoryVersion, client_history, history_version
-from core.services.period_returns import benchmarks_version, client_benchmark_curves
+from core.services.period_returns import (
+    ClientReturns,
+    benchmarks_version,
+    client_benchmark_curves,
+    client_returns,
+)
 from dashboard import runtime
 from dashboard.components import charts
 
@@ -61,6 +67,21 @@ def history_figures(client_id: int, t: Translator) -> tuple[go.Figure, ...]:
     return _built(client_id, version, benchmarks_version(runtime.uow()), t.locale)
 
 
+@st.cache_resource(max_entries=MAX_ENTRIES, ttl=TTL, show_spinner=False)
+def _returns(client_id: int, version: HistoryVersion, benchmarks: tuple[int, str]) -> ClientReturns:
+    """The client's returns over the periods and the monthly grid as of ``version`` and
+    ``benchmarks`` (only the cache key): they are computed from nothing else."""
+    return client_returns(runtime.uow(), client_id)
+
+
+def kept_returns(client_id: int) -> ClientReturns:
+    """The client's returns beside CDI, Ibovespa and IPCA, computed once per version of
+    the stored series and of the benchmarks (whoever gets them must not change them)."""
+    version = history_version(runtime.uow(), client_id)
+    return _returns(client_id, version, benchmarks_version(runtime.uow()))
+
+
 def forget() -> None:
-    """Drop every kept figure (tests start from an empty cache)."""
+    """Drop every kept figure and return (tests start from an empty cache)."""
     _built.clear()
+    _returns.clear()

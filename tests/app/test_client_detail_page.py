@@ -16,7 +16,7 @@ from core.db import UnitOfWork
 from core.market.demo import DemoMarketData
 from core.schemas import ClientOut, parse
 from core.services import allocations as allocation_service
-from core.services import portfolio as portfolio_service
+from core.services import positions as positions_service
 from core.services.principal import SYSTEM
 from core.trade_schemas import AllocationIn
 from dashboard.components.lot_form import editable_number
@@ -181,7 +181,7 @@ def test_live_table_with_the_database_down_says_so_and_recovers(
     at = sign_in(ADMIN_EMAIL)
     at.query_params["client"] = str(maria.id)
     with monkeypatch.context() as patched:
-        patched.setattr(portfolio_service, "client_portfolio", database_down)
+        patched.setattr(positions_service, "ledger_mark", database_down)
         at.switch_page("app_pages/client_detail.py").run()
     assert not at.exception, values(at.exception)
     assert values(at.error) == [pt("error.database_down")]

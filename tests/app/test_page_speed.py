@@ -1,6 +1,6 @@
 """What keeps the client page fast: a cookie sign-in does no waiting and no password work,
-the history charts are built once per version of the stored figures, and the live prices
-still change on every run."""
+the history charts are built once per version of the stored figures, the live part prices
+the ledger kept per ledger mark, and the live prices still change on every run."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from core.market.port import Quote
 from core.models import JobStatus
 from core.schemas import ClientOut
 from core.services import allocations as allocation_service
-from core.services import closing, sessions
+from core.services import asset_classes, closing, sessions
+from core.services import movements as movement_service
 from core.services.principal import SYSTEM
-from dashboard.components import charts, history_charts
+from dashboard.components import charts, history_charts, kept_ledger
 from tests.app.conftest import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -205,3 +206,60 @@ def test_live_prices_change_while_the_charts_are_kept(
     assert len(prices(at)) == 2
     assert len(builds) == len(BUILDERS), "the charts were not built again"
     assert pt("detail.charts_empty") not in values(at.info)
+
+
+@pytest.fixture
+def ledger_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The live part's ledger reads counted (lots, positions), from an empty cache."""
+    calls: list[str] = []
+    for name in ("lot_bases", "position_bases"):
+        real = getattr(kept_ledger, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(kept_ledger, name, counted)
+    kept_ledger.forget()
+    yield calls
+    kept_ledger.forget()
+
+
+def frame_with(at: Any, column_key: str) -> Any:
+    """The first table with the catalogue column ``column_key``."""
+    return next(f.value for f in at.dataframe if pt(column_key) in f.value.columns)
+
+
+def test_live_refreshes_price_the_kept_ledger_until_it_changes(
+    demo_env: Make, maria: ClientOut, ledger_reads: list[str]
+) -> None:
+    at = open_detail(maria.id)
+    assert sorted(ledger_reads) == ["lot_bases", "position_bases"]
+
+    at.run()
+    at.run()
+
+    assert_no_exception(at)
+    assert len(ledger_reads) == 2, "a rerun prices what was kept"
+    assert len(prices(at)) == 2
+    # A sell is a ledger change: the next run reads the ledger again
+    movement_service.add_sell(
+        demo_env(),
+        SYSTEM,
+        maria.id,
+        "PETR4.SA",
+        {"quantity": "10", "price": "31", "date": AS_OF},
+    )
+    at.run()
+    assert len(ledger_reads) == 4
+    positions = frame_with(at, "col.average_cost")
+    held = dict(zip(positions[pt("col.ticker")], positions[pt("col.quantity")], strict=True))
+    assert held["PETR4.SA"] == "90"
+    # So is an asset's class corrected by an admin
+    with demo_env() as uow:
+        petr4 = uow.assets.by_symbols(["PETR4.SA"])["PETR4.SA"].id
+    asset_classes.correct_class(demo_env(), SYSTEM, petr4, "etfs")
+    at.run()
+    assert len(ledger_reads) == 6
+    classes = frame_with(at, "allocation.col.assets")
+    assert pt("asset_class.etfs") in list(classes[pt("allocation.col.class")])
