@@ -4,9 +4,11 @@ allocation charts, income received per month, the ledger, and (admins) lot editi
 ledger's forms (sells, typed income, editing or deleting a sell or an income).
 
 The metrics and the history charts come from what the scheduler stored; the table, totals
-and the allocation donut from live quotes. The donut is drawn on full runs from the rows of
-the live fragment (which alone refreshes every interval): weights move slowly, and redrawing
-a chart every few seconds would reset the user's zoom. The positions are live too (drawn in
+and the allocation donut from live quotes. The charts are lazy tabs in a fragment of their
+own: only the open tab's chart is drawn, and opening another reruns the charts alone. The
+donut is drawn from the rows of the live fragment's last full run (the live fragment alone
+refreshes every interval): weights move slowly, and redrawing a chart every few seconds
+would reset the user's zoom. The positions are live too (drawn in
 the fragment, after the lots); the income chart and the ledger are drawn on full runs from
 the positions the fragment read, so a client whose ledger is empty gets neither.
 """
@@ -137,9 +139,11 @@ def _figures(client_id: int, rows: list[AllocationRow]) -> None:
     st.caption(" · ".join(notes))
 
 
+@guarded_fragment(t)  # a tab switch reruns the charts alone, not the page
 def _charts(client_id: int, rows: list[AllocationRow]) -> None:
     """History (value, TWR, daily returns) from stored figures, kept until they change
-    (:mod:`~dashboard.components.history_charts`); allocation from live rows."""
+    (:mod:`~dashboard.components.history_charts`); allocation from live rows. Only the
+    open tab's chart is drawn (lazy tabs): a page load draws one chart, not four."""
     history = history_figures(client_id, t)
     if not history and not rows:
         return
@@ -149,20 +153,25 @@ def _charts(client_id: int, rows: list[AllocationRow]) -> None:
             t("chart.tab.twr"),
             t("chart.tab.daily"),
             t("chart.tab.allocation"),
-        ]
+        ],
+        key=f"detail_chart_tab_{client_id}",
+        on_change="rerun",
     )
     for index, tab in enumerate((value_tab, twr_tab, daily_tab)):
+        if not tab.open:
+            continue
         with tab:
             if history:
                 st.plotly_chart(history[index], width="stretch", config=CHART_CONFIG)
             else:
                 st.info(t("detail.charts_empty"))
-    with allocation_tab:
-        donuts = allocation_charts(rows, t)
-        if not donuts:
-            st.info(t("chart.no_priced"))
-        for column, figure in zip(st.columns(len(donuts) or 1), donuts.values(), strict=False):
-            column.plotly_chart(figure, width="stretch", config=CHART_CONFIG)
+    if allocation_tab.open:
+        with allocation_tab:
+            donuts = allocation_charts(rows, t)
+            if not donuts:
+                st.info(t("chart.no_priced"))
+            for column, figure in zip(st.columns(len(donuts) or 1), donuts.values(), strict=False):
+                column.plotly_chart(figure, width="stretch", config=CHART_CONFIG)
 
 
 @guarded_fragment(t, run_every=interval_s)  # reruns alone: outside the page's guard

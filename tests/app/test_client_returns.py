@@ -126,6 +126,8 @@ def test_the_twr_chart_draws_the_benchmarks_from_the_same_first_day(
     demo_env: Make, maria: ClientOut
 ) -> None:
     at = open_detail(maria.id)
+    at.session_state[f"detail_chart_tab_{maria.id}"] = pt("chart.tab.twr")  # lazy tabs
+    at.run()
     figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     [twr] = [f for f in figures if f["data"] and f["data"][0].get("name") == pt("chart.twr")]
     names = [trace["name"] for trace in twr["data"]]

@@ -144,7 +144,7 @@ def test_a_rerun_with_unchanged_figures_does_not_build_the_charts_again(
     at = open_detail(maria.id)
     assert sorted(builds) == sorted(BUILDERS)
     drawn = chart_count(at)
-    assert drawn >= 3
+    assert drawn >= 1  # the open tab's (the tabs are lazy)
 
     at.run()
     at.run()
@@ -159,7 +159,7 @@ def test_another_session_gets_the_kept_charts(maria: ClientOut, builds: list[str
     second = open_detail(maria.id)
 
     assert len(builds) == len(BUILDERS)
-    assert chart_count(second) >= 3
+    assert chart_count(second) >= 1
 
 
 def test_new_stored_figures_are_drawn_at_once(

@@ -52,6 +52,11 @@ def test_reader_reads_the_returns_and_downloads_the_statement(
     # the periods grid (glide-data-grid keeps an accessible, hidden copy of its cells)
     expect(page.locator("th", has_text=t("returns.col.percent_cdi")).first).to_be_attached()
     title = page.get_by_role("heading", level=1).first.text_content() or ""
+    # The chart tabs are lazy: the TWR chart is drawn once its tab is opened
+    twr = page.locator('[data-testid="stPlotlyChart"]').filter(has_text=t("chart.twr"))
+    expect(twr).to_have_count(0)
+    page.get_by_role("tab", name=t("chart.tab.twr")).click()
+    expect(twr.first).to_be_visible(timeout=30_000)
 
     button = page.get_by_role("button", name=t("statement.download"))
     expect(button).to_be_visible(timeout=60_000)  # the last section of a long page
