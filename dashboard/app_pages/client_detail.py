@@ -71,7 +71,9 @@ from dashboard.components.portfolio_table import (
 from dashboard.components.positions_table import (
     oversold_count,
     position_totals_frame,
+    positions_config,
     positions_frame,
+    totals_config,
     weight_missing,
 )
 from dashboard.components.returns_view import show_returns
@@ -217,14 +219,25 @@ def _positions(client_id: int, mark: str, quotes: QuoteBatch | None) -> None:
         return
     st.subheader(t("positions.title"))
     st.caption(t("positions.caption"))
-    st.dataframe(positions_frame(view.rows, t), hide_index=True, width="stretch")
+    st.dataframe(
+        positions_frame(view.rows, t),
+        hide_index=True,
+        width="stretch",
+        column_config=positions_config(view.rows, t),
+        placeholder=DASH,  # no quote, or an oversold ledger: the note says why
+    )
     oversold = oversold_count(view.rows)
     if oversold:
         st.caption(f":orange[{t('positions.oversold_note', count=oversold)}]")
     if weight_missing(view):
         st.caption(f":orange[{t('positions.weight_missing')}]")
     st.markdown(f"**{t('positions.totals')}**")
-    st.dataframe(position_totals_frame(view, t), hide_index=True, width="stretch")
+    st.dataframe(
+        position_totals_frame(view, t),
+        hide_index=True,
+        width="stretch",
+        column_config=totals_config(t),
+    )
     show_allocation(view, t)
 
 

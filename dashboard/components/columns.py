@@ -51,10 +51,11 @@ def number(value: Decimal | float | int | None) -> float | None:
     return result if result == result and abs(result) != float("inf") else None
 
 
-def numbers_from(frame: pd.DataFrame, first: int) -> pd.DataFrame:
-    """The frame with its columns from ``first`` on as floats: an empty cell is NaN, drawn
-    blank (a column holding only ``None`` would be text, and show "None")."""
-    return frame.astype({column: "float64" for column in frame.columns[first:]})
+def numbers_from(frame: pd.DataFrame, first: int, last: int | None = None) -> pd.DataFrame:
+    """The frame with its columns from ``first`` (up to ``last``, excluded) as floats: an
+    empty cell is NaN, drawn blank (a column holding only ``None`` would be text, and show
+    "None")."""
+    return frame.astype({column: "float64" for column in frame.columns[first:last]})
 
 
 def currency_symbol(currency: str | None) -> str:

@@ -1,5 +1,6 @@
 """A client's positions (one row per asset, from the ledger) and their totals per currency,
-formatted for the user's locale.
+as tables of numbers formatted by Streamlit's column configuration
+(:mod:`dashboard.components.columns`), so columns sort by value.
 
 The frames go to ``st.dataframe``, which shows text as it is: tickers and names are not
 escaped here (escaping would show the backslashes).
@@ -8,13 +9,14 @@ escaped here (escaping would show the backslashes).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
-from core.formatting import DASH, format_brl, format_percent
 from core.i18n import Translator
 from core.services.positions import OVERSOLD, PositionRow, PositionsView
-from dashboard.components.portfolio_table import money, quantity_text
+from dashboard.components import columns
+from dashboard.components.columns import currency_symbol, number
 
 
 def position_note(row: PositionRow, t: Translator) -> str:
@@ -35,57 +37,116 @@ def _oversold(row: PositionRow) -> bool:
     return row.failure == OVERSOLD
 
 
-def _ledger_money(row: PositionRow, value: Decimal | None, t: Translator) -> str:
-    """A figure of the ledger walk: "—" for an oversold ledger (it could not be walked)."""
-    return money(None if _oversold(row) else value, row.currency, t)
+def _ledger(row: PositionRow, value: Decimal | None) -> float | None:
+    """A figure of the ledger walk: empty for an oversold ledger (it could not be walked)."""
+    return None if _oversold(row) else number(value)
+
+
+POSITION_COLUMNS = (
+    "ticker",
+    "currency",
+    "quantity",
+    "average_cost",
+    "price",
+    "daily_change",
+    "market_value",
+    "total_return",
+    "total_return_pct",
+    "weight_brl",
+    "value_brl",
+    "unrealised",
+    "realised",
+    "income",
+    "asset_class",
+    "name",
+    "note",
+)
+MONEY = ("average_cost", "price", "market_value", "total_return", "value_brl")
+MONEY += ("unrealised", "realised", "income")
 
 
 def positions_frame(rows: list[PositionRow], t: Translator) -> pd.DataFrame:
-    """One line per asset; "—" where a figure is not known (no quote, oversold ledger)."""
+    """One line per asset, numbers as numbers (:mod:`dashboard.components.columns`); a
+    figure that is not known (no quote, an oversold ledger) is an empty cell, and the note
+    says why. What matters comes first, so it is in view on a 1,400 px screen: the ticker
+    and its currency (positions mix currencies, so it is a column), the quantity, preço
+    médio and price, the day's change, the value, the total return and the weight in the
+    whole portfolio; the value in reais, the gains, the income, the class, the name and
+    the note follow."""
     records = []
     for row in rows:
-        cur = row.currency
         records.append(
             {
                 t("col.ticker"): row.symbol,
-                t("col.name"): row.name,
+                t("col.currency"): currency_symbol(row.currency),
+                t("col.quantity"): _ledger(row, row.quantity),
+                t("col.average_cost"): _ledger(row, row.average_cost),
+                t("col.price"): number(row.price),
+                t("col.daily_change"): number(row.daily_change),
+                t("col.market_value"): number(row.market_value),
+                t("col.total_return"): number(row.total_return),
+                t("col.total_return_pct"): number(row.total_return_pct),
+                t("col.weight_brl"): number(row.weight),
+                t("col.value_brl"): number(row.market_value_brl),
+                t("col.unrealised"): number(row.unrealised),
+                t("col.realised"): _ledger(row, row.realised),
+                t("col.income"): _ledger(row, row.income),
                 t("col.asset_class"): t(f"asset_class.{row.asset_class or 'none'}"),
-                t("col.quantity"): DASH if _oversold(row) else quantity_text(row.quantity, t),
-                t("col.average_cost"): _ledger_money(row, row.average_cost, t),
-                t("col.price"): money(row.price, cur, t),
-                t("col.daily_change"): format_percent(row.daily_change, t.locale),
-                t("col.market_value"): money(row.market_value, cur, t),
-                t("col.unrealised"): money(row.unrealised, cur, t),
-                t("col.realised"): _ledger_money(row, row.realised, t),
-                t("col.income"): _ledger_money(row, row.income, t),
-                t("col.total_return"): money(row.total_return, cur, t),
-                t("col.total_return_pct"): format_percent(row.total_return_pct, t.locale),
-                t("col.value_brl"): format_brl(row.market_value_brl, t.locale),
-                t("col.weight_brl"): format_percent(row.weight, t.locale, 1),
+                t("col.name"): row.name,
                 t("col.note"): position_note(row, t),
             }
         )
-    return pd.DataFrame(records)
+    frame = pd.DataFrame(records, columns=[t(f"col.{key}") for key in POSITION_COLUMNS])
+    return columns.numbers_from(frame, 2, POSITION_COLUMNS.index("asset_class"))
+
+
+def positions_config(rows: list[PositionRow], t: Translator) -> dict[str, Any]:
+    """How :func:`positions_frame`'s columns read: money with two decimals, the change, the
+    return and the weight as percentages, the quantity with the decimals its rows have."""
+    places = columns.quantity_places(row.quantity for row in rows)
+    config: dict[str, Any] = {
+        t("col.ticker"): columns.text(width=85),
+        t("col.currency"): columns.text(width=55),
+        t("col.quantity"): columns.quantity(places, width=75, label=t("col.short.quantity")),
+        t("col.daily_change"): columns.percent(width=70, label=t("col.short.daily_change")),
+        t("col.total_return_pct"): columns.percent(width=80),
+        t("col.weight_brl"): columns.percent(places=1, width=70),
+        t("col.asset_class"): columns.text(width=110),
+        t("col.name"): columns.text(width=180),
+        t("col.note"): columns.text(width=220),
+    }
+    for key in MONEY:
+        label = t("col.short.market_value") if key == "market_value" else None
+        config[t(f"col.{key}")] = columns.money(width=90, label=label)
+    return config
+
+
+TOTAL_COLUMNS = ("bought", "sold", "realised", "income", "market_value", "unrealised")
+TOTAL_COLUMNS += ("total_return",)
 
 
 def position_totals_frame(view: PositionsView, t: Translator) -> pd.DataFrame:
     """One line per currency: bought, sold, realised, income, market value, unrealised and
-    total return (market figures over the priced and closed rows only)."""
-    return pd.DataFrame(
+    total return (market figures over the priced and closed rows only), as numbers."""
+    frame = pd.DataFrame(
         [
             {
-                t("col.currency"): totals.currency,
-                t("col.bought"): money(totals.bought, totals.currency, t),
-                t("col.sold"): money(totals.sold, totals.currency, t),
-                t("col.realised"): money(totals.realised, totals.currency, t),
-                t("col.income"): money(totals.income, totals.currency, t),
-                t("col.market_value"): money(totals.market_value, totals.currency, t),
-                t("col.unrealised"): money(totals.unrealised, totals.currency, t),
-                t("col.total_return"): money(totals.total_return, totals.currency, t),
+                t("col.currency"): currency_symbol(totals.currency),
+                **{t(f"col.{key}"): number(getattr(totals, key)) for key in TOTAL_COLUMNS},
             }
             for totals in view.totals
-        ]
+        ],
+        columns=[t("col.currency"), *(t(f"col.{key}") for key in TOTAL_COLUMNS)],
     )
+    return columns.numbers_from(frame, 1)
+
+
+def totals_config(t: Translator) -> dict[str, Any]:
+    """Every amount of :func:`position_totals_frame` as money."""
+    config: dict[str, Any] = {t("col.currency"): columns.text(width=70)}
+    for key in TOTAL_COLUMNS:
+        config[t(f"col.{key}")] = columns.money(width=110)
+    return config
 
 
 def oversold_count(rows: list[PositionRow]) -> int:

@@ -90,16 +90,6 @@ def sell(at: AppTest, quantity: str, price: str, fees: str = "", day: str = SELL
     save(form, "movement.sell_save")
 
 
-def brl(text: str) -> Decimal:
-    """'R$ 1.234,56' / '-R$ 3,00' -> Decimal."""
-    sign = -1 if text.startswith("-") else 1
-    return sign * Decimal(text.lstrip("-").split(" ", 1)[1].replace(".", "").replace(",", "."))
-
-
-def percent(text: str) -> Decimal:
-    return Decimal(text.rstrip("%").replace(".", "").replace(",", "."))
-
-
 def stored_movements(make: Make, client_id: int) -> list[tuple[str, Decimal]]:
     lines = client_ledger(make(), SYSTEM, client_id)
     return [(line.movement.kind, line.movement.quantity) for line in lines if line.movement]
@@ -113,7 +103,7 @@ def test_admin_sells_part_of_a_lot(
     )
     assert report.status == JobStatus.SUCCESS, report
     at = open_detail(ADMIN_EMAIL, maria.id)
-    assert positions(at)["PETR4.SA"][pt("col.quantity")] == "100"
+    assert positions(at)["PETR4.SA"][pt("col.quantity")] == 100
     assert selectbox(expander(at, "movement.sell"), "field.symbol").options == ["PETR4.SA"]
 
     sell(at, "40", "35,50", "10")
@@ -121,9 +111,9 @@ def test_admin_sells_part_of_a_lot(
     assert_no_exception(at)
     assert values(at.success) == [pt("movement.sold")]
     row = positions(at)["PETR4.SA"]
-    assert row[pt("col.quantity")] == "60"
-    assert row[pt("col.average_cost")] == "R$ 30,00"
-    assert row[pt("col.realised")] == "R$ 210,00"  # 40 x (35,50 - 30) - 10
+    assert row[pt("col.quantity")] == 60
+    assert row[pt("col.average_cost")] == 30
+    assert row[pt("col.realised")] == 210  # 40 x (35,50 - 30) - 10
     newest = ledger(at)[0]
     assert newest[pt("col.date")] == SELL_DATE  # values, formatted by the column config
     assert newest[pt("col.kind")] == pt("ledger.kind.sell")
@@ -159,7 +149,7 @@ def test_selling_more_than_held_is_refused_in_portuguese(demo_env: Make, maria: 
     assert not at.success
     assert text_input(expander(at, "movement.sell"), "field.quantity").value == "150"
     assert stored_movements(demo_env, maria.id) == [("buy", 100)]
-    assert positions(at)["PETR4.SA"][pt("col.quantity")] == "100"
+    assert positions(at)["PETR4.SA"][pt("col.quantity")] == 100
 
 
 def test_typed_income_appears_per_month(demo_env: Make, maria: ClientOut) -> None:
@@ -186,7 +176,7 @@ def test_typed_income_appears_per_month(demo_env: Make, maria: ClientOut) -> Non
     ]
     assert chart["data"][0]["x"] == ["04/2025"]
     assert chart["data"][0]["y"] == [85.0]
-    assert positions(at)["PETR4.SA"][pt("col.income")] == "R$ 85,00"
+    assert positions(at)["PETR4.SA"][pt("col.income")] == 85
     (line,) = [r for r in ledger(at) if r[pt("col.kind")] == pt("ledger.kind.income")]
     assert line[pt("col.amount")] == 100
     assert line[pt("col.tax")] == 15
@@ -242,9 +232,9 @@ def test_read_only_sees_positions_and_ledger_without_forms(
     at = open_detail(READER_EMAIL, maria.id)
 
     row = positions(at)["PETR4.SA"]
-    assert row[pt("col.quantity")] == "0"
+    assert row[pt("col.quantity")] == 0
     assert row[pt("col.note")] == pt("positions.closed")
-    assert row[pt("col.realised")] == "R$ 100,00"
+    assert row[pt("col.realised")] == 100
     assert len(ledger(at)) == 2
     assert not at.expander
     assert not at.text_input
@@ -275,7 +265,7 @@ def test_admin_edits_then_deletes_a_sell(demo_env: Make, maria: ClientOut) -> No
     text_input(edit, "field.quantity").input("25")
     save(edit, "movement.save")
     assert values(at.success) == [pt("movement.updated")]
-    assert positions(at)["PETR4.SA"][pt("col.quantity")] == "75"
+    assert positions(at)["PETR4.SA"][pt("col.quantity")] == 75
 
     (delete,) = [
         b for b in expander(at, "movement.edit").button if b.label == pt("movement.delete")
@@ -307,15 +297,15 @@ def test_weight_of_a_us_position_is_in_reais(demo_env: Make, maria: ClientOut) -
     at = open_detail(READER_EMAIL, maria.id)
 
     rows = positions(at)
-    weights = {s: percent(r[pt("col.weight_brl")]) for s, r in rows.items()}
-    in_reais = {s: brl(r[pt("col.value_brl")]) for s, r in rows.items()}
-    assert Decimal(100) not in weights.values()
-    assert abs(sum(weights.values()) - 100) <= Decimal("0.1")
+    weights = {s: r[pt("col.weight_brl")] for s, r in rows.items()}  # ratios, as numbers
+    in_reais = {s: r[pt("col.value_brl")] for s, r in rows.items()}
+    assert 1.0 not in weights.values()
+    assert sum(weights.values()) == pytest.approx(1.0, abs=1e-9)
     total = sum(in_reais.values())
     for symbol, weight in weights.items():
-        assert abs(weight - in_reais[symbol] / total * 100) <= Decimal("0.06")
-    assert rows["AAPL"][pt("col.market_value")].startswith("US$ ")
-    assert rows["AAPL"][pt("col.value_brl")].startswith("R$ ")
+        assert weight == pytest.approx(in_reais[symbol] / total, abs=1e-6)
+    assert rows["AAPL"][pt("col.currency")] == "US$"  # its value in dollars, beside reais
+    assert rows["AAPL"][pt("col.value_brl")] > rows["AAPL"][pt("col.market_value")]
 
 
 def test_events_that_applied_are_marked_in_the_ledger(demo_env: Make, maria: ClientOut) -> None:
@@ -362,9 +352,9 @@ def test_events_that_applied_are_marked_in_the_ledger(demo_env: Make, maria: Cli
         (BUY, pt("ledger.kind.buy"), ""),
     ]
     row = positions(at)["PETR4.SA"]
-    assert row[pt("col.quantity")] == "200"
-    assert row[pt("col.average_cost")] == "R$ 15,00"
-    assert row[pt("col.income")] == "R$ 100,00"  # 200 x 0,50, nothing withheld
+    assert row[pt("col.quantity")] == 200
+    assert row[pt("col.average_cost")] == 15
+    assert row[pt("col.income")] == 100  # 200 x 0,50, nothing withheld
 
     at.selectbox(key="detail_ledger_kind").select("event").run()
     assert len(ledger(at)) == 2
@@ -397,4 +387,4 @@ def test_english_page_sells_with_an_iso_date(
     assert stored_movements(demo_env, maria.id) == [("buy", 100)]
     found = [d.value for d in at.dataframe if translate("col.weight_brl", "en") in d.value.columns]
     (frame_en,) = found
-    assert list(frame_en[translate("col.quantity", "en")]) == ["100"]
+    assert list(frame_en[translate("col.quantity", "en")]) == [100]

@@ -254,7 +254,7 @@ def test_live_refreshes_price_the_kept_ledger_until_it_changes(
     assert len(ledger_reads) == 4
     positions = frame_with(at, "col.average_cost")
     held = dict(zip(positions[pt("col.ticker")], positions[pt("col.quantity")], strict=True))
-    assert held["PETR4.SA"] == "90"
+    assert held["PETR4.SA"] == 90
     # So is an asset's class corrected by an admin
     with demo_env() as uow:
         petr4 = uow.assets.by_symbols(["PETR4.SA"])["PETR4.SA"].id
