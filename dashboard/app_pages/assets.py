@@ -13,6 +13,7 @@ from core.market.symbols import search_query
 from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.asset_classes_view import show_asset_classes
 from dashboard.components.feedback import guarded, show_field_errors
 from dashboard.components.form_outcome import form_errors, form_key, refuse, succeed
@@ -51,7 +52,7 @@ def _results(query: str) -> list[SymbolMatch]:
             for m in result.matches
         ]
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    columns.table(frame, hide_index=True, width="stretch")
     if result.cache:
         cache_caption([result.cache], t)
     return result.matches

@@ -69,4 +69,4 @@ with guarded(t):
             t("audit.entity_id"): columns.text(width=90),
             t("audit.changes"): columns.text(width=800),
         }
-        st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+        columns.table(frame, hide_index=True, width="stretch", column_config=config)

@@ -31,6 +31,7 @@ from core.services.movements import client_ledger
 from core.services.portfolio import AllocationRow
 from core.services.positions import PositionsView, ledger_mark
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.allocation_view import show_allocation
 from dashboard.components.charts import allocation_charts
 from dashboard.components.exports import download_button
@@ -187,15 +188,15 @@ def _live(client_id: int) -> None:
         return
     for totals in view.totals:
         st.markdown(f"**{t('detail.totals_in', currency=escape_markdown(totals.currency))}**")
-        columns = st.columns(4)
-        for column, (label, value) in zip(columns, totals_lines(totals, t).items(), strict=True):
+        cells = st.columns(4)
+        for column, (label, value) in zip(cells, totals_lines(totals, t).items(), strict=True):
             column.metric(label, value)
         if totals.unpriced:
             st.caption(f":orange[{t('detail.unpriced', count=totals.unpriced)}]")
     in_reais = reais_line(view, t)
     if in_reais:
         st.markdown(in_reais)
-    st.dataframe(
+    columns.table(
         allocations_frame(view.rows, t),
         hide_index=True,
         width="stretch",
@@ -219,7 +220,7 @@ def _positions(client_id: int, mark: str, quotes: QuoteBatch | None) -> None:
         return
     st.subheader(t("positions.title"))
     st.caption(t("positions.caption"))
-    st.dataframe(
+    columns.table(
         positions_frame(view.rows, t),
         hide_index=True,
         width="stretch",
@@ -232,7 +233,7 @@ def _positions(client_id: int, mark: str, quotes: QuoteBatch | None) -> None:
     if weight_missing(view):
         st.caption(f":orange[{t('positions.weight_missing')}]")
     st.markdown(f"**{t('positions.totals')}**")
-    st.dataframe(
+    columns.table(
         position_totals_frame(view, t),
         hide_index=True,
         width="stretch",
@@ -256,7 +257,7 @@ def _income(view: PositionsView) -> None:
         column.plotly_chart(
             income_chart(by_month, currency, t), width="stretch", config=CHART_CONFIG
         )
-    st.dataframe(income_frame(view.income_by_month, t), hide_index=True)
+    columns.table(income_frame(view.income_by_month, t), hide_index=True)
 
 
 def _ledger(client_id: int, view: PositionsView) -> None:
@@ -267,7 +268,7 @@ def _ledger(client_id: int, view: PositionsView) -> None:
     kind, symbol = ledger_filters(symbols, t, key="detail_ledger")
     shown = filtered(lines, kind, symbol)
     if shown:
-        st.dataframe(
+        columns.table(
             ledger_frame(shown, t),
             hide_index=True,
             width="stretch",

@@ -11,6 +11,7 @@ from core.formatting import format_number
 from core.schemas import PAGE_SIZE_MAX, SEARCH_MAX, ClientOut, ClientPage
 from core.services import clients as client_service
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.client_form import client_form
 from dashboard.components.exports import download_button
 from dashboard.components.feedback import guarded
@@ -115,7 +116,7 @@ def _submit(form: str, values: dict[str, Any], client: ClientOut | None) -> None
 
 def _table(items: list[ClientOut]) -> None:
     """The page's clients; clicking a row opens that client's page."""
-    event = st.dataframe(
+    event = columns.table(
         clients_frame(items, t),
         hide_index=True,
         width="stretch",

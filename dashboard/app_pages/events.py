@@ -22,6 +22,7 @@ from core.formatting import format_date, format_number, format_percent, ungroup_
 from core.services import events as event_service
 from core.trade_schemas import EARLIEST_DATE, SYMBOL_MAX, today_in_brazil
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import field_hint, guarded, show_field_errors
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
@@ -267,7 +268,7 @@ with guarded(t):
     st.caption(t("events.intro"))
     found = event_service.list_events(runtime.uow(), actor, **_filters())
     if found:
-        st.dataframe(events_frame(found), hide_index=True, width="stretch")
+        columns.table(events_frame(found), hide_index=True, width="stretch")
         _correct(found)
     else:
         st.info(t("events.empty"))

@@ -26,6 +26,7 @@ from core.imports.templates import CSV_MIME, XLSX_MIME, template_csv, template_x
 from core.services import imports as import_service
 from core.services.asset_history import fetch_unpriced_history
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.feedback import guarded
 from dashboard.components.import_preview import (
     preview_config,
@@ -102,7 +103,7 @@ def _show(report: ImportReport) -> None:
     only_invalid = False
     if report.invalid_count:
         only_invalid = st.checkbox(t("import.only_invalid"), value=True, key="import_only_invalid")
-    st.dataframe(
+    columns.table(
         preview_frame(report, t, only_invalid=only_invalid),
         hide_index=True,
         width="stretch",

@@ -20,6 +20,7 @@ from core.services.job_runs import latest_runs
 from core.services.statement_batch import due_month, generate_statements
 from core.trade_schemas import EARLIEST_DATE, today_in_brazil
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.date_field import DateEntry, date_field
 from dashboard.components.feedback import guarded
 from dashboard.components.job_runs import (
@@ -153,7 +154,7 @@ def _runs() -> None:
     st.subheader(t("jobs.runs"))
     runs = latest_runs(runtime.engine(), limit=RUNS)
     if runs:
-        st.dataframe(
+        columns.table(
             runs_frame(runs, t),
             hide_index=True,
             width="stretch",

@@ -15,6 +15,7 @@ from core.services.figures import Mover, overview
 from core.services.job_runs import latest_runs
 from core.services.office_returns import office_returns
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.feedback import guarded
 from dashboard.components.job_runs import runs_config, runs_frame
 from dashboard.components.market import source_banner
@@ -33,7 +34,7 @@ def _movers(column: DeltaGenerator, title_key: str, movers: list[Mover], empty_k
     with column:
         st.subheader(t(title_key))
         if movers:
-            st.dataframe(
+            columns.table(
                 movers_frame(movers, t),
                 hide_index=True,
                 width="stretch",
@@ -68,7 +69,7 @@ def _runs() -> None:
     st.subheader(t("overview.runs"))
     runs = latest_runs(runtime.engine(), limit=RUNS)
     if runs:
-        st.dataframe(
+        columns.table(
             runs_frame(runs, t, compact=True),
             hide_index=True,
             width="stretch",

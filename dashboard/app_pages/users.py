@@ -8,6 +8,7 @@ from core.errors import ValidationFailed
 from core.schemas import EMAIL_MAX, PASSWORD_MAX, USER_NAME_MAX, UserOut
 from core.services import users as user_service
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.feedback import field_hint, guarded, show_field_errors
 from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
 from dashboard.components.markdown import escape_markdown
@@ -107,6 +108,6 @@ st.title(t("users.title"))
 runtime.show_flash()
 with guarded(t):
     all_users = user_service.list_users(runtime.uow(), actor)
-    st.dataframe(users_frame(all_users, t), hide_index=True, width="stretch")
+    columns.table(users_frame(all_users, t), hide_index=True, width="stretch")
     _create()
     _manage(all_users)

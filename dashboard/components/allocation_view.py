@@ -85,10 +85,10 @@ def show_allocation(view: PositionsView, t: Translator) -> None:
         return
     st.subheader(t("allocation.title"))
     classes = classes_frame(found, t)
-    st.dataframe(classes, hide_index=True, column_config=_config(classes, t), width="stretch")
+    columns.table(classes, hide_index=True, column_config=_config(classes, t), width="stretch")
     st.markdown(f"**{t('allocation.by_asset')}**")
     assets = assets_frame(found, t)
-    st.dataframe(assets, hide_index=True, column_config=_config(assets, t), width="stretch")
+    columns.table(assets, hide_index=True, column_config=_config(assets, t), width="stretch")
     if view.market_value_brl is None:
         st.caption(f":orange[{t('allocation.no_weight')}]")
     if found.unvalued:

@@ -19,6 +19,7 @@ from core.services import asset_classes as class_service
 from core.services.asset_classes import AssetClassOut
 from core.services.principal import Principal
 from dashboard import runtime
+from dashboard.components import columns
 from dashboard.components.allocation_view import class_label
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.pick import select_by_id
@@ -91,6 +92,6 @@ def show_asset_classes(actor: Principal, t: Translator) -> None:
         return
     st.subheader(t("assets.classes"))
     st.caption(t("assets.classes_caption"))
-    st.dataframe(classes_frame(found, t), hide_index=True, width="stretch")
+    columns.table(classes_frame(found, t), hide_index=True, width="stretch")
     if actor.is_admin:
         _correct(found, actor, t)

@@ -17,8 +17,8 @@ them, so a column sorts by value. How they read is set here, once for every tabl
   (:func:`core.formatting.format_date`'s forms); **timestamps** as ``DatetimeColumn`` in São
   Paulo time, to the second (:func:`local_time` converts the stored UTC).
 
-An empty cell is ``None`` (shown blank). Text a table holds beside the numbers (a reason, a
-note) stays text.
+An empty cell is ``None`` or NaN, shown as ``—`` by :func:`table` (every page draws its
+tables through it). Text a table holds beside the numbers (a reason, a note) stays text.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from core.formatting import DISPLAY_TZ
+from core.formatting import DASH, DISPLAY_TZ
 from core.i18n import Translator
 
 Width = Literal["small", "medium", "large"] | int | None
@@ -56,6 +56,14 @@ def numbers_from(frame: pd.DataFrame, first: int, last: int | None = None) -> pd
     empty cell is NaN, drawn blank (a column holding only ``None`` would be text, and show
     "None")."""
     return frame.astype({column: "float64" for column in frame.columns[first:last]})
+
+
+def table(data: pd.DataFrame, *, container: Any = None, **kwargs: Any) -> Any:
+    """``st.dataframe`` as every page draws it: without the index, the page's width, and
+    an empty cell shown as ``—`` (Streamlit would show "None"); ``kwargs`` override these
+    and pass the rest (column configuration, selection, key). Returns what it returns."""
+    options: dict[str, Any] = {"hide_index": True, "width": "stretch", "placeholder": DASH}
+    return (container or st).dataframe(data, **(options | kwargs))
 
 
 def currency_symbol(currency: str | None) -> str:

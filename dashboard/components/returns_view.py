@@ -108,12 +108,12 @@ def show_returns(found: ClientReturns, t: Translator) -> None:
     st.caption(t("returns.as_of", date=format_date(found.as_of, t.locale)))
     periods = periods_frame(found, t)
     config = {column: columns.percent() for column in periods.columns[1:]}
-    st.dataframe(periods, hide_index=True, column_config=config, width="stretch")
+    columns.table(periods, hide_index=True, column_config=config, width="stretch")
     grid = grid_frame(found, t)
     if not grid.empty:
         st.markdown(f"**{t('returns.grid')}**")
         grid_config = {column: columns.percent() for column in grid.columns[2:]}
-        st.dataframe(grid, hide_index=True, column_config=grid_config, width="stretch")
+        columns.table(grid, hide_index=True, column_config=grid_config, width="stretch")
     for note in _gaps(found, t):
         st.caption(note)
 
@@ -144,7 +144,7 @@ def show_office_returns(found: OfficeReturns, t: Translator) -> None:
     config: dict[str, object] = {column: columns.percent() for column in frame.columns[1:5]}
     for column in frame.columns[5:]:
         config[column] = columns.quantity()
-    st.dataframe(frame, hide_index=True, column_config=config, width="stretch")
+    columns.table(frame, hide_index=True, column_config=config, width="stretch")
     notes = [t("returns.office_as_of", date=format_date(found.as_of, t.locale))]
     if any(row.younger for row in found.periods):
         notes.append(t("returns.office_younger"))

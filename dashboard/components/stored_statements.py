@@ -76,7 +76,7 @@ def stored_list(actor: Principal, client_id: int | None, t: Translator) -> None:
     if not items:
         st.info(t("statements.none_for_client", month=month_name(month, t)))
         return
-    event = st.dataframe(
+    event = columns.table(
         _frame(items, t),
         column_config=_config(t),
         hide_index=True,

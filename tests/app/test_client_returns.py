@@ -103,6 +103,20 @@ def test_the_monthly_grid_has_march_and_its_percent_of_cdi(
     assert pd.isna(grid[pt("month.short.2")].tolist()[0])  # before the first buy: empty
 
 
+def test_no_table_on_the_page_shows_none_for_an_empty_cell(
+    demo_env: Make, maria: ClientOut
+) -> None:
+    # Streamlit draws a missing value as "None" unless the table says otherwise: every
+    # table goes through dashboard.components.columns.table, which shows "—".
+    at = open_detail(maria.id)
+    grid = frame_with(at, pt("month.short.3"))
+
+    assert grid[pt("month.short.1")].dtype == float  # January, before any figure: NaN
+    assert at.dataframe
+    assert all(df.proto.HasField("placeholder") for df in at.dataframe)
+    assert {df.proto.placeholder for df in at.dataframe} <= {"—", ""}
+
+
 def test_a_client_without_figures_shows_no_returns(demo_env: Make) -> None:
     client = create_client(demo_env, name="Sem Números", email="sem@example.com")
     at = open_detail(client.id)
