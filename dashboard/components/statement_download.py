@@ -6,6 +6,8 @@ never on a page run or a live refresh.
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from core.i18n import Translator
@@ -32,6 +34,31 @@ def statement_download(client_id: int, market: MarketData, actor: Principal, t: 
         key=f"statement_month_{client_id}",
     )
     start, end = month_period(*chosen)
+    statement_button(
+        client_id,
+        start,
+        end,
+        market,
+        actor,
+        t,
+        file_name=f"extrato-{client_id}-{chosen[0]}-{chosen[1]:02d}.pdf",
+        key=f"statement_pdf_{client_id}",
+    )
+
+
+def statement_button(
+    client_id: int,
+    start: date,
+    end: date,
+    market: MarketData,
+    actor: Principal,
+    t: Translator,
+    *,
+    file_name: str,
+    key: str,
+) -> None:
+    """The download button of the client's statement for [start, end], drawn as a PDF
+    only when it is clicked."""
     firm = runtime.settings().firm_name
 
     def pdf() -> bytes:
@@ -42,9 +69,9 @@ def statement_download(client_id: int, market: MarketData, actor: Principal, t: 
     st.download_button(
         t("statement.download"),
         data=pdf,
-        file_name=f"extrato-{client_id}-{chosen[0]}-{chosen[1]:02d}.pdf",
+        file_name=file_name,
         mime=PDF,
         on_click="ignore",
         icon=":material/picture_as_pdf:",
-        key=f"statement_pdf_{client_id}",
+        key=key,
     )

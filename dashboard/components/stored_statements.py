@@ -16,7 +16,6 @@ import streamlit as st
 from core.errors import ValidationFailed
 from core.i18n import Translator
 from core.market.port import MarketData
-from core.reports.statement_pdf import client_statement_pdf
 from core.repositories.statements import StoredStatement
 from core.services import statement_store
 from core.services.principal import Principal
@@ -26,7 +25,7 @@ from dashboard import runtime
 from dashboard.components import columns
 from dashboard.components.date_field import date_field
 from dashboard.components.job_runs import triggered_label
-from dashboard.components.statement_download import PDF
+from dashboard.components.statement_download import PDF, statement_button
 
 ZIP = "application/zip"
 TABLE_KEY = "stored_statements_table"
@@ -130,20 +129,13 @@ def on_demand(
         return  # each field says what is wrong under it
     if start.value is None or end.value is None or end.value < start.value:
         raise ValidationFailed.single("end", "validation.date_range")
-    period_start, period_end = start.value, end.value
-    firm = runtime.settings().firm_name
-
-    def pdf() -> bytes:
-        return client_statement_pdf(
-            runtime.uow, market.name, actor, client_id, period_start, period_end, firm=firm, t=t
-        )
-
-    st.download_button(
-        t("statement.download"),
-        data=pdf,
-        file_name=f"extrato-{client_id}-{period_start:%Y%m%d}-{period_end:%Y%m%d}.pdf",
-        mime=PDF,
-        on_click="ignore",
-        icon=":material/picture_as_pdf:",
+    statement_button(
+        client_id,
+        start.value,
+        end.value,
+        market,
+        actor,
+        t,
+        file_name=f"extrato-{client_id}-{start.value:%Y%m%d}-{end.value:%Y%m%d}.pdf",
         key="statement_on_demand",
     )

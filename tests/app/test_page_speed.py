@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -60,18 +60,24 @@ def maria(demo_env: Make, committed_engine: Engine) -> ClientOut:
     return client
 
 
-@pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The history-chart builders counted (by name, per call), from an empty cache."""
+def counted_calls(monkeypatch: pytest.MonkeyPatch, module: Any, names: Iterable[str]) -> list[str]:
+    """The calls of ``module``'s functions ``names``, by name, as they happen."""
     calls: list[str] = []
-    for name in BUILDERS:
-        real = getattr(charts, name)
+    for name in names:
+        real = getattr(module, name)
 
         def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
             calls.append(_name)
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(charts, name, counted)
+        monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The history-chart builders counted (by name, per call), from an empty cache."""
+    calls = counted_calls(monkeypatch, charts, BUILDERS)
     history_charts.forget()
     yield calls
     history_charts.forget()
@@ -211,15 +217,7 @@ def test_live_prices_change_while_the_charts_are_kept(
 @pytest.fixture
 def ledger_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The live part's ledger reads counted (lots, positions), from an empty cache."""
-    calls: list[str] = []
-    for name in ("lot_bases", "position_bases"):
-        real = getattr(kept_ledger, name)
-
-        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
-            calls.append(_name)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(kept_ledger, name, counted)
+    calls = counted_calls(monkeypatch, kept_ledger, ("lot_bases", "position_bases"))
     kept_ledger.forget()
     yield calls
     kept_ledger.forget()
