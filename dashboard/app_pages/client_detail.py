@@ -20,11 +20,9 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from core.documents import format_document
-from core.errors import ValidationFailed
 from core.formatting import DASH, format_date
 from core.market.port import QuoteBatch
 from core.schemas import ClientOut
-from core.services import allocations as allocation_service
 from core.services import clients as client_service
 from core.services.figures import client_metrics
 from core.services.movements import client_ledger
@@ -36,12 +34,9 @@ from dashboard.components.allocation_view import show_allocation
 from dashboard.components.charts import allocation_charts
 from dashboard.components.exports import download_button
 from dashboard.components.feedback import (
-    field_hint,
     guarded,
     guarded_fragment,
-    show_field_errors,
 )
-from dashboard.components.form_outcome import attempted, form_errors, form_key, refuse, succeed
 from dashboard.components.history_charts import history_figures, kept_returns
 from dashboard.components.income_chart import income_chart, income_frame
 from dashboard.components.kept_ledger import live_lots, live_positions
@@ -51,7 +46,7 @@ from dashboard.components.ledger_view import (
     ledger_filters,
     ledger_frame,
 )
-from dashboard.components.lot_form import history_note, lot_inputs, read_lot
+from dashboard.components.lot_editor import add_lot, edit_lots
 from dashboard.components.markdown import escape_markdown
 from dashboard.components.market import (
     cache_caption,
@@ -61,11 +56,9 @@ from dashboard.components.market import (
 )
 from dashboard.components.metrics import metric_cards, mixes_currencies
 from dashboard.components.movement_form import edit_form, income_form, sell_form
-from dashboard.components.pick import select_by_id
 from dashboard.components.portfolio_table import (
     allocations_config,
     allocations_frame,
-    quantity_text,
     reais_line,
     totals_lines,
 )
@@ -79,8 +72,6 @@ from dashboard.components.positions_table import (
 )
 from dashboard.components.returns_view import show_returns
 from dashboard.components.statement_download import statement_download
-
-CONFIRM_KEY = "detail_confirm_delete"
 
 CHART_CONFIG = {"displaylogo": False}
 
@@ -317,93 +308,6 @@ def _rows_key(client_id: int) -> str:
     return f"detail_rows_{client_id}"
 
 
-def _add(client_id: int) -> None:
-    form = f"detail_add_{client_id}"
-    errors = form_errors(form)
-    with st.expander(t("detail.add"), expanded=attempted(form)):
-        st.caption(t("detail.go_assets"))
-        if errors:
-            show_field_errors(errors, t)
-        with st.form(form_key(form)):  # a new key after each success: the form starts empty
-            symbol = st.text_input(t("field.symbol"), max_chars=24)
-            field_hint(errors, "symbol")
-            values = lot_inputs(t, errors)
-            submitted = st.form_submit_button(t("detail.save"), type="primary")
-        if not submitted:
-            return
-        try:
-            lot = read_lot(values)
-            added = allocation_service.add_allocation(
-                runtime.uow(), market, actor, client_id, {"symbol": symbol}, lot
-            )
-        except ValidationFailed as error:
-            refuse(form, error, t)  # run again: each message is drawn under its field
-        note = history_note(added, market, actor, t)  # a new ticker's closes, at once
-        succeed(form, f"{t('detail.added')} {note}".strip())
-
-
-def _edit(rows: list[AllocationRow]) -> None:
-    if not rows:
-        return
-    by_id = {row.allocation_id: row for row in rows}
-    forms = {aid: f"detail_edit_{aid}" for aid in by_id}
-    open_ = CONFIRM_KEY in st.session_state or attempted(*forms.values())
-    with st.expander(t("detail.edit"), expanded=open_):
-        chosen = select_by_id(
-            t("detail.pick_lot"),
-            {
-                aid: f"{row.symbol} · {quantity_text(row.quantity, t)}"
-                f" · {format_date(row.buy_date, t.locale)}"
-                for aid, row in by_id.items()
-            },
-            key="detail_lot_pick",
-        )
-        row = by_id[chosen]
-        form = forms[chosen]
-        errors = form_errors(form)
-        if errors:
-            show_field_errors(errors, t)
-        with st.form(form_key(form)):
-            values = lot_inputs(
-                t,
-                errors,
-                quantity=row.quantity,
-                buy_price=row.buy_price,
-                buy_date=row.buy_date,
-                fees=row.fees,
-            )
-            submitted = st.form_submit_button(t("detail.save"), type="primary")
-        if submitted:
-            try:
-                lot = read_lot(values)
-                allocation_service.update_allocation(runtime.uow(), actor, row.allocation_id, lot)
-            except ValidationFailed as error:
-                refuse(form, error, t)
-            succeed(form, t("detail.updated"))
-        _delete(row)
-
-
-def _delete(row: AllocationRow) -> None:
-    if st.session_state.get(CONFIRM_KEY) != row.allocation_id:
-        if st.button(t("detail.delete"), key="detail_delete"):
-            st.session_state[CONFIRM_KEY] = row.allocation_id
-            st.rerun()
-        return
-    # Not clients.delete_confirm: that one warns about deleting *all* of a client's lots.
-    symbol = escape_markdown(row.symbol)
-    lot = f"{symbol} · {quantity_text(row.quantity, t)} · {format_date(row.buy_date, t.locale)}"
-    st.warning(f"{t('detail.delete')}: {lot}?")
-    yes, no, _ = st.columns([1, 1, 4])
-    if yes.button(t("clients.delete_yes"), type="primary", key="detail_delete_yes"):
-        st.session_state.pop(CONFIRM_KEY, None)
-        allocation_service.delete_allocation(runtime.uow(), actor, row.allocation_id)
-        runtime.flash(t("detail.deleted"))
-        st.rerun()
-    if no.button(t("clients.cancel"), key="detail_delete_no"):
-        st.session_state.pop(CONFIRM_KEY, None)
-        st.rerun()
-
-
 runtime.show_flash()
 with guarded(t):
     client_id = _client_id()
@@ -428,5 +332,5 @@ with guarded(t):
         _exports(client_id)
         statement_download(client_id, market, actor, t)
         if actor.is_admin:
-            _add(client_id)
-            _edit(rows)
+            add_lot(client_id, market, actor, t)
+            edit_lots(rows, actor, t)
