@@ -110,6 +110,7 @@ PT_BR: dict[str, str] = {
     "export.help.client_xlsx": "Planilha Excel com as alocações e os retornos diários deste cliente (uma aba cada) e uma aba de resumo.",
     "export.filtered": "Os arquivos trazem todos os clientes deste filtro ({total}), não só esta página.",
     "export.dataset.clients": "Clientes",
+    "export.dataset.statement": "Extrato em PDF",
     "export.dataset.allocations": "Alocações",
     "export.dataset.daily_returns": "Retornos diários",
     "export.dataset.portfolio_summary": "Resumo das carteiras",
@@ -460,6 +461,8 @@ PT_BR: dict[str, str] = {
     # returns beside the benchmarks
     # the client statement (core/reports/statement_pdf.py)
     "statements.title": "Extratos mensais",
+    "statements.more": "Mostrando {shown} de {total} extratos: escolha um cliente acima para ver os outros.",
+    "statements.zip_too_large": "Mais de {max} extratos neste mês, demais para um arquivo ZIP: escolha um cliente acima para baixar os dele.",
     "statements.client_search": "Buscar cliente do extrato (nome, e-mail ou CPF/CNPJ)",
     "statements.client": "Cliente do extrato",
     "statements.all_clients": "Todos os clientes",
@@ -889,6 +892,7 @@ EN: dict[str, str] = {
     "export.help.client_xlsx": "Excel workbook with this client's allocations and daily returns (one sheet each) and a summary sheet.",
     "export.filtered": "The files hold every client of this filter ({total}), not just this page.",
     "export.dataset.clients": "Clients",
+    "export.dataset.statement": "PDF statement",
     "export.dataset.allocations": "Allocations",
     "export.dataset.daily_returns": "Daily returns",
     "export.dataset.portfolio_summary": "Portfolio summary",
@@ -1235,6 +1239,8 @@ EN: dict[str, str] = {
     # returns beside the benchmarks
     # the client statement (core/reports/statement_pdf.py)
     "statements.title": "Monthly statements",
+    "statements.more": "Showing {shown} of {total} statements: pick a client above to see the others.",
+    "statements.zip_too_large": "More than {max} statements this month: pick a client above to download them.",
     "statements.client_search": "Find the statement's client (name, e-mail or CPF/CNPJ)",
     "statements.client": "Statement's client",
     "statements.all_clients": "All clients",

@@ -1,22 +1,24 @@
 """Stored statements (``statements``) and the marks of the data a statement is drawn from.
 
 A statement's *marks* say, per client and month, what stored data a statement of that month
-reads (docs/statements.md): the client's daily figures, movements and the events of the
-assets it holds, each through the month's end (counted and hashed row by row, cumulative
-over the months: a changed earlier day changes every later month's mark, as it changes
-their cumulative TWR and the monthly grid), the client's name and document and the names
-and classes of its assets; and, for every client alike, the benchmark values through the
-month's end. They are computed by PostgreSQL in one pass per query, never by loading the
-rows. Writes are staged in the caller's transaction, never committed here.
+reads (docs/statements.md): the client's daily figures, movements, the events of the
+assets it holds (from the day it first held each) and those assets' names and classes,
+each through the month's end (counted and hashed row by row, cumulative over the months: a
+changed earlier day changes every later month's mark, as it changes their cumulative TWR
+and the monthly grid), and the client's name and document; and, for every client alike,
+the values of the benchmarks a statement shows through the month's end. PostgreSQL computes
+them in one pass per query, never by loading the rows. Writes are staged in the caller's
+transaction, never committed here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -24,63 +26,75 @@ from core.models import Client, Statement
 from core.repositories.marks import ASSET_ROW, EVENT_ROW, MOVEMENT_ROW
 
 # Per client and month from its first stored day through :through's month: the cumulative
-# count and hash of its daily figures, its movements and its assets' events up to the
-# month's end. Hashes sum ``hashtextextended`` of each row's chosen columns (an order-free
-# sum, exact in numeric).
+# count and hash of its daily figures, its movements, the events of its assets from the day
+# it first held each, and the rows of those assets from that month on, all up to the
+# month's end (anything older than the first stored month counts in it). Hashes sum
+# ``hashtextextended`` of each row's chosen columns (an order-free sum, exact in numeric).
 CLIENT_MARKS = text(f"""
     WITH firsts AS (
-        SELECT client_id, min(date) AS first FROM daily_returns
+        SELECT client_id, CAST(date_trunc('month', min(date)) AS date) AS first
+        FROM daily_returns
         WHERE client_id = ANY(:ids) AND date <= :through GROUP BY client_id
     ),
     months AS (
         SELECT f.client_id, CAST(m AS date) AS month
         FROM firsts f CROSS JOIN LATERAL generate_series(
-            date_trunc('month', f.first), date_trunc('month', CAST(:through AS date)),
-            interval '1 month') AS m
+            f.first, date_trunc('month', CAST(:through AS date)), interval '1 month') AS m
     ),
     daily AS (
-        SELECT client_id, CAST(date_trunc('month', date) AS date) AS month, count(*) AS n,
-            sum(hashtextextended(concat_ws('|', date, market_value, flow_in, flow_out,
-                income, daily_return, cumulative_twr), 0)) AS h
-        FROM daily_returns WHERE client_id = ANY(:ids) AND date <= :through GROUP BY 1, 2
+        SELECT d.client_id, CAST(date_trunc('month', d.date) AS date) AS month, count(*) AS n,
+            sum(hashtextextended(concat_ws('|', d.date, d.market_value, d.flow_in,
+                d.flow_out, d.income, d.daily_return, d.cumulative_twr), 0)) AS h
+        FROM daily_returns d
+        WHERE d.client_id = ANY(:ids) AND d.date <= :through GROUP BY 1, 2
     ),
     moves AS (
-        SELECT client_id, CAST(date_trunc('month', date) AS date) AS month, count(*) AS n,
-            sum({MOVEMENT_ROW.format(p="")}) AS h
-        FROM movements WHERE client_id = ANY(:ids) AND date <= :through GROUP BY 1, 2
+        SELECT m.client_id,
+            greatest(CAST(date_trunc('month', m.date) AS date), f.first) AS month,
+            count(*) AS n, sum({MOVEMENT_ROW.format(p="m.")}) AS h
+        FROM movements m JOIN firsts f ON f.client_id = m.client_id
+        WHERE m.date <= :through GROUP BY 1, 2
     ),
-    held AS (SELECT DISTINCT client_id, asset_id FROM movements WHERE client_id = ANY(:ids)),
+    held AS (
+        SELECT m.client_id, m.asset_id, min(m.date) AS since, f.first
+        FROM movements m JOIN firsts f ON f.client_id = m.client_id
+        WHERE m.date <= :through GROUP BY 1, 2, 4
+    ),
     events AS (
-        SELECT h.client_id, CAST(date_trunc('month', e.ex_date) AS date) AS month,
+        SELECT h.client_id,
+            greatest(CAST(date_trunc('month', e.ex_date) AS date), h.first) AS month,
             count(*) AS n, sum({EVENT_ROW.format(p="e.")}) AS h
         FROM held h JOIN asset_events e ON e.asset_id = h.asset_id
-        WHERE e.ex_date <= :through GROUP BY 1, 2
+        WHERE e.ex_date >= h.since AND e.ex_date <= :through GROUP BY 1, 2
     ),
     named AS (
-        SELECT h.client_id, sum({ASSET_ROW.format(p="a.")}) AS h
-        FROM held h JOIN assets a ON a.id = h.asset_id GROUP BY 1
+        SELECT h.client_id, greatest(CAST(date_trunc('month', h.since) AS date), h.first)
+            AS month, sum({ASSET_ROW.format(p="a.")}) AS h
+        FROM held h JOIN assets a ON a.id = h.asset_id GROUP BY 1, 2
     )
     SELECT mo.client_id, mo.month,
-        concat_ws(':', c.name, c.document, nm.h,
+        concat_ws(':', c.name, c.document,
             sum(coalesce(d.n, 0)) OVER w, sum(coalesce(d.h, 0)) OVER w,
             sum(coalesce(mv.n, 0)) OVER w, sum(coalesce(mv.h, 0)) OVER w,
-            sum(coalesce(ev.n, 0)) OVER w, sum(coalesce(ev.h, 0)) OVER w) AS mark,
+            sum(coalesce(ev.n, 0)) OVER w, sum(coalesce(ev.h, 0)) OVER w,
+            sum(coalesce(nm.h, 0)) OVER w) AS mark,
         coalesce(d.n, 0) > 0 AS has_days
     FROM months mo
     JOIN clients c ON c.id = mo.client_id
-    LEFT JOIN named nm ON nm.client_id = mo.client_id
     LEFT JOIN daily d ON d.client_id = mo.client_id AND d.month = mo.month
     LEFT JOIN moves mv ON mv.client_id = mo.client_id AND mv.month = mo.month
     LEFT JOIN events ev ON ev.client_id = mo.client_id AND ev.month = mo.month
+    LEFT JOIN named nm ON nm.client_id = mo.client_id AND nm.month = mo.month
     WINDOW w AS (PARTITION BY mo.client_id ORDER BY mo.month)
     """)  # noqa: S608 - formatted with the marks module's constants only
 
-# Per month, the cumulative count and hash of every benchmark value up to its end.
+# Per month, the cumulative count and hash of the values of the benchmarks a statement
+# shows (:series) up to its end.
 BENCHMARK_MARKS = text("""
     WITH monthly AS (
         SELECT CAST(date_trunc('month', date) AS date) AS month, count(*) AS n,
             sum(hashtextextended(concat_ws('|', series, date, value, source), 0)) AS h
-        FROM benchmark_values WHERE date <= :through GROUP BY 1
+        FROM benchmark_values WHERE date <= :through AND series = ANY(:series) GROUP BY 1
     )
     SELECT month, concat_ws(':', sum(n) OVER w, sum(h) OVER w) AS mark
     FROM monthly WINDOW w AS (ORDER BY month)
@@ -152,9 +166,9 @@ class StatementRepository:
         rows = self.session.execute(CLIENT_MARKS, {"ids": client_ids, "through": through})
         return {(cid, month): ClientMonth(mark, has) for cid, month, mark, has in rows}
 
-    def benchmark_marks(self, through: date) -> dict[date, str]:
-        """Per first day of month, the mark of every benchmark value up to its end."""
-        rows = self.session.execute(BENCHMARK_MARKS, {"through": through})
+    def benchmark_marks(self, through: date, series: Sequence[str]) -> dict[date, str]:
+        """Per first day of month, the mark of ``series``' values up to its end."""
+        rows = self.session.execute(BENCHMARK_MARKS, {"through": through, "series": list(series)})
         return {month: mark for month, mark in rows}
 
     def fingerprints(self) -> dict[tuple[int, date, date], str]:
@@ -213,6 +227,19 @@ class StatementRepository:
         stmt = _listed(start, client_id, limit).add_columns(Statement.pdf)
         return [(StoredStatement(*row[:-1]), row[-1]) for row in self.session.execute(stmt)]
 
-    def pdf(self, statement_id: int) -> bytes | None:
-        """A stored statement's PDF, or None when there is no such statement."""
-        return self.session.scalar(select(Statement.pdf).where(Statement.id == statement_id))
+    def count(self, start: date, *, client_id: int | None = None) -> int:
+        """How many statements are stored for the period starting on ``start`` (a month),
+        ``client_id``'s only when given."""
+        stmt = select(func.count()).select_from(Statement).where(Statement.period_start == start)
+        if client_id is not None:
+            stmt = stmt.where(Statement.client_id == client_id)
+        return int(self.session.scalar(stmt) or 0)
+
+    def pdf(self, statement_id: int) -> tuple[int, date, bytes] | None:
+        """A stored statement's client, period start and PDF; None when there is none."""
+        row = self.session.execute(
+            select(Statement.client_id, Statement.period_start, Statement.pdf).where(
+                Statement.id == statement_id
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2])

@@ -26,7 +26,6 @@ import logging
 import multiprocessing
 import os
 from bisect import bisect_right
-from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -34,12 +33,15 @@ from datetime import date
 from sqlalchemy import Engine
 
 from core import calendars
+from core.config import get_settings
 from core.db import UnitOfWork, build_engine, uow_factory
 from core.i18n import Translator
+from core.logging_setup import configure, secrets_from
 from core.models import JobStatus
 from core.reports.statement_pdf import client_statement_pdf
 from core.services.closing import run_job
 from core.services.job_runs import STATEMENTS, RunReport
+from core.services.period_returns import SHOWN
 from core.services.principal import SYSTEM, Principal, require_admin
 from core.services.statements import month_period
 
@@ -81,9 +83,10 @@ def due_month(today: date) -> date:
     return date(year, month, 1)
 
 
-def fingerprint(firm: str, client_mark: str, benchmark_mark: str) -> str:
-    """The fingerprint of a statement: what it is drawn from, hashed (sha256, hex)."""
-    text = "|".join((LAYOUT, LOCALE, firm, client_mark, benchmark_mark))
+def fingerprint(firm: str, market_name: str, client_mark: str, benchmark_mark: str) -> str:
+    """The fingerprint of a statement: what it is drawn from, hashed (sha256, hex); the
+    market data's name is in it because a demo statement says so on every page."""
+    text = "|".join((LAYOUT, LOCALE, firm, market_name, client_mark, benchmark_mark))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -94,27 +97,35 @@ def _benchmark_mark(marks: dict[date, str], months: list[date], month: date) -> 
     return marks[months[at - 1]] if at else ""
 
 
-def plan(uow: UnitOfWork, month: date, firm: str) -> list[Due]:
+NO_FIGURES = "no figures"  # the mark of a stored month that has no figures any more
+
+
+def plan(uow: UnitOfWork, month: date, firm: str, market_name: str) -> list[Due]:
     """The statements a run must draw (see the module docstring): ``month``'s for every
     active client with figures in it that has none stored or a different one, and every
-    other stored month of an active client whose data changed since it was drawn."""
+    other stored month of an active client whose data changed since it was drawn (a month
+    that lost its figures, its first buy re-dated later say, is drawn again too: its
+    statement then says there are none)."""
     clients = uow.statements.active_clients()
     stored = uow.statements.fingerprints()
     active = set(clients)
     months = {month} | {start for (cid, start, _end) in stored if cid in active}
     through = month_period(max(months).year, max(months).month)[1]
     marks = uow.statements.client_marks(clients, through)
-    bench = uow.statements.benchmark_marks(through)
+    bench = uow.statements.benchmark_marks(through, SHOWN)
     bench_months = sorted(bench)
 
     def due(cid: int, start: date) -> Due | None:
         found = marks.get((cid, start))
-        if found is None:
-            return None
         end = month_period(start.year, start.month)[1]
-        now = fingerprint(firm, found.mark, _benchmark_mark(bench, bench_months, start))
         before = stored.get((cid, start, end))
-        if before == now or (before is None and (start != month or not found.has_days)):
+        if before is None and (start != month or found is None or not found.has_days):
+            return None  # nothing stored, and no figures to draw it from (or not due)
+        client_mark = found.mark if found is not None else NO_FIGURES
+        now = fingerprint(
+            firm, market_name, client_mark, _benchmark_mark(bench, bench_months, start)
+        )
+        if before == now:
             return None
         return Due(cid, start, end, now, "new" if before is None else "changed")
 
@@ -177,16 +188,30 @@ class Drawer:
 
 
 _WORKER: Drawer | None = None  # the pool process's drawer (set by its initializer)
+MAX_WORKERS = 8  # each worker holds a database connection
 
 
 def _start_worker(url: str, market_name: str, firm: str, by: str, run_id: int | None) -> None:
     global _WORKER
+    try:  # the scheduler's log format and redaction, as in the process that started it
+        settings = get_settings()
+        configure(settings.log_json, secrets=secrets_from(settings))
+    except Exception:
+        log.warning("statement worker: the log settings could not be read")
     _WORKER = Drawer(build_engine(url, pool_size=1), market_name, firm, by, run_id)
 
 
 def _draw_in_worker(due: Due) -> Drawn:
     assert _WORKER is not None, "the pool's initializer sets the drawer"
     return _WORKER.draw(due)
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def draw_all(
@@ -198,22 +223,32 @@ def draw_all(
     by: str,
     run_id: int | None = None,
     workers: int | None = None,
-) -> Iterable[Drawn]:
+) -> list[Drawn]:
     """Draw and store ``dues``: in this process with one worker, else in a pool of
-    ``workers`` processes (default: one per core). The pool's processes are spawned, not
-    forked: the scheduler has threads, and a fork would copy its connections."""
-    count = min(workers or os.cpu_count() or 1, len(dues))
+    ``workers`` processes (default: one per core this process may use, at most
+    :data:`MAX_WORKERS`). The pool's processes are spawned, not forked: the scheduler has
+    threads, and a fork would copy its connections. A worker that dies fails the
+    statements it had not finished, never the ones already stored."""
+    count = min(workers or min(cores(), MAX_WORKERS), len(dues))
     if count <= 1:
         drawer = Drawer(engine, market_name, firm, by, run_id)
         return [drawer.draw(due) for due in dues]
     url = engine.url.render_as_string(hide_password=False)
+    drawn: list[Drawn] = []
     with ProcessPoolExecutor(
         max_workers=count,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
         initargs=(url, market_name, firm, by, run_id),
     ) as pool:
-        return list(pool.map(_draw_in_worker, dues, chunksize=max(1, len(dues) // (count * 8))))
+        futures = [(due, pool.submit(_draw_in_worker, due)) for due in dues]
+        for due, future in futures:
+            try:
+                drawn.append(future.result())
+            except Exception as exc:  # BrokenProcessPool: a worker died (killed, no memory)
+                log.error("statement %s: its worker failed: %s", due.label, exc)
+                drawn.append(Drawn(due, error=f"{type(exc).__name__}: {exc}"[:300]))
+    return drawn
 
 
 def generate_statements(
@@ -233,7 +268,7 @@ def generate_statements(
     month = (month or due_month(today)).replace(day=1)
 
     def body(report: RunReport, uow: UnitOfWork) -> None:
-        dues = plan(uow, month, firm)
+        dues = plan(uow, month, firm, market_name)
         drawn = draw_all(
             engine,
             dues,

@@ -146,6 +146,10 @@ def _statements(today: date) -> None:
             firm=settings.firm_name,
             triggered_by=actor.email,
             month=month,
+            # In the dashboard's own process, one at a time: a pool spawned from a page
+            # would run the page's script in each worker. The scheduler and the CLI
+            # draw on every core.
+            workers=1,
         )
     _show(report_messages(report, t))
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.i18n import Translator
 from core.market.port import MarketData
-from core.reports.statement_pdf import client_statement_pdf
+from core.services import statement_store
 from core.services.principal import Principal
 from core.services.statements import month_period, statement_months
 from dashboard import runtime
@@ -58,11 +58,11 @@ def statement_button(
     key: str,
 ) -> None:
     """The download button of the client's statement for [start, end], drawn as a PDF
-    only when it is clicked."""
+    only when it is clicked (and recorded in the audit log then)."""
     firm = runtime.settings().firm_name
 
     def pdf() -> bytes:
-        return client_statement_pdf(
+        return statement_store.on_demand_pdf(
             runtime.uow, market.name, actor, client_id, start, end, firm=firm, t=t
         )
 

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import ValidationFailed
+from core.formatting import format_number
 from core.i18n import Translator
 from core.market.port import MarketData
 from core.repositories.statements import StoredStatement
@@ -25,6 +26,7 @@ from dashboard import runtime
 from dashboard.components import columns
 from dashboard.components.date_field import date_field
 from dashboard.components.job_runs import triggered_label
+from dashboard.components.markdown import escape_markdown
 from dashboard.components.statement_download import PDF, statement_button
 
 ZIP = "application/zip"
@@ -71,24 +73,31 @@ def stored_list(actor: Principal, client_id: int | None, t: Translator) -> None:
     month = st.selectbox(
         t("statement.month"), months, format_func=lambda m: month_name(m, t), key="stored_month"
     )
-    items = statement_store.month_statements(runtime.uow(), actor, month, client_id)
+    items, total = statement_store.month_statements(runtime.uow(), actor, month, client_id)
     if not items:
         st.info(t("statements.none_for_client", month=month_name(month, t)))
         return
     event = columns.table(
         _frame(items, t),
         column_config=_config(t),
-        hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
-        key=TABLE_KEY,
+        key=f"{TABLE_KEY}_{month:%Y%m}_{client_id or 'all'}",  # a new list: no row picked
     )
+    if total > len(items):
+        st.caption(
+            t(
+                "statements.more",
+                shown=format_number(len(items), t.locale, 0),
+                total=format_number(total, t.locale, 0),
+            )
+        )
     rows = [r for r in event.selection.rows if r < len(items)]
     one_col, all_col = st.columns(2)
     if rows:
         item = items[rows[0]]
         one_col.download_button(
-            t("statements.download_one", name=item.client_name),
+            t("statements.download_one", name=escape_markdown(item.client_name)),
             data=lambda: statement_store.statement_pdf(runtime.uow(), actor, item.id),
             file_name=statement_store.file_name(item),
             mime=PDF,
@@ -98,8 +107,13 @@ def stored_list(actor: Principal, client_id: int | None, t: Translator) -> None:
         )
     else:
         one_col.caption(t("statements.pick_row"))
+    if total > statement_store.ZIP_LIMIT:
+        all_col.caption(
+            t("statements.zip_too_large", max=format_number(statement_store.ZIP_LIMIT, t.locale, 0))
+        )
+        return
     all_col.download_button(
-        t("statements.download_zip", count=len(items)),
+        t("statements.download_zip", count=format_number(total, t.locale, 0)),
         data=lambda: statement_store.month_zip(runtime.uow(), actor, month, client_id),
         file_name=f"extratos-{month:%Y-%m}.zip",
         mime=ZIP,

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest, app_test
 from streamlit.testing.v1.element_tree import DownloadButton
@@ -21,14 +21,16 @@ from streamlit.util import calc_hash
 
 from core.config import get_settings
 from core.db import UnitOfWork
+from core.errors import ValidationFailed
 from core.i18n import translate
 from core.market.demo import DemoMarketData
 from core.models import AuditEntry, DailyReturn
 from core.schemas import ClientOut
-from core.services import closing
+from core.services import closing, statement_store
 from core.services import exports as export_service
 from core.services.principal import SYSTEM
 from core.services.statement_batch import generate_statements
+from dashboard.components.markdown import escape_markdown
 from tests.app.conftest import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -429,12 +431,75 @@ def test_a_stored_statement_is_listed_and_downloaded_by_its_row_and_in_the_month
         stored = opened.read(name)
     assert stored.startswith(b"%PDF")
     # What the browser sends when a row is clicked: the table's selection
-    at.session_state["stored_statements_table"] = {"selection": {"rows": [0], "columns": []}}
+    table_key = "stored_statements_table_202503_all"  # the month's list, every client
+    at.session_state[table_key] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     label = pt("statements.download_one", name="Ana Lima")
     [one] = [b for b in at.download_button if b.label == label]
     pdf = fetch(one)
     assert (pdf.name, pdf.mime, pdf.content) == (name, "application/pdf", stored)
+    # Each file handed out is an export in the audit log, with what it held
+    assert [
+        (email, after["format"], after["datasets"]) for email, _, after in exports_audited(demo_env)
+    ] == [
+        (
+            READER_EMAIL,
+            "zip",
+            [{"dataset": "statement", "filters": {"month": "2025-03"}, "rows": 1}],
+        ),
+        (
+            READER_EMAIL,
+            "pdf",
+            [
+                {
+                    "dataset": "statement",
+                    "filters": {"client_id": people["ana"].id, "month": "2025-03"},
+                    "rows": 1,
+                }
+            ],
+        ),
+    ]
+
+
+def test_a_long_month_says_how_many_are_not_listed_and_names_are_text(
+    demo_env: Make,
+    people: dict[str, ClientOut],
+    stored_march: None,
+    committed_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with committed_engine.begin() as conn:  # Ana's name, as someone could have typed it
+        conn.execute(
+            text("UPDATE clients SET name = '![x](https://evil.example/x.png)' WHERE id = :c"),
+            {"c": people["ana"].id},
+        )
+    bia = people["bia"].id
+    with committed_engine.begin() as conn:  # Beatriz's March too (a copy of Ana's PDF)
+        conn.execute(
+            text(
+                "INSERT INTO statements (client_id, period_start, period_end, fingerprint,"
+                " pdf, size, generated_by) SELECT :c, period_start, period_end, fingerprint,"
+                " pdf, size, generated_by FROM statements"
+            ),
+            {"c": bia},
+        )
+    monkeypatch.setattr(statement_store, "LIST_LIMIT", 1)
+    monkeypatch.setattr(statement_store, "ZIP_LIMIT", 1)
+
+    at = open_reports(READER_EMAIL)
+
+    assert pt("statements.more", shown="1", total="2") in values(at.caption)
+    assert pt("statements.zip_too_large", max="1") in values(at.caption)
+    assert not [b for b in at.download_button if b.proto.label.endswith("(ZIP)")]
+    with pytest.raises(ValidationFailed):  # the service refuses it too
+        statement_store.month_zip(demo_env(), SYSTEM, MARCH)
+    key = "stored_statements_table_202503_all"
+    at.session_state[key] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    [one] = [b for b in at.download_button if b.proto.label.endswith("(PDF)")]
+    assert one.proto.label == pt(  # escaped: shown as text, never loaded as an image
+        "statements.download_one", name=escape_markdown("![x](https://evil.example/x.png)")
+    )
 
 
 def test_a_statement_for_any_period_on_demand(
@@ -450,6 +515,12 @@ def test_a_statement_for_any_period_on_demand(
 
     assert pdf.name == f"extrato-{people['ana'].id}-20250310-20250320.pdf"
     assert pdf.content.startswith(b"%PDF")
+    [(_, _, after)] = exports_audited(demo_env)
+    assert after["datasets"][0]["filters"] == {
+        "client_id": people["ana"].id,
+        "start": "2025-03-10",
+        "end": "2025-03-20",
+    }
     # A reversed period: its message, no button
     at.text_input(key="statement_start").input("21/03/2025").run()
     assert_no_exception(at)

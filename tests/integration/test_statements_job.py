@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from core.db import UnitOfWork, uow_factory
 from core.errors import PermissionDenied
 from core.formatting import format_brl
+from core.i18n import Translator
 from core.market.demo import DemoMarketData
 from core.models import JobStatus
 from core.services import statement_batch
@@ -34,6 +35,7 @@ APRIL_FIRST = date(2025, 4, 1)  # a Tuesday, the first B3 session of April: Marc
 MARCH = date(2025, 3, 1)
 FEBRUARY = date(2025, 2, 1)
 FIRM = "Lima & Reis Investimentos"
+PT_NO_FIGURES = Translator("pt_BR")("statement.no_figures")
 
 
 @pytest.fixture
@@ -224,7 +226,7 @@ def test_a_client_deleted_after_the_plan_fails_alone(
     committed_engine: Engine, book: dict[str, int], make_uow: MakeUow
 ) -> None:
     with make_uow() as uow:
-        dues = statement_batch.plan(uow, MARCH, FIRM)
+        dues = statement_batch.plan(uow, MARCH, FIRM, "demo")
     assert [d.client_id for d in dues] == [book["maria"], book["joao"]]
     with committed_engine.begin() as conn:
         conn.execute(text("DELETE FROM clients WHERE id = :c"), {"c": book["joao"]})
@@ -284,3 +286,72 @@ def test_a_statements_run_and_a_close_leave_each_others_running_record_alone(
             ).all()
         )
     assert rows == {"daily-close": "running", "statements": "failed"}
+
+
+def test_statements_switching_from_demo_to_market_data_are_drawn_again(
+    committed_engine: Engine, book: dict[str, int]
+) -> None:
+    run(committed_engine)
+
+    again = generate_statements(
+        committed_engine, "yahoo", APRIL_FIRST, actor=SYSTEM, firm=FIRM, workers=1
+    )
+
+    assert again.rows_written == 2  # the demo banner must go from every page
+
+
+def test_a_benchmark_the_statement_does_not_show_draws_nothing_again(
+    committed_engine: Engine, book: dict[str, int]
+) -> None:
+    run(committed_engine)
+    with committed_engine.begin() as conn:  # a Selic value revised upstream
+        conn.execute(
+            text("UPDATE benchmark_values SET value = value + 0.001 WHERE series = 'SELIC'")
+        )
+    assert run(committed_engine).rows_written == 0
+    with committed_engine.begin() as conn:  # a CDI value revised upstream: it is shown
+        conn.execute(
+            text(
+                "UPDATE benchmark_values SET value = value + 0.001 WHERE series = 'CDI'"
+                " AND date = '2025-03-20'"
+            )
+        )
+    assert run(committed_engine).rows_written == 2
+
+
+def test_a_later_buy_of_a_new_asset_leaves_earlier_months_alone(
+    committed_engine: Engine, book: dict[str, int], make_uow: MakeUow, admin: Principal
+) -> None:
+    run(committed_engine, month=FEBRUARY)
+    run(committed_engine)
+    before = stored(committed_engine)
+    add_allocation(  # João's first ITSA4, in March: his February is unchanged
+        make_uow(),
+        DemoMarketData(),
+        admin,
+        book["joao"],
+        {"symbol": "ITSA4.SA"},
+        {"quantity": "10", "buy_price": "10", "buy_date": date(2025, 3, 12)},
+    )
+
+    assert run(committed_engine).rows_written == 1
+    after = stored(committed_engine)
+    assert after[(book["joao"], FEBRUARY)] == before[(book["joao"], FEBRUARY)]
+    assert after[(book["joao"], MARCH)] != before[(book["joao"], MARCH)]
+
+
+@needs_poppler
+def test_a_stored_month_that_lost_its_figures_is_drawn_again_once(
+    committed_engine: Engine, book: dict[str, int], tmp_path: Path
+) -> None:
+    run(committed_engine, month=FEBRUARY)
+    with committed_engine.begin() as conn:  # João's February figures are gone
+        conn.execute(
+            text("DELETE FROM daily_returns WHERE client_id = :c AND date < '2025-03-01'"),
+            {"c": book["joao"]},
+        )
+
+    assert run(committed_engine, month=FEBRUARY).rows_written == 1
+    found = pdf_text(stored_pdf(committed_engine, book["joao"], FEBRUARY), tmp_path)
+    assert PT_NO_FIGURES in " ".join(found.split())
+    assert run(committed_engine, month=FEBRUARY).rows_written == 0
