@@ -105,6 +105,11 @@ class ClientRepository:
         stmt = select(Client).where(Client.status == "active").order_by(Client.id)
         return list(self.session.scalars(stmt))
 
+    def active_ids(self) -> list[int]:
+        """Every active client's id, in order (no rows loaded)."""
+        stmt = select(Client.id).where(Client.status == "active").order_by(Client.id)
+        return list(self.session.scalars(stmt))
+
     def refresh(self, client: Client) -> Client:
         """Flush pending changes and re-read database-computed columns."""
         self.session.flush()

@@ -151,11 +151,6 @@ class StatementRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def active_clients(self) -> list[int]:
-        """Every active client's id (the job draws statements for these)."""
-        stmt = select(Client.id).where(Client.status == "active").order_by(Client.id)
-        return list(self.session.scalars(stmt))
-
     def client_marks(
         self, client_ids: list[int], through: date
     ) -> dict[tuple[int, date], ClientMonth]:

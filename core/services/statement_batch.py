@@ -55,14 +55,12 @@ LOCALE = "pt-BR"  # stored statements are in the clients' language
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """One statement to draw: a client's month, the fingerprint of its data now, and why
-    (``new``: none stored; ``changed``: the stored one was drawn from other data)."""
+    """One statement to draw: a client's month and the fingerprint of its data now."""
 
     client_id: int
     start: date
     end: date
     fingerprint: str
-    why: str
 
     @property
     def label(self) -> str:
@@ -106,7 +104,7 @@ def plan(uow: UnitOfWork, month: date, firm: str, market_name: str) -> list[Due]
     other stored month of an active client whose data changed since it was drawn (a month
     that lost its figures, its first buy re-dated later say, is drawn again too: its
     statement then says there are none)."""
-    clients = uow.statements.active_clients()
+    clients = uow.clients.active_ids()
     stored = uow.statements.fingerprints()
     active = set(clients)
     months = {month} | {start for (cid, start, _end) in stored if cid in active}
@@ -127,7 +125,7 @@ def plan(uow: UnitOfWork, month: date, firm: str, market_name: str) -> list[Due]
         )
         if before == now:
             return None
-        return Due(cid, start, end, now, "new" if before is None else "changed")
+        return Due(cid, start, end, now)
 
     wanted = [(cid, month) for cid in clients]
     wanted += [(cid, s) for (cid, s, e) in stored if cid in active and s != month]

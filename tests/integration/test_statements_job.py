@@ -241,7 +241,15 @@ def test_a_client_deleted_after_the_plan_fails_alone(
     assert "NotFound" in drawn[1].error
 
 
-def test_the_pool_draws_in_worker_processes(committed_engine: Engine, book: dict[str, int]) -> None:
+def test_the_pool_draws_in_worker_processes(
+    committed_engine: Engine, book: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def not_here(*_args: object, **_kwargs: object) -> bytes:
+        raise AssertionError("drawn in the test's process, not in a worker")
+
+    # Spawned workers import the module afresh: this patch reaches this process alone.
+    monkeypatch.setattr(statement_batch, "client_statement_pdf", not_here)
+
     report = run(committed_engine, workers=2)
 
     assert report.status == JobStatus.SUCCESS, report
